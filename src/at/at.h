@@ -1,0 +1,215 @@
+/* tlsmodem — the AT engine: line assembly, parsing, dispatch, data modes.
+ *
+ * Byte at a time and never blocking: the host endpoint hands received bytes
+ * to tm_at_feed() in chunks of any size (1 byte or 64 KiB give the same
+ * result), and takes output from tm_at_out_peek()/tm_at_out_consume().
+ *
+ * The engine owns all syntax: the "AT" prefix (any case), CR or CRLF (a lone
+ * LF also ends a line), backspace, ';'-chained commands, the four forms
+ * (AT+X=? test, AT+X? read, AT+X=a,b set, AT+X execute), quoted strings and
+ * empty arguments, V.250 basic commands (E, V, Q, I, Z, S<n>=, &<x>), echo,
+ * lines of up to TM_AT_LINE_MAX bytes (longer ones are discarded up to the
+ * next terminator and answered with TM_E_LINE_TOO_LONG, never executed),
+ * URC queueing while a command runs, and the data modes.
+ *
+ * A dialect supplies command tables (one handler per form, NULL = form not
+ * supported) and a voice (how OK/errors/lines/CONNECT are said).  Handlers
+ * report what happened as a tm_err; the voice decides how it is said. */
+#ifndef TM_AT_H
+#define TM_AT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "core/err.h"
+
+typedef struct tm_at tm_at;
+
+typedef enum { TM_AT_TEST, TM_AT_READ, TM_AT_SET, TM_AT_EXEC } tm_at_form;
+
+/* Argument flags set by the tokenizer. */
+enum {
+    TM_ARG_QUOTED      = 1,  /* was inside ASCII "…" */
+    TM_ARG_SMARTQUOTES = 2,  /* contained typographic quotes (U+201C/U+201D/U+2018/U+2019) */
+};
+
+typedef struct {
+    const char *p;      /* NUL-terminated, quotes removed, in the engine's buffer */
+    size_t      len;
+    unsigned    flags;
+} tm_at_arg;
+
+typedef struct {
+    int       count;    /* AT+X=1,,3 -> 3 (2nd empty); AT+X= -> 1 empty */
+    tm_at_arg v[TM_AT_ARGS_MAX];
+} tm_at_args;
+
+/* Returned by a handler whose work continues asynchronously (network, data
+ * mode).  The engine then holds further commands and URCs until
+ * tm_at_complete() is called. */
+#define TM_AT_PENDING ((tm_err)-1)
+
+typedef tm_err (*tm_at_handler)(tm_at *at, const tm_at_args *args);
+
+/* One row of a command table.  name includes its prefix: "+KHTTPSCFG",
+ * "+S.SOCKON", "+CMEE", or a basic command letter "E", "&K", "S" (S
+ * registers arrive as args: ATS12=5 -> set, args {"12","5"}; ATS12? -> read,
+ * args {"12"}).  Basic commands with a number (ATE0, ATO1) come as SET with one
+ * argument; without a number as EXEC.  Names match case-insensitively. */
+typedef struct {
+    const char   *name;
+    tm_at_handler test;   /* AT+X=?   NULL: the engine answers with `usage` if set, else error */
+    tm_at_handler read;   /* AT+X?    */
+    tm_at_handler set;    /* AT+X=... */
+    tm_at_handler exec;   /* AT+X     */
+    const char   *usage;  /* optional: printed as an information line for =? when test is NULL */
+} tm_at_cmd;
+
+typedef enum {
+    TM_AT_SYNTAX_V250,   /* quoted strings, spaces outside quotes ignored, ';' chains */
+    TM_AT_SYNTAX_SPWF,   /* AT+S.X=a,b: no quotes, arguments raw (spaces kept), no chaining */
+} tm_at_syntax;
+
+/* How things are said.  Every function receives the engine; use
+ * tm_at_write()/tm_at_printf() inside. */
+typedef struct {
+    /* Final result of a successful command. */
+    void (*ok)(tm_at *at);
+    /* Final result of a failed command (also used for syntax errors, unknown
+     * commands, overlong lines). */
+    void (*error)(tm_at *at, const tm_reason *why);
+    /* An information response line (handler output such as "+KHTTPSCFG: 1"). */
+    void (*line)(tm_at *at, const char *text);
+    /* An unsolicited line, written when the engine is idle. */
+    void (*urc)(tm_at *at, const char *text);
+} tm_at_voice;
+
+typedef struct {
+    const char              *name;     /* "hl", "spwf" */
+    tm_at_syntax             syntax;
+    const tm_at_cmd *const  *tables;   /* NULL-terminated list of tables, searched in order */
+    const tm_at_voice       *voice;
+    bool                     echo_default;
+    /* HL: a LF right after a command's CR is swallowed even when the command
+     * switched to data mode; SPWF: payload starts right after the CR. */
+    bool                     swallow_lf_after_cr;
+} tm_at_dialect;
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+/* The engine is one static-size object; no allocation. */
+size_t  tm_at_sizeof(void);
+void    tm_at_init(tm_at *at, const tm_at_dialect *d, void *user);
+void   *tm_at_user(tm_at *at);
+const tm_at_dialect *tm_at_get_dialect(tm_at *at);
+
+/* Host -> engine.  Returns the number of bytes consumed: fewer than len only
+ * when a data-mode sink reports no room (backpressure); call again later with
+ * the rest (the port keeps it).  Never blocks. */
+size_t  tm_at_feed(tm_at *at, const uint8_t *p, size_t len);
+
+/* Engine -> host. */
+size_t  tm_at_out_peek(tm_at *at, const uint8_t **p);  /* contiguous pending bytes */
+void    tm_at_out_consume(tm_at *at, size_t n);
+size_t  tm_at_out_pending(tm_at *at);
+
+/* Time passes (guard times of +++ need it even without input); the port
+ * calls this from a timer or each loop iteration. */
+void    tm_at_tick(tm_at *at, int64_t now_ms);
+/* Earliest time tm_at_tick should run again, or -1. */
+int64_t tm_at_next_deadline(tm_at *at);
+
+/* ---- output, used by voices and handlers --------------------------------- */
+
+size_t  tm_at_out_room(tm_at *at);          /* free bytes in the host output buffer */
+void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
+void    tm_at_printf(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Information line through the voice ("+KHTTPSCFG: 1"). */
+void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* URC through the voice: now if idle, else queued until the running command
+ * ends (and while a command line is being typed). */
+void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* V.250 state (E, V, Q, S-registers); voices read it. */
+bool    tm_at_echo(tm_at *at);
+bool    tm_at_verbose(tm_at *at);   /* ATV1 */
+bool    tm_at_quiet(tm_at *at);     /* ATQ1 */
+int     tm_at_cmee(tm_at *at);      /* AT+CMEE level 0/1/2 (HL); SPWF keeps it 2 when console_errs */
+void    tm_at_set_cmee(tm_at *at, int level);
+void    tm_at_set_echo(tm_at *at, bool on);
+uint32_t tm_at_guard_ms(tm_at *at);  /* +++ guard time (S12 in 1/50 s) */
+
+/* Helpers for V.250 voices: "\r\nOK\r\n" in ATV1, "0\r" in ATV0, nothing in ATQ1. */
+void    tm_at_v250_result(tm_at *at, const char *verbose, int numeric);
+/* "\r\n<text>\r\n" in ATV1, "<text>\r\n" in ATV0. */
+void    tm_at_v250_line(tm_at *at, const char *text);
+
+/* ---- the running command ------------------------------------------------- */
+
+/* Where handlers put the detail of a failure: return tm_fail(tm_at_reason(at), …). */
+tm_reason *tm_at_reason(tm_at *at);
+/* Finish a command that returned TM_AT_PENDING: TM_OK -> voice ok, else
+ * voice error with tm_at_reason().  Then the rest of a ';' chain runs, then
+ * queued URCs are written. */
+void    tm_at_complete(tm_at *at, tm_err result);
+/* Finish a pending command without any final result (the handler printed
+ * its own, e.g. "NO CARRIER"). */
+void    tm_at_complete_silent(tm_at *at);
+bool    tm_at_busy(tm_at *at);             /* a command is running (pending or in data mode) */
+
+/* ---- typed argument getters ----------------------------------------------
+ * idx is 1-based like the vendor manuals.  name is the manual's parameter
+ * name ("port", "session_id").  On failure they fill tm_at_reason(at) with
+ * the index, the name, what was expected and what was found, and return the
+ * code; handlers just `if ((e = …)) return e;`. */
+tm_err tm_at_get_int(tm_at *at, const tm_at_args *a, int idx, const char *name,
+                     long lo, long hi, long *out);               /* omitted -> TM_E_ARG_MISSING */
+tm_err tm_at_opt_int(tm_at *at, const tm_at_args *a, int idx, const char *name,
+                     long lo, long hi, long dflt, long *out);    /* omitted -> dflt */
+tm_err tm_at_get_str(tm_at *at, const tm_at_args *a, int idx, const char *name,
+                     char *out, size_t cap);                     /* omitted/empty -> TM_E_ARG_MISSING */
+tm_err tm_at_opt_str(tm_at *at, const tm_at_args *a, int idx, const char *name,
+                     char *out, size_t cap, const char *dflt);
+bool   tm_at_omitted(const tm_at_args *a, int idx);             /* absent or empty (SPWF: or "NULL") */
+tm_err tm_at_max_args(tm_at *at, const tm_at_args *a, int max); /* TM_E_ARG_TOO_MANY with detail */
+
+/* ---- data modes -------------------------------------------------------------
+ * Host -> module.  Started by a handler (which then returns TM_AT_PENDING or
+ * has already printed CONNECT).  The bytes after the command's terminator in
+ * the same feed go to the sink.  Ends by whichever comes first of:
+ *   count    exactly `count` bytes (0 = no count);
+ *   pattern  the EOF pattern (bytes that may be its start are held back, so
+ *            the sink never sees any part of the pattern); a near miss with
+ *            typographic dashes ("–EOF–Pattern--") ends with
+ *            TM_AT_DATA_END_MANGLED so the dialect can explain it;
+ *   escape   "+++" preceded and followed by the guard time of silence.
+ * Backpressure: the engine never gives the sink more than room() bytes;
+ * tm_at_feed() returns short instead. */
+typedef enum {
+    TM_AT_DATA_END_COUNT,
+    TM_AT_DATA_END_PATTERN,
+    TM_AT_DATA_END_ESCAPE,
+    TM_AT_DATA_END_MANGLED,
+} tm_at_data_end;
+
+typedef struct {
+    size_t      count;         /* 0: no count */
+    bool        pattern;       /* end at the EOF pattern */
+    bool        escape;        /* end at +++ with guard time */
+    void      (*on_data)(void *arg, const uint8_t *p, size_t n);
+    void      (*on_end)(void *arg, tm_at_data_end how, size_t total);
+    size_t    (*room)(void *arg);   /* NULL: unlimited */
+    void       *arg;
+} tm_at_data_in;
+
+void   tm_at_data_in_start(tm_at *at, const tm_at_data_in *spec);
+bool   tm_at_in_data_mode(tm_at *at);
+
+/* The EOF pattern (HL AT+KPATTERN); default "--EOF--Pattern--". */
+const char *tm_at_pattern(tm_at *at);
+tm_err      tm_at_set_pattern(tm_at *at, const char *pattern);
+
+#endif

@@ -1,0 +1,43 @@
+/* tlsmodem — every fixed limit in one place.
+ *
+ * The core never allocates beyond these bounds for protocol state; the Linux
+ * build uses generous values, an MCU port may shrink them. */
+#ifndef TM_CONFIG_H
+#define TM_CONFIG_H
+
+/* AT engine */
+#define TM_AT_LINE_MAX        4096   /* bytes in one command line (V.250 needs >= 2 KiB for us) */
+#define TM_AT_ARGS_MAX        24     /* arguments of one command */
+#define TM_AT_NAME_MAX        32     /* command name incl. prefix (+KHTTPSCFG, +S.SOCKON) */
+#define TM_AT_URC_QUEUE       64     /* URC lines held while a command runs */
+#define TM_AT_URC_LINE_MAX    256
+#define TM_AT_PATTERN_MAX     128    /* EOF pattern of HL data mode */
+#define TM_AT_ESCAPE_GUARD_MS 1000   /* default +++ guard time (S12 = 50 -> 1 s) */
+
+/* Output towards the host: producers (HTTP bodies, socket reads) stop when
+ * this is full and resume when it drains (backpressure, nothing dropped). */
+#define TM_OUT_BUF            (64 * 1024)
+
+/* Sessions */
+#define TM_SESSIONS_MAX       8      /* HL session ids 1..8, SPWF sockets 0..7 */
+#define TM_SOCK_RX_BUF        (32 * 1024)  /* per-socket receive buffer (KTCPRCV/SOCKR) */
+#define TM_SOCK_TX_BUF        (32 * 1024)
+
+/* HTTP */
+#define TM_HTTP_HEADER_MAX    8192   /* user headers of one session, and one response head */
+#define TM_HTTP_URI_MAX       2048
+#define TM_HOST_MAX           256
+
+/* Store */
+#define TM_STORE_ITEM_MAX     (256 * 1024) /* one certificate/key/file (1000-SAN certs are ~40 KB) */
+#define TM_STORE_NAME_MAX     128
+#define TM_CERT_SLOTS         8      /* indexes per certificate type */
+
+/* Reasons */
+#define TM_DETAIL_MAX         1024   /* per-event detail text */
+
+/* Net */
+#define TM_CONNECT_TIMEOUT_MS 30000
+#define TM_RESOLVE_MAX        16     /* --resolve entries */
+
+#endif

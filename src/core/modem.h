@@ -1,0 +1,46 @@
+/* tlsmodem — the modem: one per process.  Holds what every dialect shares:
+ * the AT engine, the store, the trust defaults, the module clock. */
+#ifndef TM_MODEM_H
+#define TM_MODEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "at/at.h"
+#include "store/store.h"
+
+typedef struct tm_dialect tm_dialect;
+
+typedef enum {
+    TM_CLOCK_HOST,        /* follows the host clock (default) */
+    TM_CLOCK_SET,         /* set by the dialect's clock command (offset from host) */
+    TM_CLOCK_UNSET,       /* --clock unset: no RTC; date checks fail with "clock not set" */
+} tm_clock_mode;
+
+typedef struct tm_modem {
+    tm_at            *at;
+    const tm_dialect *dialect;
+    void             *dialect_state;   /* owned by the dialect */
+    tm_store          store;
+    char              ca_bundle[1024]; /* "" = none */
+    tm_clock_mode     clock_mode;
+    int64_t           clock_offset_ms; /* module clock = host wall clock + offset */
+    bool              quit;            /* set to end the loop after output drains */
+} tm_modem;
+
+/* Module clock, seconds since 1970 (valid even when mode is UNSET: host time). */
+int64_t tm_modem_now(const tm_modem *m);
+void    tm_modem_set_clock(tm_modem *m, int64_t unix_seconds);
+
+struct tm_dialect {
+    const char          *name;            /* "hl", "spwf" */
+    const tm_at_dialect *at;              /* tables + voice */
+    /* After the engine is initialised: restore settings, emit boot URCs. */
+    void               (*start)(tm_modem *m);
+    /* Before exit: close sessions. */
+    void               (*stop)(tm_modem *m);
+};
+
+const tm_dialect *tm_dialect_find(const char *name);
+
+#endif

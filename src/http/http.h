@@ -1,0 +1,102 @@
+/* tlsmodem — HTTP/1.1 client over a tm_stream, shared by every dialect.
+ *
+ * One tm_http per session (HL KHTTPSCFG id, SPWF HTTPGET call).  It keeps the
+ * connection open between requests when the server allows (keep-alive reuse)
+ * and reconnects when it does not.  Request: "<METHOD> <uri> HTTP/1.1", Host
+ * from the server name (":port" when not the scheme default), the user's
+ * header lines, Content-Length or chunked for bodies.  Response: status line
+ * and headers parsed, body de-chunked and streamed to the owner as it arrives,
+ * never held whole (a 64 MiB download keeps memory flat). */
+#ifndef TM_HTTP_H
+#define TM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "core/err.h"
+#include "net/stream.h"
+
+typedef struct {
+    /* Status line and headers received ("HTTP/1.1 200 OK\r\n…\r\n\r\n"). */
+    void   (*on_head)(void *arg, int status, const char *reason_phrase,
+                      const char *head, size_t head_len);
+    /* Body bytes (de-chunked).  Never more than body_room() at once. */
+    void   (*on_body)(void *arg, const uint8_t *p, size_t n);
+    size_t (*body_room)(void *arg);            /* NULL: unlimited */
+    /* Request line and headers are sent; the owner may stream the body with
+     * tm_http_body_write() and must end it with tm_http_body_end(). */
+    void   (*on_body_wanted)(void *arg);
+    void   (*on_body_writable)(void *arg);     /* after a short tm_http_body_write */
+    /* The response is complete (TM_OK) or the request failed. */
+    void   (*on_done)(void *arg, tm_err result, const tm_reason *why);
+} tm_http_events;
+
+typedef enum {
+    TM_HTTP_BODY_NONE,       /* GET, HEAD, DELETE */
+    TM_HTTP_BODY_LENGTH,     /* Content-Length: body_length (from the user's headers or given) */
+    TM_HTTP_BODY_CHUNKED,    /* tm_http frames each body_write as a chunk */
+    TM_HTTP_BODY_RAW,        /* user headers say Transfer-Encoding: chunked: bytes pass unchanged */
+} tm_http_body_mode;
+
+typedef struct {
+    tm_stream_opts       conn;          /* host, port, tls config */
+    const char          *method;        /* "GET", "HEAD", "POST", "PUT", "DELETE" */
+    const char          *uri;           /* "/path?q" */
+    const char          *user_headers;  /* "Name: value\r\n…" or NULL */
+    tm_http_body_mode    body_mode;
+    uint64_t             body_length;
+    const char          *basic_user;    /* optional basic auth */
+    const char          *basic_pass;
+} tm_http_request;
+
+typedef struct tm_http tm_http;
+size_t   tm_http_sizeof(void);
+void     tm_http_init(tm_http *h, const tm_http_events *ev, void *arg);
+tm_err   tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why);
+long     tm_http_body_write(tm_http *h, const uint8_t *p, size_t n);  /* accepted bytes, or -1 */
+void     tm_http_body_end(tm_http *h);
+void     tm_http_resume(tm_http *h);     /* body_room grew: continue delivering */
+bool     tm_http_busy(const tm_http *h);
+bool     tm_http_connected(const tm_http *h);
+void     tm_http_close(tm_http *h);      /* drop the connection (and any request) */
+
+/* ---- pieces with no I/O, unit-tested on their own ---------------------- */
+
+/* Checks user header lines; fixes nothing silently: "Accept : text/html"
+ * (space before the colon) -> TM_E_HTTP_HEADER_SYNTAX naming the line and the
+ * fix. Accepts CRLF or LF line ends; *normalized gets CRLF lines. */
+tm_err tm_http_check_headers(const char *in, size_t len, char *normalized, size_t cap,
+                             size_t *out_len, tm_reason *why);
+/* Finds a header value in "Name: value\r\n" text, case-insensitive name. */
+bool   tm_http_header_value(const char *headers, const char *name, char *val, size_t cap);
+
+/* Incremental response parser: feed bytes, get head/body callbacks. */
+typedef struct {
+    int      state;
+    int      status;
+    char     reason_phrase[64];
+    char     head[TM_HTTP_HEADER_MAX];
+    size_t   head_len;
+    bool     chunked;
+    bool     has_length;
+    uint64_t remaining;      /* body bytes or current chunk bytes left */
+    bool     keep_alive;
+    bool     no_body;        /* HEAD / 204 / 304 */
+    char     line[128];      /* chunk-size line */
+    size_t   line_len;
+} tm_http_parser;
+
+void   tm_http_parser_init(tm_http_parser *p, bool head_request);
+/* Consumes up to len bytes; body bytes are passed to on_body (at most
+ * body_max per call in total: the return value says how much of `in` was
+ * used).  *done set when the message is complete.  Errors -> TM_E_HTTP_PROTOCOL. */
+tm_err tm_http_parser_feed(tm_http_parser *p, const uint8_t *in, size_t len, size_t body_max,
+                           size_t *used, bool *head_ready, bool *done,
+                           void (*on_body)(void *arg, const uint8_t *p, size_t n), void *arg,
+                           tm_reason *why);
+/* The server closed: completes a body delimited by close. */
+tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why);
+
+#endif

@@ -1,0 +1,35 @@
+/* tlsmodem — name resolution and non-blocking TCP connects.
+ *
+ * --resolve HOST:PORT:ADDR entries (like curl) are consulted first, so tests
+ * can point real host names at 127.0.0.1.  Resolution of other names uses the
+ * system resolver (blocking on the Linux port; documented). Every socket gets
+ * TCP_NODELAY. */
+#ifndef TM_NET_H
+#define TM_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/err.h"
+
+/* "HOST:PORT:ADDR" (ADDR may be [v6]); TM_E_ARG_BAD on a malformed spec. */
+tm_err tm_net_add_resolve(const char *spec, tm_reason *why);
+void   tm_net_clear_resolves(void);
+
+/* True when host is an IPv4 or IPv6 literal (then no SNI is sent). */
+bool   tm_net_is_ip_literal(const char *host);
+
+tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
+                      socklen_t *out_len, tm_reason *why);
+
+/* Starts a non-blocking connect; *fd is set on success (connection may still
+ * be in progress: wait for writable, then tm_net_connect_result). */
+tm_err tm_net_connect_start(const struct sockaddr_storage *addr, socklen_t len, int *fd, tm_reason *why);
+tm_err tm_net_connect_result(int fd, const char *host, uint16_t port, tm_reason *why);
+
+/* "127.0.0.1" / "::1" of the peer or local end, for AT-S.On:<ip>:<id> etc. */
+void   tm_net_peer_ip(int fd, char *buf, size_t cap);
+void   tm_net_local_ip(int fd, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,66 @@
+/* tlsmodem — one outgoing connection, TCP or TLS over TCP, driven by the port
+ * loop.  The owner (an HL/SPWF session, the HTTP client) gets events and
+ * reads/writes without blocking.  Backpressure: tm_stream_want_read(false)
+ * stops reading the socket, so the kernel window closes and the server waits;
+ * nothing is ever dropped. */
+#ifndef TM_STREAM_H
+#define TM_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "core/err.h"
+#include "tls/tls.h"
+
+typedef struct {
+    void (*on_open)(void *arg);              /* TCP connected and, for TLS, handshake verified */
+    void (*on_readable)(void *arg);          /* call tm_stream_read until it returns TM_STREAM_AGAIN */
+    void (*on_writable)(void *arg);          /* a previous write was short; room again */
+    void (*on_error)(void *arg, const tm_reason *why);  /* connect/handshake/IO failure; stream closed */
+} tm_stream_events;
+
+typedef struct {
+    char           host[TM_HOST_MAX];
+    uint16_t       port;
+    bool           use_tls;
+    tm_tls_config  tls;           /* used when use_tls; tls.host is set from host */
+    uint32_t       connect_timeout_ms;   /* 0 = TM_CONNECT_TIMEOUT_MS */
+} tm_stream_opts;
+
+typedef enum { TM_STREAM_IDLE, TM_STREAM_CONNECTING, TM_STREAM_HANDSHAKE,
+               TM_STREAM_OPEN, TM_STREAM_CLOSED, TM_STREAM_FAILED } tm_stream_state;
+
+typedef struct tm_stream {
+    tm_stream_state         state;
+    int                     fd;
+    tm_tls                 *tls;
+    const tm_stream_events *ev;
+    void                   *arg;
+    bool                    want_read;
+    bool                    write_blocked;
+    bool                    tls_wants_write;   /* TLS read needs the socket writable */
+    unsigned                timer;
+    char                    host[TM_HOST_MAX];
+    uint16_t                port;
+    tm_reason               reason;
+} tm_stream;
+
+/* Returns TM_OK when the connect started (on_open/on_error follow), or an
+ * error now (DNS, socket). opts is copied where needed; anchors/keys must
+ * stay valid until on_open/on_error. */
+tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts,
+                      const tm_stream_events *ev, void *arg, tm_reason *why);
+
+enum { TM_STREAM_AGAIN = -1, TM_STREAM_ERROR = -2 };
+/* > 0 bytes read, 0 = orderly end of stream, TM_STREAM_AGAIN, TM_STREAM_ERROR (reason in s->reason). */
+long   tm_stream_read(tm_stream *s, void *buf, size_t cap);
+/* >= 0 bytes accepted (may be short: wait for on_writable), TM_STREAM_ERROR. */
+long   tm_stream_write(tm_stream *s, const void *buf, size_t len);
+void   tm_stream_want_read(tm_stream *s, bool on);
+bool   tm_stream_is_open(const tm_stream *s);
+/* Closes (TLS close_notify best effort) and unregisters; safe to call twice. */
+void   tm_stream_close(tm_stream *s);
+
+#endif

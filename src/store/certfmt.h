@@ -1,0 +1,43 @@
+/* tlsmodem — what a host sent when it loaded a certificate or key.
+ *
+ * Pure C (no TLS backend): detects PEM (one or many blocks, CRLF or LF, any
+ * text around), DER (an ASN.1 SEQUENCE whose length covers the input), and
+ * bare base64 of DER (line breaks anywhere), and turns each into DER items. */
+#ifndef TM_CERTFMT_H
+#define TM_CERTFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef enum { TM_FMT_UNKNOWN = 0, TM_FMT_PEM, TM_FMT_DER, TM_FMT_BASE64 } tm_fmt;
+typedef enum { TM_ITEM_CERT, TM_ITEM_KEY } tm_item_kind;
+
+const char *tm_fmt_name(tm_fmt f);   /* "PEM", "DER", "base64" */
+
+#define TM_CERTFMT_MAX_ITEMS 16
+
+typedef struct {
+    tm_fmt  fmt;
+    int     count;                          /* DER items found */
+    size_t  off[TM_CERTFMT_MAX_ITEMS];      /* into the caller's out buffer */
+    size_t  len[TM_CERTFMT_MAX_ITEMS];
+    char    pem_label[TM_CERTFMT_MAX_ITEMS][32];  /* "CERTIFICATE", "PRIVATE KEY", "EC PRIVATE KEY", "" */
+    size_t  total;                          /* bytes used in out */
+} tm_certfmt_result;
+
+/* Decodes `in` into DER items written back to back into out (cap bytes).
+ * want = TM_ITEM_CERT accepts CERTIFICATE blocks (others are skipped and
+ * named in the reason if nothing is left); TM_ITEM_KEY accepts private keys.
+ * Garbage -> TM_E_CERT_FORMAT / TM_E_KEY_FORMAT with a reason that says what
+ * was seen ("starts with 'Hello'", "PEM block 2 has bad base64 at line 7",
+ * "DER length 1200 but 1100 bytes were sent"). */
+tm_err tm_certfmt_decode(const uint8_t *in, size_t len, tm_item_kind want,
+                         uint8_t *out, size_t cap, tm_certfmt_result *res, tm_reason *why);
+
+/* Base64 helpers (RFC 4648, whitespace ignored on decode). */
+long   tm_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap); /* -1 on bad input */
+size_t tm_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap, int line_len);
+
+#endif

@@ -1,0 +1,36 @@
+/* tlsmodem — the persistent store: certificates, keys, files and settings,
+ * one file per item under the --store directory, written atomically (temp
+ * file + fsync + rename), so a crash or bad input never loses what was
+ * stored.  Names are "<area>/<item>" (e.g. "hl/root_ca.0", "spwf/fs/x.ca",
+ * "hl/settings"); characters outside [A-Za-z0-9._-] in <item> are escaped. */
+#ifndef TM_STORE_H
+#define TM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "core/err.h"
+
+typedef struct {
+    char root[1024];
+} tm_store;
+
+tm_err tm_store_open(tm_store *s, const char *dir, tm_reason *why);   /* creates dir */
+tm_err tm_store_put(tm_store *s, const char *name, const void *data, size_t len, tm_reason *why);
+/* Reads into buf (cap bytes); *len = size. TM_E_NOT_FOUND when absent,
+ * TM_E_TOO_LARGE when cap is too small. */
+tm_err tm_store_get(tm_store *s, const char *name, void *buf, size_t cap, size_t *len, tm_reason *why);
+bool   tm_store_exists(tm_store *s, const char *name);
+tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why);
+tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason *why);
+/* Calls cb for each item whose name starts with prefix, in name order. */
+typedef void (*tm_store_list_cb)(void *arg, const char *name, size_t size);
+int    tm_store_list(tm_store *s, const char *prefix, tm_store_list_cb cb, void *arg);
+
+/* Settings: small "key=value" lines in one item; set rewrites atomically. */
+tm_err tm_store_setting_get(tm_store *s, const char *item, const char *key, char *val, size_t cap);
+tm_err tm_store_setting_set(tm_store *s, const char *item, const char *key, const char *val, tm_reason *why);
+
+#endif

@@ -1,0 +1,72 @@
+/* tlsmodem — the narrow TLS interface.  Nothing above src/tls/ includes an
+ * OpenSSL header; backend_openssl.c implements this, a small-footprint MCU
+ * backend may implement it later.
+ *
+ * Policy is ours (DESIGN.md §3) and applied whatever the backend: SNI from the
+ * host when it is a DNS name (never from expected_name), RFC 6125 names
+ * (SAN dNSName with left-most wildcard, iPAddress SAN for IP literals, CN only
+ * when there is no SAN), TLS 1.2+1.3 only, no NULL/anon/RC4/3DES/export,
+ * RSA >= 2048 and no SHA-1/MD5 in chains (anchors' self-signatures excepted),
+ * leaf must not be CA:TRUE and must have serverAuth when EKU is present,
+ * validity checked against the module clock, trust = what the host loaded or
+ * the default bundle when nothing is loaded, a loaded certificate equal to
+ * the server's leaf is a pin.  Every failure comes back as a tm_reason with
+ * the certificate (depth, subject), what was expected and what was found. */
+#ifndef TM_TLS_H
+#define TM_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct {
+    const uint8_t *p;
+    size_t         len;
+} tm_blob;
+
+typedef struct {
+    const char    *host;           /* target as the user gave it: DNS name or IP literal */
+    const char    *expected_name;  /* name the certificate must carry; NULL = host */
+    bool           verify;         /* false = encrypt only (the caller announces it) */
+    const tm_blob *anchors;        /* DER certificates the host loaded (CAs or pinned leaves) */
+    size_t         n_anchors;      /* 0 = use bundle_path */
+    const char    *bundle_path;    /* default trust when nothing is loaded; NULL = none */
+    const tm_blob *client_chain;   /* DER, leaf first; NULL = no client certificate */
+    size_t         n_client_chain;
+    tm_blob        client_key;     /* PEM or DER private key; p == NULL = none */
+    int64_t        now;            /* module clock, seconds since 1970 */
+    bool           clock_set;      /* false: the module has no clock (--clock unset): date errors say "clock not set" */
+    bool           clock_from_cmd; /* true: `now` was set by the dialect's clock command (AT+CCLK, AT+S.TIME) */
+    int64_t        host_now;       /* host wall clock; when `now` fails a validity check that host_now passes,
+                                      the reason is a clock problem, with both dates */
+    const uint8_t *pin_spki_sha256;/* optional 32-byte SPKI pin */
+    int            min_version;    /* 0 = TLS 1.2; 0x0303 / 0x0304 to restrict (tests, profiles) */
+    int            max_version;    /* 0 = TLS 1.3 */
+} tm_tls_config;
+
+typedef enum {
+    TM_TLS_OK = 0,        /* done / n bytes moved */
+    TM_TLS_WANT_READ,     /* wait until the socket is readable, then call again */
+    TM_TLS_WANT_WRITE,    /* wait until the socket is writable, then call again */
+    TM_TLS_CLOSED,        /* peer sent close_notify or closed (read only) */
+    TM_TLS_FAILED,        /* see the reason; the session is dead */
+} tm_tls_status;
+
+typedef struct tm_tls tm_tls;
+
+/* Creates a client session on a connected non-blocking socket. */
+tm_tls       *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why);
+tm_tls_status tm_tls_handshake(tm_tls *t, tm_reason *why);
+tm_tls_status tm_tls_read(tm_tls *t, void *buf, size_t cap, size_t *got, tm_reason *why);
+tm_tls_status tm_tls_write(tm_tls *t, const void *buf, size_t len, size_t *put, tm_reason *why);
+size_t        tm_tls_pending(tm_tls *t);      /* decrypted bytes ready without reading the socket */
+void          tm_tls_close_notify(tm_tls *t); /* best effort, non-blocking */
+void          tm_tls_free(tm_tls *t);
+
+/* After the handshake: one line for the trace and for info commands,
+ * e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256, SNI www.example.test, verified by root 'CN=Test Root'". */
+const char   *tm_tls_summary(tm_tls *t);
+
+#endif
