@@ -1,0 +1,385 @@
+/* tlsmodem — HL certificates and keys: AT+KCERTSTORE, AT+KCERTDELETE,
+ * AT+KPRIVKSTORE, AT+KPRIVKDELETE, and the trust/credentials a connection
+ * takes from the store.
+ *
+ * Decisions (docs/hl.md): any of PEM (one or many certificates), DER, bare
+ * base64, CRLF or LF is accepted and detected; the data ends by the announced
+ * byte count, by the EOF pattern or by "+++" (whichever first; when a count was
+ * announced and the data ended otherwise, the counts must agree).  Items are
+ * stored as DER under hl/root_ca.<index>, hl/local_cert.<index>,
+ * hl/privkey.<index>, atomically; garbage is refused (+CME ERROR: 931) with
+ * the reason and nothing stored.  A CA stored as local certificate, or a
+ * non-CA stored as root (a pin), is stored and warned about. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/trace.h"
+#include "dialect/hl/hl.h"
+#include "port/port.h"
+#include "store/certfmt.h"
+#include "tls/x509.h"
+
+
+static const char *item_name(int kind, int index, char *buf, size_t cap)
+{
+    static const char *const prefix[] = { "hl/root_ca", "hl/local_cert", "hl/privkey" };
+    snprintf(buf, cap, "%s.%d", prefix[kind], index);
+    return buf;
+}
+
+/* ---- collecting data-mode bytes ---------------------------------------- */
+
+static size_t collect_room(void *arg)
+{
+    hl_state *s = arg;
+    return s->collect_cap - s->collect_len;
+}
+
+static void collect_data(void *arg, const uint8_t *p, size_t n)
+{
+    hl_state *s = arg;
+    size_t room = s->collect_cap - s->collect_len;
+    if (n > room)
+        n = room;               /* the engine honours room(); this is a guard */
+    memcpy(s->collect + s->collect_len, p, n);
+    s->collect_len += n;
+}
+
+static bool collect_begin(hl_state *s)
+{
+    if (!s->collect) {
+        s->collect = malloc(TM_STORE_ITEM_MAX);
+        if (!s->collect)
+            return false;
+        s->collect_cap = TM_STORE_ITEM_MAX;
+    }
+    s->collect_len = 0;
+    return true;
+}
+
+/* Checks how the data ended; fills the reason on a mismatch. */
+tm_err hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total)
+{
+    if (how == TM_AT_DATA_END_MANGLED)
+        return tm_fail(tm_at_reason(at), TM_E_DATA_PATTERN_MANGLED,
+                       "the data ended with a look-alike of the EOF pattern (typographic dashes?); "
+                       "the pattern is %s in ASCII; nothing was stored", tm_at_pattern(at));
+    if (s->collect_expected && how != TM_AT_DATA_END_COUNT && total != s->collect_expected)
+        return tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
+                       "announced %zu bytes, received %zu before the %s (every CR and LF counts); "
+                       "nothing was stored", s->collect_expected, total,
+                       how == TM_AT_DATA_END_PATTERN ? "EOF pattern" : "+++");
+    if (total == 0 && s->collect_kind != COLLECT_HEADER)
+        return tm_fail(tm_at_reason(at), s->collect_kind == COLLECT_KEY ? TM_E_KEY_FORMAT : TM_E_CERT_FORMAT, "no data was received; nothing was stored");
+    return TM_OK;
+}
+
+static void warn_cert(tm_at *at, int kind, int i, int count, const tm_x509_info *x, int64_t now)
+{
+    char date[40];
+    if (kind == COLLECT_ROOT && !x->is_ca)
+        hl_warn(at, "certificate %d/%d \"%s\" is not a CA certificate: as a root it trusts only this "
+                    "one server (a pin) until %s", i + 1, count, x->subject,
+                tm_x509_time_str(x->not_after, date, sizeof date));
+    if (kind == COLLECT_LOCAL && x->is_ca)
+        hl_warn(at, "certificate %d/%d \"%s\" is a CA certificate stored as local (client) certificate: "
+                    "it will be presented as the client certificate and is NOT used to verify servers; "
+                    "to trust it, store it with AT+KCERTSTORE=0", i + 1, count, x->subject);
+    if (x->not_after < now)
+        hl_warn(at, "certificate %d/%d \"%s\" expired on %s (module clock)", i + 1, count, x->subject,
+                tm_x509_time_str(x->not_after, date, sizeof date));
+}
+
+static void cert_end(void *arg, tm_at_data_end how, size_t total)
+{
+    tm_at *at = arg;
+    hl_state *s = hl_get(at);
+    tm_reason *why = tm_at_reason(at);
+    tm_err e = hl_collect_end_check(at, s, how, total);
+    if (e) {
+        tm_at_complete(at, e);
+        return;
+    }
+    static uint8_t der[TM_STORE_ITEM_MAX];
+    tm_certfmt_result res;
+    tm_item_kind want = s->collect_kind == COLLECT_KEY ? TM_ITEM_KEY : TM_ITEM_CERT;
+    e = tm_certfmt_decode(s->collect, s->collect_len, want, der, sizeof der, &res, why);
+    if (e) {
+        tm_reason_append(why, "nothing was stored");
+        tm_at_complete(at, e);
+        return;
+    }
+    tm_modem *m = hl_modem(at);
+    char name[64];
+    if (want == TM_ITEM_CERT) {
+        for (int i = 0; i < res.count; i++) {
+            tm_x509_info x;
+            e = tm_x509_info_der(der + res.off[i], res.len[i], &x, why);
+            if (e) {
+                tm_reason_append(why, "certificate %d of %d; nothing was stored", i + 1, res.count);
+                tm_at_complete(at, e);
+                return;
+            }
+            char nb[40], na[40];
+            tm_trace("store", "%s %d/%d: %s, issuer %s, %s %d, %s, %s..%s, CA:%s, SKI %s",
+                     s->collect_kind == COLLECT_ROOT ? "root" : "local", i + 1, res.count, x.subject,
+                     x.issuer, x.key_type, x.key_bits, x.sig_alg,
+                     tm_x509_time_str(x.not_before, nb, sizeof nb),
+                     tm_x509_time_str(x.not_after, na, sizeof na), x.is_ca ? "yes" : "no",
+                     x.ski[0] ? x.ski : "(none)");
+            warn_cert(at, s->collect_kind, i, res.count, &x, tm_modem_now(m));
+        }
+    } else {
+        e = tm_x509_check_key(der, res.total, NULL, 0, why);
+        if (e) {
+            tm_reason_append(why, "nothing was stored");
+            tm_at_complete(at, e);
+            return;
+        }
+    }
+    item_name(s->collect_kind, s->collect_index, name, sizeof name);
+    e = tm_store_put(&m->store, name, der, res.total, why);
+    if (e == TM_OK)
+        tm_trace("store", "stored %s: %d item(s), %zu bytes DER, received as %s (%zu bytes)", name,
+                 res.count, res.total, tm_fmt_name(res.fmt), total);
+    tm_at_complete(at, e);
+}
+
+/* room/data callbacks receive the engine: adapt. */
+static size_t collect_room_at(void *arg) { return collect_room(hl_get(arg)); }
+static void collect_data_at(void *arg, const uint8_t *p, size_t n) { collect_data(hl_get(arg), p, n); }
+
+tm_err hl_collect_start(tm_at *at, int kind, long index, long count,
+                        void (*on_end)(void *at, tm_at_data_end how, size_t total))
+{
+    hl_state *s = hl_get(at);
+    if (count > TM_STORE_ITEM_MAX)
+        return tm_fail(tm_at_reason(at), TM_E_TOO_LARGE, "%ld bytes announced, the limit is %d",
+                       count, TM_STORE_ITEM_MAX);
+    if (!collect_begin(s))
+        return tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory for the data buffer");
+    s->collect_kind = kind;
+    s->collect_index = (int)index;
+    s->collect_expected = (size_t)count;
+    tm_at_v250_result(at, "CONNECT", 1);
+    tm_at_data_in spec = {
+        .count = (size_t)count,
+        .pattern = true,
+        .escape = true,
+        .on_data = collect_data_at,
+        .on_end = on_end,
+        .room = collect_room_at,
+        .arg = at,
+    };
+    tm_at_data_in_start(at, &spec);
+    return TM_AT_PENDING;
+}
+
+tm_err hl_kcertstore_set(tm_at *at, const tm_at_args *a)
+{
+    long type, count, index;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 3)) ||
+        (e = tm_at_get_int(at, a, 1, "data_type", 0, 1, &type)) ||
+        (e = tm_at_opt_int(at, a, 2, "NbData", 1, TM_STORE_ITEM_MAX, 0, &count)) ||
+        (e = tm_at_opt_int(at, a, 3, "index", 0, TM_CERT_SLOTS - 1, 0, &index)))
+        return e;
+    return hl_collect_start(at, type == 0 ? COLLECT_ROOT : COLLECT_LOCAL, index, count, cert_end);
+}
+
+tm_err hl_kprivkstore_set(tm_at *at, const tm_at_args *a)
+{
+    long index, count;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 2)) ||
+        (e = tm_at_get_int(at, a, 1, "index", 0, TM_CERT_SLOTS - 1, &index)) ||
+        (e = tm_at_opt_int(at, a, 2, "NbData", 1, TM_STORE_ITEM_MAX, 0, &count)))
+        return e;
+    return hl_collect_start(at, COLLECT_KEY, index, count, cert_end);
+}
+
+static tm_err delete_item(tm_at *at, int kind, long index)
+{
+    char name[64];
+    tm_modem *m = hl_modem(at);
+    item_name(kind, (int)index, name, sizeof name);
+    tm_err e = tm_store_del(&m->store, name, tm_at_reason(at));
+    if (e == TM_OK)
+        tm_trace("store", "deleted %s", name);
+    return e;
+}
+
+tm_err hl_kcertdelete_set(tm_at *at, const tm_at_args *a)
+{
+    long type, index;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 2)) ||
+        (e = tm_at_get_int(at, a, 1, "data_type", 0, 1, &type)) ||
+        (e = tm_at_opt_int(at, a, 2, "index", 0, TM_CERT_SLOTS - 1, 0, &index)))
+        return e;
+    return delete_item(at, type == 0 ? COLLECT_ROOT : COLLECT_LOCAL, index);
+}
+
+tm_err hl_kprivkdelete_set(tm_at *at, const tm_at_args *a)
+{
+    long index;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) ||
+        (e = tm_at_get_int(at, a, 1, "index", 0, TM_CERT_SLOTS - 1, &index)))
+        return e;
+    return delete_item(at, COLLECT_KEY, index);
+}
+
+/* Splits a stored DER concatenation into items. */
+static int der_split(const uint8_t *p, size_t len, tm_blob *out, int max)
+{
+    int n = 0;
+    size_t off = 0;
+    while (off + 2 <= len && n < max) {
+        size_t hdr = 2, body;
+        uint8_t l = p[off + 1];
+        if (l < 0x80) {
+            body = l;
+        } else {
+            int nb = l & 0x7f;
+            if (nb < 1 || nb > 4 || off + 2 + (size_t)nb > len)
+                break;
+            body = 0;
+            for (int i = 0; i < nb; i++)
+                body = (body << 8) | p[off + 2 + i];
+            hdr += (size_t)nb;
+        }
+        if (off + hdr + body > len)
+            break;
+        out[n].p = p + off;
+        out[n].len = hdr + body;
+        n++;
+        off += hdr + body;
+    }
+    return n;
+}
+
+tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    tm_modem *m = hl_modem(at);
+    static uint8_t der[TM_STORE_ITEM_MAX];
+    static char pem[TM_STORE_ITEM_MAX * 2];
+    static const char *const kinds[] = { "root_cert", "local_cert" };
+    for (int kind = 0; kind < 2; kind++) {
+        for (int idx = 0; idx < TM_CERT_SLOTS; idx++) {
+            char name[64];
+            size_t len;
+            item_name(kind, idx, name, sizeof name);
+            if (tm_store_get(&m->store, name, der, sizeof der, &len, NULL) != TM_OK)
+                continue;
+            tm_blob items[TM_CERTFMT_MAX_ITEMS];
+            int n = der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
+            size_t o = 0;
+            for (int i = 0; i < n && o < sizeof pem - 128; i++) {
+                o += (size_t)snprintf(pem + o, sizeof pem - o, "-----BEGIN CERTIFICATE-----\r\n");
+                size_t b64 = tm_base64_encode(items[i].p, items[i].len, pem + o, sizeof pem - o - 40, 64);
+                o += b64;
+                /* tm_base64_encode breaks lines with LF; make them CRLF-free of doubling */
+                o += (size_t)snprintf(pem + o, sizeof pem - o, "\r\n-----END CERTIFICATE-----\r\n");
+            }
+            tm_at_line(at, "+KCERTSTORE: %s,%d,%zu", kinds[kind], idx, o);
+            tm_at_write(at, pem, o);
+        }
+    }
+    return TM_OK;
+}
+
+/* ---- credentials for a connection --------------------------------------- */
+
+typedef struct {
+    size_t total;
+} size_acc;
+
+static void add_size(void *arg, const char *name, size_t size)
+{
+    (void)name;
+    ((size_acc *)arg)->total += size;
+}
+
+typedef struct {
+    hl_creds *c;
+    tm_store *st;
+} load_ctx;
+
+static void load_root(void *arg, const char *name, size_t size)
+{
+    load_ctx *l = arg;
+    hl_creds *c = l->c;
+    size_t len;
+    (void)size;
+    if (tm_store_get(l->st, name, c->buf + c->len, size, &len, NULL) != TM_OK)
+        return;
+    size_t max = sizeof c->anchors / sizeof c->anchors[0];
+    c->n_anchors += (size_t)der_split(c->buf + c->len, len, c->anchors + c->n_anchors,
+                                      (int)(max - c->n_anchors));
+    c->len += len;
+}
+
+void hl_creds_load(hl_state *s, hl_creds *c, bool with_client)
+{
+    tm_store *st = &s->modem->store;
+    memset(c, 0, sizeof *c);
+    size_acc acc = { 0 };
+    tm_store_list(st, "hl/root_ca.", add_size, &acc);
+    size_t cert_len = 0, key_len = 0;
+    static uint8_t tmp[TM_STORE_ITEM_MAX];
+    if (with_client) {
+        if (tm_store_get(st, "hl/local_cert.0", tmp, sizeof tmp, &cert_len, NULL) != TM_OK)
+            cert_len = 0;
+        acc.total += cert_len;
+    }
+    c->buf = malloc(acc.total ? acc.total : 1);
+    if (!c->buf)
+        return;
+    load_ctx l = { c, st };
+    tm_store_list(st, "hl/root_ca.", load_root, &l);
+    if (with_client && cert_len) {
+        memcpy(c->buf + c->len, tmp, cert_len);
+        c->n_client_chain = (size_t)der_split(c->buf + c->len, cert_len, c->client_chain, 8);
+        c->len += cert_len;
+        if (tm_store_get(st, "hl/privkey.0", tmp, sizeof tmp, &key_len, NULL) == TM_OK &&
+            (c->key = malloc(key_len)) != NULL) {
+            memcpy(c->key, tmp, key_len);
+            c->key_len = key_len;
+        }
+    }
+}
+
+void hl_creds_free(hl_creds *c)
+{
+    free(c->buf);
+    free(c->key);
+    memset(c, 0, sizeof *c);
+}
+
+void hl_tls_config(hl_state *s, hl_creds *c, tm_tls_config *t, const char *host, int sec_level)
+{
+    tm_modem *m = s->modem;
+    memset(t, 0, sizeof *t);
+    t->host = host;
+    t->verify = sec_level > 0;
+    t->anchors = c->anchors;
+    t->n_anchors = c->n_anchors;
+    t->bundle_path = c->n_anchors ? NULL : (m->ca_bundle[0] ? m->ca_bundle : NULL);
+    if (sec_level >= 2 && c->n_client_chain) {
+        t->client_chain = c->client_chain;
+        t->n_client_chain = c->n_client_chain;
+        t->client_key.p = c->key;
+        t->client_key.len = c->key_len;
+    }
+    t->now = tm_modem_now(m);
+    t->clock_set = m->clock_mode != TM_CLOCK_UNSET;
+    t->clock_from_cmd = m->clock_mode == TM_CLOCK_SET;
+    t->host_now = tm_port_wall_ms() / 1000;
+    if (c->n_anchors)
+        tm_trace("tls", "trust: %zu certificate(s) loaded with AT+KCERTSTORE=0 (only these)", c->n_anchors);
+    else
+        tm_trace("tls", "trust: nothing loaded, default bundle %s", t->bundle_path ? t->bundle_path : "(none)");
+}

@@ -1,0 +1,125 @@
+/* tlsmodem — HL dialect: state, session pool, start/stop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/trace.h"
+#include "dialect/hl/hl.h"
+
+extern const tm_at_dialect hl_at_dialect;
+
+static hl_state g_hl;
+
+hl_state *hl_get(tm_at *at)
+{
+    tm_modem *m = tm_at_user(at);
+    return m->dialect_state;
+}
+
+tm_modem *hl_modem(tm_at *at)
+{
+    return tm_at_user(at);
+}
+
+hl_session *hl_session_alloc(hl_state *s, hl_sess_kind kind)
+{
+    for (int i = 0; i < TM_SESSIONS_MAX; i++) {
+        hl_session *ss = &s->sess[i];
+        if (ss->kind == HL_SESS_FREE) {
+            memset(ss, 0, sizeof *ss);
+            ss->id = i + 1;
+            ss->kind = kind;
+            return ss;
+        }
+    }
+    return NULL;
+}
+
+void hl_session_free(hl_state *s, hl_session *ss)
+{
+    (void)s;
+    if (ss->https)
+        hl_https_free(ss);
+    if (ss->tcp)
+        hl_tcp_free(ss);
+    int id = ss->id;
+    memset(ss, 0, sizeof *ss);
+    ss->id = id;
+}
+
+tm_err hl_session_arg(tm_at *at, const tm_at_args *a, int idx, hl_sess_kind kind, hl_session **out)
+{
+    long id;
+    tm_err e = tm_at_get_int(at, a, idx, "session_id", 0, 1000000, &id);
+    if (e)
+        return e;
+    hl_state *s = hl_get(at);
+    if (id < 1 || id > TM_SESSIONS_MAX || s->sess[id - 1].kind != kind)
+        return tm_fail(tm_at_reason(at), TM_E_BAD_SESSION,
+                       "session %ld is not a configured %s session (create one with %s)", id,
+                       kind == HL_SESS_HTTPS ? "HTTPS" : "TCP",
+                       kind == HL_SESS_HTTPS ? "AT+KHTTPSCFG" : "AT+KTCPCFG");
+    *out = &s->sess[id - 1];
+    return TM_OK;
+}
+
+tm_err hl_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap)
+{
+    tm_err e = tm_at_get_str(at, a, idx, name, out, cap);
+    if (e)
+        return e;
+    size_t n = strlen(out);
+    if (out[0] == ' ' || out[n - 1] == ' ' || out[0] == '\t' || out[n - 1] == '\t') {
+        char trimmed[TM_HOST_MAX];
+        size_t b = 0, t = n;
+        while (b < n && (out[b] == ' ' || out[b] == '\t')) b++;
+        while (t > b && (out[t - 1] == ' ' || out[t - 1] == '\t')) t--;
+        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(t - b), out + b);
+        tm_at_reason(at)->arg_index = idx;
+        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
+                       "argument %d (%s) \"%s\" %s a space; remove it: \"%s\"", idx, name, out,
+                       out[n - 1] == ' ' || out[n - 1] == '\t' ? "ends with" : "starts with", trimmed);
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)out[i];
+        if (c <= ' ' || c == '/' || c == '"' || c >= 0x7f) {
+            tm_at_reason(at)->arg_index = idx;
+            return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
+                           "argument %d (%s) \"%s\" is not a host name or IP address "
+                           "(character %zu is not allowed; give only the host, no scheme or path)",
+                           idx, name, out, i + 1);
+        }
+    }
+    return TM_OK;
+}
+
+static void hl_start(tm_modem *m)
+{
+    memset(&g_hl, 0, sizeof g_hl);
+    g_hl.modem = m;
+    g_hl.cnx_profile = 1;
+    for (int i = 0; i < TM_SESSIONS_MAX; i++)
+        g_hl.sess[i].id = i + 1;
+    m->dialect_state = &g_hl;
+    char pat[TM_AT_PATTERN_MAX + 1];
+    if (tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat) == TM_OK)
+        tm_at_set_pattern(m->at, pat);
+    tm_trace("hl", "HL dialect ready (store %s)", m->store.root);
+}
+
+static void hl_stop(tm_modem *m)
+{
+    for (int i = 0; i < TM_SESSIONS_MAX; i++)
+        if (g_hl.sess[i].kind != HL_SESS_FREE)
+            hl_session_free(&g_hl, &g_hl.sess[i]);
+    free(g_hl.collect);
+    g_hl.collect = NULL;
+    (void)m;
+}
+
+const tm_dialect tm_dialect_hl = {
+    .name = "hl",
+    .at = &hl_at_dialect,
+    .start = hl_start,
+    .stop = hl_stop,
+};

@@ -1,0 +1,514 @@
+/* tlsmodem — HL HTTPS client: AT+KHTTPSCFG, KHTTPSCNX, KHTTPSHEADER,
+ * KHTTPSGET, KHTTPSHEAD, KHTTPSPOST, KHTTPSCLOSE, KHTTPSDEL and the URCs
+ * +KHTTPS_IND / +KHTTPS_ERROR.
+ *
+ * Decisions (docs/hl.md):
+ * - KHTTPSCFG with exactly 4 arguments reads the 4th as <sec_level> (what
+ *   HL8548 users and Sierra's own example do); with 5 or more the documented
+ *   order <http_version>,<cipher_suite>,<sec_level>,<login>,<password>.
+ *   sec_level 0 encrypt only (announced), 1 verify the server (default),
+ *   2 verify and present local certificate 0 + private key 0 when asked.
+ * - A request connects (TCP, TLS handshake, verification), sends, and waits
+ *   for the response head before "CONNECT": a failure before that is
+ *   "NO CARRIER" + "+KHTTPS_ERROR: <id>,<code>" and no data mode.
+ * - GET/HEAD/POST bodies are streamed to the host as they arrive, de-chunked,
+ *   followed by the EOF pattern and OK, then "+KHTTPS_IND: <id>,3,<body
+ *   bytes>,<status>,"<reason>"" (the HL78 form).
+ * - POST: "CONNECT" once the connection is up; the host sends the body and
+ *   ends it with the EOF pattern (or +++).  Content-Length from the stored
+ *   headers is honoured and checked; a "Transfer-Encoding: chunked" header
+ *   means the host frames chunks itself; with neither, tlsmodem sends the
+ *   body chunked. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/trace.h"
+#include "dialect/hl/hl.h"
+#include "port/port.h"
+
+enum { OP_NONE, OP_GET, OP_HEAD, OP_POST, OP_CNX };
+
+struct hl_https {
+    hl_session *ss;
+    tm_at      *at;
+    char        server[TM_HOST_MAX];
+    long        port;
+    long        http_version;
+    long        cipher_suite;
+    long        sec_level;
+    char        login[64];
+    char        password[64];
+    char        headers[TM_HTTP_HEADER_MAX];
+    size_t      headers_len;
+    tm_http    *http;
+    hl_creds    creds;
+    bool        connected;       /* for the read form */
+    /* the running request */
+    int         op;
+    bool        show_header;
+    bool        connect_sent;
+    bool        data_mode;       /* POST body still coming from the host */
+    bool        body_ended;
+    bool        failed;          /* failure seen while the host was still sending */
+    tm_reason   fail;
+    uint64_t    body_bytes;
+    int         status;
+    char        reason_phrase[64];
+    uint8_t     tx[TM_SOCK_TX_BUF];
+    size_t      tx_len;
+};
+
+static hl_https *https_of(hl_session *ss) { return ss->https; }
+
+void hl_https_free(hl_session *ss)
+{
+    hl_https *h = ss->https;
+    if (!h)
+        return;
+    if (h->http) {
+        tm_http_close(h->http);
+        free(h->http);
+    }
+    hl_creds_free(&h->creds);
+    free(h);
+    ss->https = NULL;
+}
+
+/* ---- configuration -------------------------------------------------------- */
+
+tm_err hl_khttpscfg_set(tm_at *at, const tm_at_args *a)
+{
+    hl_state *s = hl_get(at);
+    tm_reason *why = tm_at_reason(at);
+    long cnx, port, ver = 0, cipher = 0, sec = 1;
+    char server[TM_HOST_MAX], login[64] = "", pass[64] = "";
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 8)) ||
+        (e = tm_at_opt_int(at, a, 1, "cnx_cnf", 0, HL_CNX_MAX - 1, s->cnx_profile, &cnx)) ||
+        (e = hl_host_arg(at, a, 2, "server", server, sizeof server)) ||
+        (e = tm_at_opt_int(at, a, 3, "port", 1, 65535, 443, &port)))
+        return e;
+    if (port < 10) {
+        why->arg_index = 3;
+        return tm_fail(why, TM_E_ARG_BAD,
+                       "port %ld is not an HTTPS port: the third argument is the port; to set the "
+                       "security level write AT+KHTTPSCFG=%ld,\"%s\",443,%ld", port, cnx, server, port);
+    }
+    if (a->count == 4) {
+        if ((e = tm_at_opt_int(at, a, 4, "sec_level", 0, 2, 1, &sec)))
+            return e;
+    } else if (a->count >= 5) {
+        if ((e = tm_at_opt_int(at, a, 4, "http_version", 0, 1, 0, &ver)) ||
+            (e = tm_at_opt_int(at, a, 5, "cipher_suite", 0, 255, 0, &cipher)) ||
+            (e = tm_at_opt_int(at, a, 6, "sec_level", 0, 2, 1, &sec)) ||
+            (e = tm_at_opt_str(at, a, 7, "login", login, sizeof login, "")) ||
+            (e = tm_at_opt_str(at, a, 8, "password", pass, sizeof pass, "")))
+            return e;
+    }
+    hl_session *ss = hl_session_alloc(s, HL_SESS_HTTPS);
+    if (!ss)
+        return tm_fail(why, TM_E_NO_SESSION_FREE, "all %d sessions are in use; delete one with "
+                       "AT+KHTTPSDEL or AT+KTCPDEL", TM_SESSIONS_MAX);
+    hl_https *h = calloc(1, sizeof *h);
+    tm_http *http = malloc(tm_http_sizeof());
+    if (!h || !http) {
+        free(h);
+        free(http);
+        hl_session_free(s, ss);
+        return tm_fail(why, TM_E_NO_MEMORY, "no memory for an HTTPS session");
+    }
+    ss->https = h;
+    ss->cnx = (int)cnx;
+    h->ss = ss;
+    h->at = at;
+    h->http = http;
+    snprintf(h->server, sizeof h->server, "%s", server);
+    h->port = port;
+    h->http_version = ver;
+    h->cipher_suite = cipher;
+    h->sec_level = sec;
+    snprintf(h->login, sizeof h->login, "%s", login);
+    snprintf(h->password, sizeof h->password, "%s", pass);
+    tm_at_line(at, "+KHTTPSCFG: %d", ss->id);
+    tm_trace("hl", "HTTPS session %d: %s:%ld, sec_level %ld (%s)", ss->id, server, port, sec,
+             sec == 0 ? "encrypt only, server NOT verified" :
+             sec == 1 ? "verify server" : "verify server, client certificate when asked");
+    if (sec == 0)
+        hl_warn(at, "session %d: sec_level 0 encrypts only: the server will NOT be verified", ss->id);
+    if (cipher != 0)
+        hl_warn(at, "session %d: cipher_suite %ld ignored: tlsmodem negotiates TLS 1.2/1.3 with "
+                    "modern suites (0 = server chooses)", ss->id, cipher);
+    return TM_OK;
+}
+
+tm_err hl_khttpscfg_read(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    hl_state *s = hl_get(at);
+    for (int i = 0; i < TM_SESSIONS_MAX; i++) {
+        hl_session *ss = &s->sess[i];
+        if (ss->kind != HL_SESS_HTTPS)
+            continue;
+        hl_https *h = https_of(ss);
+        tm_at_line(at, "+KHTTPSCFG: %d,%d,\"%s\",%ld,%ld,%ld,%ld,\"%s\",\"%s\",%d", ss->id, ss->cnx,
+                   h->server, h->port, h->http_version, h->cipher_suite, h->sec_level, h->login,
+                   h->password, h->connected ? 1 : 0);
+    }
+    return TM_OK;
+}
+
+/* ---- headers -------------------------------------------------------------- */
+
+static void header_end(void *arg, tm_at_data_end how, size_t total)
+{
+    tm_at *at = arg;
+    hl_state *s = hl_get(at);
+    tm_err e = hl_collect_end_check(at, s, how, total);
+    if (e) {
+        tm_reason_append(tm_at_reason(at), "the stored headers are unchanged");
+        tm_at_complete(at, e);
+        return;
+    }
+    hl_session *ss = &s->sess[s->collect_index - 1];
+    if (ss->kind != HL_SESS_HTTPS) {
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_BAD_SESSION, "the session was deleted"));
+        return;
+    }
+    hl_https *h = https_of(ss);
+    char norm[TM_HTTP_HEADER_MAX];
+    size_t n = 0;
+    e = tm_http_check_headers((const char *)s->collect, s->collect_len, norm, sizeof norm, &n,
+                              tm_at_reason(at));
+    if (e) {
+        tm_reason_append(tm_at_reason(at), "the stored headers are unchanged");
+        tm_at_complete(at, e);
+        return;
+    }
+    memcpy(h->headers, norm, n);
+    h->headers_len = n;
+    h->headers[n] = '\0';
+    tm_trace_bytes("hl", "headers stored: ", h->headers, n);
+    tm_at_complete(at, TM_OK);
+}
+
+tm_err hl_khttpsheader_set(tm_at *at, const tm_at_args *a)
+{
+    hl_session *ss;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) || (e = hl_session_arg(at, a, 1, HL_SESS_HTTPS, &ss)))
+        return e;
+    if (https_of(ss)->op != OP_NONE)
+        return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    return hl_collect_start(at, COLLECT_HEADER, ss->id, 0, header_end);
+}
+
+tm_err hl_khttpsheader_read(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    hl_state *s = hl_get(at);
+    for (int i = 0; i < TM_SESSIONS_MAX; i++) {
+        hl_session *ss = &s->sess[i];
+        if (ss->kind != HL_SESS_HTTPS)
+            continue;
+        hl_https *h = https_of(ss);
+        tm_at_line(at, "+KHTTPSHEADER: %d,%zu", ss->id, h->headers_len);
+        tm_at_write(at, h->headers, h->headers_len);
+    }
+    return TM_OK;
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+static void req_finish_fail(hl_https *h, const tm_reason *why)
+{
+    tm_at *at = h->at;
+    int op = h->op;
+    h->op = OP_NONE;
+    h->connected = false;
+    hl_report_failure(at, "+KHTTPS_ERROR", h->ss->id, why, op != OP_CNX);
+    if (op == OP_CNX)
+        return;   /* KHTTPSCNX already answered OK */
+    tm_at_complete_silent(at);
+}
+
+static void ev_head(void *arg, int status, const char *reason, const char *head, size_t len)
+{
+    hl_https *h = arg;
+    h->status = status;
+    snprintf(h->reason_phrase, sizeof h->reason_phrase, "%s", reason);
+    h->connected = true;
+    if (!h->connect_sent) {
+        tm_at_v250_result(h->at, "CONNECT", 1);
+        h->connect_sent = true;
+    }
+    if (h->show_header || h->op == OP_HEAD)
+        tm_at_write(h->at, head, len);
+}
+
+static void ev_body(void *arg, const uint8_t *p, size_t n)
+{
+    hl_https *h = arg;
+    h->body_bytes += n;
+    tm_at_write(h->at, p, n);
+}
+
+static size_t ev_body_room(void *arg)
+{
+    hl_https *h = arg;
+    return tm_at_out_room(h->at);
+}
+
+static void post_pump(hl_https *h)
+{
+    while (h->tx_len) {
+        long n = tm_http_body_write(h->http, h->tx, h->tx_len);
+        if (n <= 0)
+            return;
+        memmove(h->tx, h->tx + n, h->tx_len - (size_t)n);
+        h->tx_len -= (size_t)n;
+    }
+    if (h->body_ended && !h->data_mode) {
+        h->body_ended = false;
+        tm_http_body_end(h->http);
+    }
+}
+
+static size_t post_room(void *arg)
+{
+    hl_https *h = arg;
+    if (h->failed)
+        return sizeof h->tx;    /* discard what the host still sends */
+    post_pump(h);
+    return sizeof h->tx - h->tx_len;
+}
+
+static void post_data(void *arg, const uint8_t *p, size_t n)
+{
+    hl_https *h = arg;
+    if (h->failed)
+        return;
+    size_t room = sizeof h->tx - h->tx_len;
+    if (n > room)
+        n = room;
+    memcpy(h->tx + h->tx_len, p, n);
+    h->tx_len += n;
+    post_pump(h);
+}
+
+static void post_end(void *arg, tm_at_data_end how, size_t total)
+{
+    hl_https *h = arg;
+    h->data_mode = false;
+    tm_trace("hl", "session %d: request body from the host ended after %zu bytes", h->ss->id, total);
+    if (h->failed) {
+        req_finish_fail(h, &h->fail);
+        return;
+    }
+    if (how == TM_AT_DATA_END_MANGLED) {
+        tm_http_close(h->http);
+        h->op = OP_NONE;
+        tm_at_complete(h->at, tm_fail(tm_at_reason(h->at), TM_E_DATA_PATTERN_MANGLED,
+                                      "the body ended with a look-alike of the EOF pattern; the "
+                                      "pattern is %s in ASCII; the request was not completed",
+                                      tm_at_pattern(h->at)));
+        return;
+    }
+    h->body_ended = true;
+    post_pump(h);
+}
+
+static void ev_body_wanted(void *arg)
+{
+    hl_https *h = arg;
+    if (h->op != OP_POST) {
+        tm_http_body_end(h->http);
+        return;
+    }
+    h->connected = true;
+    tm_at_v250_result(h->at, "CONNECT", 1);
+    h->connect_sent = true;
+    h->data_mode = true;
+    tm_at_data_in spec = {
+        .pattern = true, .escape = true,
+        .on_data = post_data, .on_end = post_end, .room = post_room, .arg = h,
+    };
+    tm_at_data_in_start(h->at, &spec);
+}
+
+static void ev_body_writable(void *arg)
+{
+    post_pump(arg);
+}
+
+static void ev_done(void *arg, tm_err result, const tm_reason *why)
+{
+    hl_https *h = arg;
+    tm_at *at = h->at;
+    if (result != TM_OK) {
+        if (h->data_mode) {     /* finish when the host has ended the body */
+            h->failed = true;
+            h->fail = *why;
+            return;
+        }
+        req_finish_fail(h, why);
+        return;
+    }
+    int op = h->op;
+    h->op = OP_NONE;
+    if (op == OP_CNX) {
+        tm_at_urc(at, "+KHTTPS_IND: %d,1", h->ss->id);
+        return;
+    }
+    const char *pat = tm_at_pattern(at);
+    tm_at_write(at, pat, strlen(pat));
+    tm_trace("hl", "session %d: HTTP %d, %llu body bytes delivered", h->ss->id, h->status,
+             (unsigned long long)h->body_bytes);
+    tm_at_complete(at, TM_OK);
+    tm_at_urc(at, "+KHTTPS_IND: %d,3,%llu,%d,\"%s\"", h->ss->id, (unsigned long long)h->body_bytes,
+              h->status, h->reason_phrase);
+}
+
+static const tm_http_events hl_http_events = {
+    .on_head = ev_head,
+    .on_body = ev_body,
+    .body_room = ev_body_room,
+    .on_body_wanted = ev_body_wanted,
+    .on_body_writable = ev_body_writable,
+    .on_done = ev_done,
+};
+
+static void deferred_fail(void *arg)
+{
+    hl_https *h = arg;
+    req_finish_fail(h, &h->fail);
+}
+
+static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, bool show)
+{
+    hl_https *h = https_of(ss);
+    tm_reason *why = tm_at_reason(at);
+    if (h->op != OP_NONE)
+        return tm_fail(why, TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    if (uri[0] != '/' && uri[0] != '*')
+        return tm_fail(why, TM_E_ARG_BAD, "argument 2 (request_uri) \"%s\" must start with '/'; give "
+                       "the path only, the server is set with AT+KHTTPSCFG", uri);
+    static const char *const methods[] = { "", "GET", "HEAD", "POST", "" };
+    tm_http_request req;
+    memset(&req, 0, sizeof req);
+    snprintf(req.conn.host, sizeof req.conn.host, "%s", h->server);
+    req.conn.port = (uint16_t)h->port;
+    req.conn.use_tls = true;
+    if (!tm_http_connected(h->http)) {
+        hl_creds_free(&h->creds);
+        hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2);
+    }
+    hl_tls_config(hl_get(at), &h->creds, &req.conn.tls, req.conn.host, (int)h->sec_level);
+    req.method = methods[op];
+    req.uri = uri;
+    req.user_headers = h->headers_len ? h->headers : NULL;
+    req.body_mode = TM_HTTP_BODY_NONE;
+    if (op == OP_POST) {
+        char v[64];
+        if (h->headers_len && tm_http_header_value(h->headers, "Content-Length", v, sizeof v)) {
+            req.body_mode = TM_HTTP_BODY_LENGTH;
+            req.body_length = strtoull(v, NULL, 10);
+        } else if (h->headers_len && tm_http_header_value(h->headers, "Transfer-Encoding", v, sizeof v)) {
+            req.body_mode = TM_HTTP_BODY_RAW;
+        } else {
+            req.body_mode = TM_HTTP_BODY_CHUNKED;
+        }
+    }
+    if (h->login[0]) {
+        req.basic_user = h->login;
+        req.basic_pass = h->password;
+    }
+    h->op = op;
+    h->show_header = show;
+    h->connect_sent = false;
+    h->data_mode = false;
+    h->body_ended = false;
+    h->failed = false;
+    h->body_bytes = 0;
+    h->status = 0;
+    h->tx_len = 0;
+    if (h->sec_level == 0)
+        tm_trace("verdict", "session %d: sec_level 0: server certificate NOT VERIFIED (encrypt only)",
+                 ss->id);
+    tm_http_init(h->http, &hl_http_events, h);
+    tm_err e = tm_http_start(h->http, &req, why);
+    if (e) {
+        /* DNS and the like fail at once; report as the module does (NO
+         * CARRIER + +KHTTPS_ERROR) from the loop, after this handler returns */
+        h->fail = *why;
+        tm_port_timer_add(0, deferred_fail, h);
+    }
+    return TM_AT_PENDING;
+}
+
+static tm_err request_cmd(tm_at *at, const tm_at_args *a, int op)
+{
+    hl_session *ss;
+    char uri[TM_HTTP_URI_MAX];
+    long show = op == OP_HEAD;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, op == OP_HEAD ? 2 : 3)) ||
+        (e = hl_session_arg(at, a, 1, HL_SESS_HTTPS, &ss)) ||
+        (e = tm_at_get_str(at, a, 2, "request_uri", uri, sizeof uri)) ||
+        (op != OP_HEAD && (e = tm_at_opt_int(at, a, 3, "show_resp_header", 0, 1, 0, &show))))
+        return e;
+    return start_request(at, ss, op, uri, show != 0);
+}
+
+tm_err hl_khttpsget_set(tm_at *at, const tm_at_args *a)  { return request_cmd(at, a, OP_GET); }
+tm_err hl_khttpshead_set(tm_at *at, const tm_at_args *a) { return request_cmd(at, a, OP_HEAD); }
+tm_err hl_khttpspost_set(tm_at *at, const tm_at_args *a) { return request_cmd(at, a, OP_POST); }
+
+tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
+{
+    hl_session *ss;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) || (e = hl_session_arg(at, a, 1, HL_SESS_HTTPS, &ss)))
+        return e;
+    hl_https *h = https_of(ss);
+    if (h->op != OP_NONE)
+        return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    if (tm_http_connected(h->http)) {
+        tm_at_urc(at, "+KHTTPS_IND: %d,1", ss->id);
+        return TM_OK;
+    }
+    /* The connection is made by the first request (keep-alive then reuses
+     * it); KHTTPSCNX answers OK and +KHTTPS_IND: <id>,1 is sent when a
+     * connection is up. */
+    tm_trace("hl", "session %d: KHTTPSCNX: the connection is made by the first request", ss->id);
+    return TM_OK;
+}
+
+tm_err hl_khttpsclose_set(tm_at *at, const tm_at_args *a)
+{
+    hl_session *ss;
+    long type;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 2)) || (e = hl_session_arg(at, a, 1, HL_SESS_HTTPS, &ss)) ||
+        (e = tm_at_opt_int(at, a, 2, "closing_type", 0, 1, 1, &type)))
+        return e;
+    hl_https *h = https_of(ss);
+    if (h->op != OP_NONE)
+        return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    tm_http_close(h->http);
+    h->connected = false;
+    return TM_OK;
+}
+
+tm_err hl_khttpsdel_set(tm_at *at, const tm_at_args *a)
+{
+    hl_session *ss;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) || (e = hl_session_arg(at, a, 1, HL_SESS_HTTPS, &ss)))
+        return e;
+    if (https_of(ss)->op != OP_NONE)
+        return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY,
+                       "session %d has a request running; close it first", ss->id);
+    hl_session_free(hl_get(at), ss);
+    return TM_OK;
+}
