@@ -34,6 +34,7 @@ typedef enum { TM_AT_TEST, TM_AT_READ, TM_AT_SET, TM_AT_EXEC } tm_at_form;
 enum {
     TM_ARG_QUOTED      = 1,  /* was inside ASCII "…" */
     TM_ARG_SMARTQUOTES = 2,  /* contained typographic quotes (U+201C/U+201D/U+2018/U+2019) */
+    TM_ARG_NULL        = 4,  /* SPWF syntax: the literal NULL (tm_at_omitted() treats it as omitted) */
 };
 
 typedef struct {
@@ -110,28 +111,50 @@ const tm_at_dialect *tm_at_get_dialect(tm_at *at);
  * when a data-mode sink reports no room (backpressure); call again later with
  * the rest (the port keeps it).  Never blocks. */
 size_t  tm_at_feed(tm_at *at, const uint8_t *p, size_t len);
+/* Time of the bytes fed next (monotonic ms); the port calls it before
+ * tm_at_feed().  The engine never reads a clock itself (guard times of +++
+ * use this and the now_ms of tm_at_tick). */
+void    tm_at_set_now(tm_at *at, int64_t now_ms);
+/* Engine diagnostics ("at<" lines received, "at>" results, "urc", "warn":
+ * "out overflow", URC queue full).  The port routes them to tm_trace(); the
+ * engine itself has no dependency on the trace or the port.  NULL: silent. */
+void    tm_at_set_log(tm_at *at, void (*log)(void *arg, const char *cat, const char *text), void *arg);
 
 /* Engine -> host. */
 size_t  tm_at_out_peek(tm_at *at, const uint8_t **p);  /* contiguous pending bytes */
 void    tm_at_out_consume(tm_at *at, size_t n);
 size_t  tm_at_out_pending(tm_at *at);
+/* Bytes lost because a write did not fit even into the reserve (see
+ * tm_at_out_room); normally 0, each loss is also logged as "warn". */
+uint64_t tm_at_out_dropped(tm_at *at);
 
 /* Time passes (guard times of +++ need it even without input); the port
- * calls this from a timer or each loop iteration. */
+ * calls this from a timer or each loop iteration.  It also runs bytes held
+ * while a command was pending (e.g. when a handler started data mode from a
+ * network callback) and flushes queued URCs once idle. */
 void    tm_at_tick(tm_at *at, int64_t now_ms);
-/* Earliest time tm_at_tick should run again, or -1. */
+/* Earliest time tm_at_tick should run again, or -1 (the last now when held
+ * bytes or queued URCs can make progress right away). */
 int64_t tm_at_next_deadline(tm_at *at);
 
 /* ---- output, used by voices and handlers --------------------------------- */
 
-size_t  tm_at_out_room(tm_at *at);          /* free bytes in the host output buffer */
+/* Free bytes for bulk producers: the free space minus a 4 KiB reserve kept
+ * for results, information lines, echo and URCs, so those always fit even
+ * when bulk data filled the rest.  tm_at_write() may use the reserve; a
+ * write that does not fit even there keeps what fits, drops the rest,
+ * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
+size_t  tm_at_out_room(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
 void    tm_at_printf(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Information line through the voice ("+KHTTPSCFG: 1"). */
 void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* URC through the voice: now if idle, else queued until the running command
- * ends (and while a command line is being typed). */
+ * ends (and while a command line is being typed).  At most TM_AT_URC_QUEUE
+ * lines of TM_AT_URC_LINE_MAX-1 bytes are held; when full the oldest is
+ * dropped with a "warn" log. */
 void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int     tm_at_urc_queued(tm_at *at);        /* URC lines waiting */
 
 /* V.250 state (E, V, Q, S-registers); voices read it. */
 bool    tm_at_echo(tm_at *at);
@@ -140,12 +163,21 @@ bool    tm_at_quiet(tm_at *at);     /* ATQ1 */
 int     tm_at_cmee(tm_at *at);      /* AT+CMEE level 0/1/2 (HL); SPWF keeps it 2 when console_errs */
 void    tm_at_set_cmee(tm_at *at, int level);
 void    tm_at_set_echo(tm_at *at, bool on);
+void    tm_at_set_verbose(tm_at *at, bool on);
+void    tm_at_set_quiet(tm_at *at, bool on);
 uint32_t tm_at_guard_ms(tm_at *at);  /* +++ guard time (S12 in 1/50 s) */
 
 /* Helpers for V.250 voices: "\r\nOK\r\n" in ATV1, "0\r" in ATV0, nothing in ATQ1. */
 void    tm_at_v250_result(tm_at *at, const char *verbose, int numeric);
 /* "\r\n<text>\r\n" in ATV1, "<text>\r\n" in ATV0. */
 void    tm_at_v250_line(tm_at *at, const char *text);
+
+/* V.250 basic commands: E V Q Z S(3,4,5,12) &K &F &D &C and +CMEE (=0..2, ?,
+ * =?).  Not added implicitly: a dialect lists it in its tables, after its
+ * own table so it can override rows (e.g. I).  Z restores E (dialect's
+ * echo_default), V1, Q0, CMEE 1; &F also S12=50, &K0, &D2, &C1.  S3/S4/S5
+ * can be read, and "set" only to their fixed values (13, 10, 8). */
+extern const tm_at_cmd tm_at_v250_table[];
 
 /* ---- the running command ------------------------------------------------- */
 
@@ -156,9 +188,27 @@ tm_reason *tm_at_reason(tm_at *at);
  * queued URCs are written. */
 void    tm_at_complete(tm_at *at, tm_err result);
 /* Finish a pending command without any final result (the handler printed
- * its own, e.g. "NO CARRIER"). */
+ * its own, e.g. "NO CARRIER").  The rest of a ';' chain is not run. */
 void    tm_at_complete_silent(tm_at *at);
 bool    tm_at_busy(tm_at *at);             /* a command is running (pending or in data mode) */
+/* Name of the running (or last) command as typed: "+kcnxcfg", "E", "&K". */
+const char *tm_at_command_name(tm_at *at);
+/* Notes on dispatch:
+ *  - A line is tokenized completely before anything runs: a syntax error
+ *    (unterminated quote, stray character) runs nothing.  Unknown commands
+ *    and failures are found left to right: the chain stops at the first
+ *    error, earlier commands have run.  Exactly one final result per line.
+ *  - tm_at_complete() may also be called before the handler returned
+ *    TM_AT_PENDING (a callback that fired synchronously); it takes effect
+ *    when the handler returns.
+ *  - Bytes received while a command is pending (not in data mode) are kept
+ *    (up to TM_AT_LINE_MAX+2; beyond that tm_at_feed() returns short) and
+ *    run after completion: echo and parsing happen then.
+ *  - Lines: leading spaces/TABs are ignored; a line of only blanks/control
+ *    bytes is ignored silently; other content before "AT" is TM_E_SYNTAX;
+ *    control bytes (< 0x20 but TAB) anywhere in an AT line are
+ *    TM_E_BINARY_NOISE.  Echo sends every command-mode byte back except the
+ *    LF swallowed after a CR. */
 
 /* ---- typed argument getters ----------------------------------------------
  * idx is 1-based like the vendor manuals.  name is the manual's parameter
@@ -205,10 +255,26 @@ typedef struct {
     void       *arg;
 } tm_at_data_in;
 
+/* A handler that starts data mode returns TM_AT_PENDING (TM_OK is taken as
+ * TM_AT_PENDING while data mode is active); on_end then finishes the command
+ * with tm_at_complete() (or later, after network work).  The +++ escape
+ * needs the guard time of silence before the first '+' (since the previous
+ * data byte, or since data mode started) and after the third (decided by
+ * tm_at_tick / the next byte's time); otherwise the '+' are data.  The count
+ * counts every data byte received (also held-back ones; a swallowed LF is
+ * not counted); `total` in on_end is what the sink got.  When count and
+ * pattern are both on, whichever completes first ends the data (held bytes
+ * are then released as data).  An escape candidate that interrupts a
+ * pattern prefix releases that prefix as data. */
 void   tm_at_data_in_start(tm_at *at, const tm_at_data_in *spec);
 bool   tm_at_in_data_mode(tm_at *at);
+/* Leave data mode at once without on_end (e.g. the connection died); the
+ * caller then finishes the command (tm_at_complete / _silent). */
+void   tm_at_data_in_stop(tm_at *at);
 
-/* The EOF pattern (HL AT+KPATTERN); default "--EOF--Pattern--". */
+/* The EOF pattern (HL AT+KPATTERN); default "--EOF--Pattern--".  set:
+ * 1..TM_AT_PATTERN_MAX printable ASCII bytes (0x21..0x7e), else an error
+ * with tm_at_reason() filled. */
 const char *tm_at_pattern(tm_at *at);
 tm_err      tm_at_set_pattern(tm_at *at, const char *pattern);
 

@@ -1,0 +1,126 @@
+/* tlsmodem — AT engine internals shared by the src/at files (not for dialects).
+ *
+ * The whole engine is this one fixed-size struct: no allocation anywhere. */
+#ifndef TM_AT_INTERNAL_H
+#define TM_AT_INTERNAL_H
+
+#include "at/at.h"
+
+#define TM_AT_OUT_RESERVE   4096               /* kept free for results/URCs (see tm_at_out_room) */
+#define TM_AT_HOLD_MAX      (TM_AT_LINE_MAX + 2) /* bytes held while a command runs */
+#define TM_AT_PRINT_MAX     (TM_AT_LINE_MAX + 1024)
+#define TM_AT_REL_MAX       (TM_AT_PATTERN_MAX * 3 + 8)
+
+/* One tokenized command of a line. */
+typedef struct {
+    char        name[TM_AT_NAME_MAX];  /* as typed: "+kcnxcfg", "E", "&K", "S" */
+    tm_at_form  form;
+    tm_at_args  args;
+} tm_at_tok;
+
+/* Data mode host -> module. */
+typedef struct {
+    bool           active;
+    tm_at_data_in  spec;
+    size_t         recv;          /* data bytes received (delivered + held + rel) */
+    size_t         delivered;     /* bytes given to the sink */
+    bool           skip_lf;       /* swallow one LF right after the command's CR */
+    /* pattern: bytes that may be the start of the EOF pattern, held back */
+    uint8_t        held[TM_AT_REL_MAX];
+    size_t         held_len;
+    /* bytes released but not yet taken by the sink (backpressure) */
+    uint8_t        rel[TM_AT_REL_MAX * 2];
+    size_t         rel_len;
+    /* escape: number of candidate '+' held, time of the last data byte */
+    int            plus;
+    int64_t        last_rx_ms;
+    int64_t        plus3_ms;
+    /* end decided, waiting for rel to drain */
+    bool           end_pending;
+    tm_at_data_end end_how;
+} tm_at_data;
+
+struct tm_at {
+    const tm_at_dialect *d;
+    void                *user;
+    int64_t              now;
+
+    void               (*log)(void *arg, const char *cat, const char *text);
+    void                *log_arg;
+
+    /* V.250 state */
+    bool     echo, verbose, quiet;
+    int      cmee;
+    uint8_t  s3, s4, s5, s12;
+    int      and_k, and_d, and_c;
+
+    /* line assembly */
+    uint8_t  line[TM_AT_LINE_MAX + 1];
+    size_t   line_len;
+    size_t   line_total;       /* bytes of the current line incl. discarded ones */
+    bool     too_long;
+    bool     skip_lf;          /* previous byte was the CR that ended a line */
+    /* A data mode that ended by its byte count while the EOF pattern was also
+     * allowed: hosts (Zephyr's HL78 driver) send the pattern after exactly
+     * the announced bytes; it is swallowed here instead of being parsed as a
+     * command line. */
+    bool     skip_pat_armed;
+    size_t   skip_pat_len;
+
+    /* the line being executed */
+    char     cmd[TM_AT_LINE_MAX + 1];   /* body after "AT", NUL-terminated */
+    size_t   cmd_pos;                   /* next command of the chain */
+    char     argbuf[TM_AT_LINE_MAX + TM_AT_ARGS_MAX + 8];
+    tm_at_tok tok;
+    size_t   cmd_off;                   /* offset of cmd[0] in the line (for positions) */
+    bool     running;          /* a line is being executed */
+    bool     pending;          /* its current command returned TM_AT_PENDING */
+    bool     in_handler;       /* a handler is running right now */
+    bool     early;            /* ...and called tm_at_complete before returning */
+    tm_err   early_result;
+    tm_reason reason;
+    int      depth;            /* nesting of engine internals: pump only at 0 */
+
+    /* bytes received while a command is pending */
+    uint8_t  hold[TM_AT_HOLD_MAX];
+    size_t   hold_len;
+
+    /* output ring */
+    uint8_t  out[TM_OUT_BUF];
+    size_t   out_head, out_len;
+    uint64_t out_dropped;
+
+    /* URC queue */
+    char     urcq[TM_AT_URC_QUEUE][TM_AT_URC_LINE_MAX];
+    int      urc_head, urc_n;
+    uint64_t urc_dropped;
+
+    char     linebuf[TM_AT_PRINT_MAX];   /* tm_at_line */
+    char     printbuf[TM_AT_PRINT_MAX];  /* tm_at_printf */
+
+    char     pattern[TM_AT_PATTERN_MAX + 1];
+    tm_at_data data;
+};
+
+/* engine.c */
+void   tm_at__log(tm_at *at, const char *cat, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void   tm_at__line_done(tm_at *at);      /* final result given: flush URCs */
+void   tm_at__flush_urcs(tm_at *at);
+bool   tm_at__idle(tm_at *at);
+/* Escapes bytes for detail texts ("\x01", "\r"), at most `show` input bytes. */
+void   tm_at__escape(char *out, size_t cap, const uint8_t *p, size_t n, size_t show);
+
+/* tokenize.c: parses the next command of at->cmd from *pos into at->tok.
+ * Returns TM_OK with *have = false at the end of the line. */
+tm_err tm_at__tok_next(tm_at *at, size_t *pos, bool *have);
+
+/* datamode.c: consumes data-mode bytes; returns how many were taken. */
+size_t tm_at__data_feed(tm_at *at, const uint8_t *p, size_t len);
+void   tm_at__data_tick(tm_at *at);
+int64_t tm_at__data_deadline(tm_at *at);
+
+/* v250.c */
+void   tm_at__v250_defaults(tm_at *at, bool factory);
+
+#endif

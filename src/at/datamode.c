@@ -1,0 +1,327 @@
+/* tlsmodem — data mode host -> module: byte count, EOF pattern (held back
+ * so the sink never sees any part of it, typographic-dash variants
+ * recognised), "+++" escape with guard times, sink backpressure.
+ *
+ * Bytes flow: input -> [escape candidates '+'] -> [pattern held-back
+ * prefix] -> rel (released, waiting for sink room) -> sink.  No new input
+ * byte is taken while rel is not empty, so rel never holds more than one
+ * pattern prefix plus a few bytes. */
+#include "at/at_internal.h"
+
+#include <string.h>
+
+/* ---- EOF pattern matching --------------------------------------------------
+ * Forms of the pattern: each "--" (left to right, non-overlapping) may also
+ * be written as one U+2013 (E2 80 93) or U+2014 (E2 80 94).
+ * Returns 0: b is not a prefix of any form, 1: proper prefix, 2: the
+ * pattern itself, 3: a mangled form. */
+static int pat_match(const char *pat, const uint8_t *b, size_t n)
+{
+    size_t pi = 0, bi = 0;
+    bool mangled = false;
+    while (bi < n) {
+        if (pat[pi] == '\0')
+            return 0;
+        if (pat[pi] == '-' && pat[pi + 1] == '-') {
+            if (b[bi] == '-') {
+                if (bi + 1 >= n)
+                    return 1;
+                if (b[bi + 1] != '-')
+                    return 0;
+                bi += 2;
+            } else if (b[bi] == 0xE2) {
+                if (bi + 1 < n && b[bi + 1] != 0x80)
+                    return 0;
+                if (bi + 2 < n && b[bi + 2] != 0x93 && b[bi + 2] != 0x94)
+                    return 0;
+                if (bi + 3 > n)
+                    return 1;
+                bi += 3;
+                mangled = true;
+            } else {
+                return 0;
+            }
+            pi += 2;
+            continue;
+        }
+        if ((uint8_t)pat[pi] != b[bi])
+            return 0;
+        pi++;
+        bi++;
+    }
+    if (pat[pi] == '\0')
+        return mangled ? 3 : 2;
+    return 1;
+}
+
+const char *tm_at_pattern(tm_at *at) { return at->pattern; }
+
+tm_err tm_at_set_pattern(tm_at *at, const char *pattern)
+{
+    size_t n = strlen(pattern);
+    if (n < 1 || n > TM_AT_PATTERN_MAX)
+        return tm_fail(&at->reason, TM_E_ARG_RANGE, "the EOF pattern must be 1 to %d bytes, got %zu",
+                       TM_AT_PATTERN_MAX, n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)pattern[i];
+        if (c < 0x21 || c > 0x7e)
+            return tm_fail(&at->reason, TM_E_ARG_BAD,
+                           "the EOF pattern must be printable ASCII without spaces; byte 0x%02x at position %zu",
+                           c, i + 1);
+    }
+    memcpy(at->pattern, pattern, n + 1);
+    return TM_OK;
+}
+
+/* ---- data mode state ------------------------------------------------------- */
+
+bool tm_at_in_data_mode(tm_at *at) { return at->data.active; }
+
+void tm_at_data_in_start(tm_at *at, const tm_at_data_in *spec)
+{
+    tm_at_data *D = &at->data;
+    memset(D, 0, sizeof *D);
+    D->active = true;
+    D->spec = *spec;
+    D->last_rx_ms = at->now;
+    D->skip_lf = at->skip_lf && at->d->swallow_lf_after_cr;
+    at->skip_lf = false;
+}
+
+void tm_at_data_in_stop(tm_at *at)
+{
+    at->data.active = false;
+}
+
+static void rel_push(tm_at_data *D, uint8_t b)
+{
+    if (D->rel_len < sizeof D->rel)
+        D->rel[D->rel_len++] = b;
+}
+
+static void set_end(tm_at_data *D, tm_at_data_end how)
+{
+    if (!D->end_pending) {
+        D->end_pending = true;
+        D->end_how = how;
+    }
+}
+
+/* A data byte (already counted) through the pattern stage. */
+static void pat_byte(tm_at *at, uint8_t b)
+{
+    tm_at_data *D = &at->data;
+    if (!D->spec.pattern) {
+        rel_push(D, b);
+        return;
+    }
+    D->held[D->held_len++] = b;
+    for (;;) {
+        int m = pat_match(at->pattern, D->held, D->held_len);
+        if (m >= 2) {
+            D->held_len = 0;      /* the pattern is not data */
+            set_end(D, m == 2 ? TM_AT_DATA_END_PATTERN : TM_AT_DATA_END_MANGLED);
+            return;
+        }
+        if (m == 1)
+            return;
+        rel_push(D, D->held[0]);
+        memmove(D->held, D->held + 1, --D->held_len);
+        if (D->held_len == 0)
+            return;
+    }
+}
+
+static void release_plus(tm_at *at)
+{
+    int n = at->data.plus;
+    at->data.plus = 0;
+    for (int i = 0; i < n && !at->data.end_pending; i++)
+        pat_byte(at, '+');
+}
+
+static void release_held(tm_at_data *D)
+{
+    for (size_t i = 0; i < D->held_len; i++)
+        rel_push(D, D->held[i]);
+    D->held_len = 0;
+}
+
+static void count_check(tm_at *at)
+{
+    tm_at_data *D = &at->data;
+    if (D->spec.count && D->recv >= D->spec.count && !D->end_pending) {
+        release_plus(at);
+        if (!D->end_pending) {
+            release_held(D);
+            set_end(D, TM_AT_DATA_END_COUNT);
+        }
+    }
+}
+
+static void step(tm_at *at, uint8_t b)
+{
+    tm_at_data *D = &at->data;
+    int64_t guard = (int64_t)tm_at_guard_ms(at);
+    int64_t quiet = at->now - D->last_rx_ms;
+    D->last_rx_ms = at->now;
+    D->recv++;
+    if (D->spec.escape) {
+        if (D->plus > 0 && D->plus < 3 && b == '+') {
+            if (++D->plus == 3)
+                D->plus3_ms = at->now;
+            count_check(at);
+            return;
+        }
+        if (D->plus > 0)
+            release_plus(at);          /* not an escape: the '+' are data */
+        if (D->end_pending)
+            return;
+        if (b == '+' && quiet >= guard) {
+            release_held(D);           /* an escape candidate interrupts a pattern prefix */
+            D->plus = 1;
+            count_check(at);
+            return;
+        }
+    }
+    pat_byte(at, b);
+    count_check(at);
+}
+
+/* Gives rel to the sink as far as room allows; true when rel is empty. */
+static bool drain_rel(tm_at *at)
+{
+    tm_at_data *D = &at->data;
+    if (!D->rel_len)
+        return true;
+    size_t room = D->spec.room ? D->spec.room(D->spec.arg) : D->rel_len;
+    size_t n = room < D->rel_len ? room : D->rel_len;
+    if (n) {
+        if (D->spec.on_data)
+            D->spec.on_data(D->spec.arg, D->rel, n);
+        D->delivered += n;
+        memmove(D->rel, D->rel + n, D->rel_len - n);
+        D->rel_len -= n;
+    }
+    return D->rel_len == 0;
+}
+
+static void finish(tm_at *at)
+{
+    tm_at_data *D = &at->data;
+    tm_at_data_in spec = D->spec;
+    tm_at_data_end how = D->end_how;
+    size_t total = D->delivered;
+    D->active = false;
+    D->end_pending = false;
+    if (how == TM_AT_DATA_END_COUNT && spec.pattern) {
+        at->skip_pat_armed = true;
+        at->skip_pat_len = 0;
+    }
+    tm_at__log(at, "at<", "data mode ended (%s) after %zu bytes",
+               how == TM_AT_DATA_END_COUNT ? "count" : how == TM_AT_DATA_END_PATTERN ? "pattern" :
+               how == TM_AT_DATA_END_ESCAPE ? "+++" : "mangled pattern", total);
+    if (spec.on_end)
+        spec.on_end(spec.arg, how, total);
+}
+
+/* Guard time after "+++" passed: escape; after one or two '+': they are data. */
+static void timers(tm_at *at)
+{
+    tm_at_data *D = &at->data;
+    if (D->plus == 0 || D->end_pending)
+        return;
+    int64_t guard = (int64_t)tm_at_guard_ms(at);
+    if (D->plus == 3 && at->now - D->plus3_ms >= guard) {
+        D->plus = 0;
+        set_end(D, TM_AT_DATA_END_ESCAPE);
+    } else if (D->plus < 3 && at->now - D->last_rx_ms >= guard) {
+        release_plus(at);
+        count_check(at);
+    }
+}
+
+static bool special(tm_at *at, uint8_t c)
+{
+    const tm_at_data_in *s = &at->data.spec;
+    if (s->escape && c == '+')
+        return true;
+    if (s->pattern && (c == (uint8_t)at->pattern[0] ||
+                       (c == 0xE2 && at->pattern[0] == '-' && at->pattern[1] == '-')))
+        return true;
+    return false;
+}
+
+size_t tm_at__data_feed(tm_at *at, const uint8_t *p, size_t len)
+{
+    tm_at_data *D = &at->data;
+    size_t i = 0;
+    for (;;) {
+        if (!D->active)
+            return i;
+        if (!drain_rel(at))
+            return i;
+        if (D->plus && i < len) {
+            timers(at);
+            if (!drain_rel(at))
+                return i;
+        }
+        if (D->end_pending) {
+            finish(at);
+            return i;
+        }
+        if (i >= len)
+            return i;
+        if (D->skip_lf) {
+            D->skip_lf = false;
+            if (p[i] == '\n') {
+                i++;
+                continue;
+            }
+        }
+        if (D->held_len == 0 && D->plus == 0) {
+            size_t lim = len;
+            if (D->spec.count && D->spec.count - D->recv < lim - i)
+                lim = i + (D->spec.count - D->recv);
+            size_t j = i;
+            while (j < lim && !special(at, p[j]))
+                j++;
+            if (j > i) {
+                size_t room = D->spec.room ? D->spec.room(D->spec.arg) : j - i;
+                size_t n = room < j - i ? room : j - i;
+                if (n == 0)
+                    return i;
+                if (D->spec.on_data)
+                    D->spec.on_data(D->spec.arg, p + i, n);
+                D->delivered += n;
+                D->recv += n;
+                D->last_rx_ms = at->now;
+                i += n;
+                count_check(at);
+                continue;
+            }
+        }
+        step(at, p[i++]);
+    }
+}
+
+void tm_at__data_tick(tm_at *at)
+{
+    if (!at->data.active)
+        return;
+    timers(at);
+    tm_at__data_feed(at, NULL, 0);
+}
+
+int64_t tm_at__data_deadline(tm_at *at)
+{
+    tm_at_data *D = &at->data;
+    if (!D->active)
+        return -1;
+    int64_t guard = (int64_t)tm_at_guard_ms(at);
+    if (D->plus == 3)
+        return D->plus3_ms + guard;
+    if (D->plus > 0)
+        return D->last_rx_ms + guard;
+    return -1;
+}

@@ -1,0 +1,501 @@
+/* tlsmodem — AT engine core: life cycle, byte feed, line assembly, dispatch
+ * of ';' chains, completion of pending commands, URC queue (see at.h). */
+#include "at/at_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define TM_AT_SILENT ((tm_err)-2)   /* internal: finish without a final result */
+
+size_t tm_at_sizeof(void) { return sizeof(struct tm_at); }
+
+void tm_at_init(tm_at *at, const tm_at_dialect *d, void *user)
+{
+    memset(at, 0, sizeof *at);
+    at->d = d;
+    at->user = user;
+    tm_at__v250_defaults(at, true);
+    memcpy(at->pattern, "--EOF--Pattern--", sizeof "--EOF--Pattern--");
+    tm_reason_clear(&at->reason);
+}
+
+void *tm_at_user(tm_at *at) { return at->user; }
+const tm_at_dialect *tm_at_get_dialect(tm_at *at) { return at->d; }
+tm_reason *tm_at_reason(tm_at *at) { return &at->reason; }
+bool tm_at_busy(tm_at *at) { return at->running; }
+void tm_at_set_now(tm_at *at, int64_t now_ms) { at->now = now_ms; }
+const char *tm_at_command_name(tm_at *at) { return at->tok.name; }
+
+void tm_at_set_log(tm_at *at, void (*log)(void *arg, const char *cat, const char *text), void *arg)
+{
+    at->log = log;
+    at->log_arg = arg;
+}
+
+void tm_at__log(tm_at *at, const char *cat, const char *fmt, ...)
+{
+    if (!at->log)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    at->log(at->log_arg, cat, buf);
+}
+
+void tm_at__escape(char *out, size_t cap, const uint8_t *p, size_t n, size_t show)
+{
+    size_t o = 0;
+    if (cap == 0)
+        return;
+    for (size_t i = 0; i < n && i < show; i++) {
+        char tmp[8];
+        uint8_t c = p[i];
+        if (c == '\r')
+            memcpy(tmp, "\\r", 3);
+        else if (c == '\n')
+            memcpy(tmp, "\\n", 3);
+        else if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
+            tmp[0] = (char)c, tmp[1] = '\0';
+        else
+            snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        size_t l = strlen(tmp);
+        if (o + l + 1 > cap)
+            break;
+        memcpy(out + o, tmp, l);
+        o += l;
+    }
+    if (n > show && o + 4 <= cap) {
+        memcpy(out + o, "\xe2\x80\xa6", 3);   /* … */
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* ---- URCs ----------------------------------------------------------------- */
+
+bool tm_at__idle(tm_at *at)
+{
+    return !at->running && at->line_len == 0 && !at->too_long;
+}
+
+static void urc_emit(tm_at *at, const char *text)
+{
+    tm_at__log(at, "urc", "%s", text);
+    if (at->d->voice && at->d->voice->urc)
+        at->d->voice->urc(at, text);
+    else
+        tm_at_v250_line(at, text);
+}
+
+void tm_at__flush_urcs(tm_at *at)
+{
+    while (at->urc_n > 0 && tm_at__idle(at)) {
+        char text[TM_AT_URC_LINE_MAX];
+        memcpy(text, at->urcq[at->urc_head], sizeof text);
+        at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
+        at->urc_n--;
+        urc_emit(at, text);
+    }
+}
+
+void tm_at_urc(tm_at *at, const char *fmt, ...)
+{
+    char text[TM_AT_URC_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (at->urc_n == 0 && tm_at__idle(at)) {
+        urc_emit(at, text);
+        return;
+    }
+    if (at->urc_n == TM_AT_URC_QUEUE) {
+        at->urc_dropped++;
+        tm_at__log(at, "warn", "URC queue full (%d): oldest dropped: %s", TM_AT_URC_QUEUE,
+                   at->urcq[at->urc_head]);
+        at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
+        at->urc_n--;
+    }
+    int slot = (at->urc_head + at->urc_n) % TM_AT_URC_QUEUE;
+    memcpy(at->urcq[slot], text, sizeof text);
+    at->urc_n++;
+}
+
+int tm_at_urc_queued(tm_at *at) { return at->urc_n; }
+
+void tm_at__line_done(tm_at *at)
+{
+    tm_at__flush_urcs(at);
+}
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+static const tm_at_cmd *find_row(tm_at *at, const char *name)
+{
+    if (!at->d->tables)
+        return NULL;
+    for (const tm_at_cmd *const *t = at->d->tables; *t; t++)
+        for (const tm_at_cmd *r = *t; r->name; r++)
+            if (strcasecmp(r->name, name) == 0)
+                return r;
+    return NULL;
+}
+
+static const char *form_text(tm_at_form f)
+{
+    switch (f) {
+    case TM_AT_TEST: return "=? (test form)";
+    case TM_AT_READ: return "? (read form)";
+    case TM_AT_SET:  return "= (set form)";
+    case TM_AT_EXEC: return " (execute form)";
+    }
+    return "";
+}
+
+/* Final result of the line: one per line. */
+static void final(tm_at *at, tm_err e)
+{
+    at->running = false;
+    at->pending = false;
+    if (e == TM_OK) {
+        tm_at__log(at, "at>", "OK");
+        if (at->d->voice && at->d->voice->ok)
+            at->d->voice->ok(at);
+        else
+            tm_at_v250_result(at, "OK", 0);
+    } else if (e != TM_AT_SILENT) {
+        if (at->reason.code != e)
+            at->reason.code = e;
+        tm_at__log(at, "at>", "error %s: %s", tm_err_name(e), at->reason.detail);
+        if (at->d->voice && at->d->voice->error)
+            at->d->voice->error(at, &at->reason);
+        else
+            tm_at_v250_result(at, "ERROR", 4);
+    }
+    tm_at__line_done(at);
+}
+
+static tm_err dispatch(tm_at *at)
+{
+    tm_at_tok *t = &at->tok;
+    const tm_at_cmd *row = find_row(at, t->name);
+    if (!row)
+        return tm_fail(&at->reason, TM_E_UNKNOWN_COMMAND, "AT%s", t->name);
+    tm_at_handler h = NULL;
+    switch (t->form) {
+    case TM_AT_TEST: h = row->test; break;
+    case TM_AT_READ: h = row->read; break;
+    case TM_AT_SET:  h = row->set;  break;
+    case TM_AT_EXEC: h = row->exec; break;
+    }
+    if (!h) {
+        if (t->form == TM_AT_TEST && row->usage) {
+            tm_at_line(at, "%s", row->usage);
+            return TM_OK;
+        }
+        return tm_fail(&at->reason, TM_E_FORM_NOT_SUPPORTED, "AT%s%s", t->name, form_text(t->form));
+    }
+    at->in_handler = true;
+    at->early = false;
+    tm_err e = h(at, &t->args);
+    at->in_handler = false;
+    if (at->early) {            /* completed before the handler returned */
+        at->early = false;
+        if (e == TM_AT_PENDING)
+            e = at->early_result;
+    }
+    return e;
+}
+
+/* Runs the commands of the line from cmd_pos until one is pending, fails, or
+ * the line ends. */
+static void run_chain(tm_at *at)
+{
+    at->depth++;
+    for (;;) {
+        bool have = false;
+        tm_reason_clear(&at->reason);
+        tm_err e = tm_at__tok_next(at, &at->cmd_pos, &have);
+        if (e != TM_OK) {
+            final(at, e);
+            break;
+        }
+        if (!have) {
+            final(at, TM_OK);
+            break;
+        }
+        e = dispatch(at);
+        if (e == TM_AT_PENDING || (e == TM_OK && at->data.active)) {
+            at->pending = true;
+            break;
+        }
+        if (at->data.active)     /* failed after starting data mode */
+            at->data.active = false;
+        if (e != TM_OK) {
+            final(at, e);
+            break;
+        }
+    }
+    at->depth--;
+}
+
+static void start_line(tm_at *at)
+{
+    at->running = true;
+    at->pending = false;
+    /* Syntax of the whole line first: a malformed line runs nothing. */
+    size_t pos = 0;
+    bool have = true;
+    tm_err e = TM_OK;
+    while (e == TM_OK && have) {
+        tm_reason_clear(&at->reason);
+        e = tm_at__tok_next(at, &pos, &have);
+    }
+    if (e != TM_OK) {
+        final(at, e);
+        return;
+    }
+    at->cmd_pos = 0;
+    run_chain(at);
+}
+
+static void fail_line(tm_at *at, tm_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail_line(tm_at *at, tm_err code, const char *fmt, ...)
+{
+    at->running = true;
+    tm_reason_clear(&at->reason);
+    va_list ap;
+    va_start(ap, fmt);
+    tm_vfail(&at->reason, code, fmt, ap);
+    va_end(ap);
+    at->tok.name[0] = '\0';
+    final(at, code);
+}
+
+static void line_end(tm_at *at)
+{
+    size_t n = at->line_len, total = at->line_total;
+    bool too_long = at->too_long;
+    at->line_len = 0;
+    at->line_total = 0;
+    at->too_long = false;
+    const uint8_t *l = at->line;
+
+    if (too_long) {
+        tm_at__log(at, "at<", "(line of %zu bytes discarded)", total);
+        fail_line(at, TM_E_LINE_TOO_LONG, "%zu bytes, limit %d", total, TM_AT_LINE_MAX);
+        return;
+    }
+    size_t k = 0;
+    while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] < 0x20))
+        k++;
+    if (k == n) {                       /* blank or control noise only */
+        tm_at__line_done(at);
+        return;
+    }
+    if (at->log) {
+        char esc[200];
+        tm_at__escape(esc, sizeof esc, l, n, 120);
+        tm_at__log(at, "at<", "%s", esc);
+    }
+    if (!(k + 1 < n && (l[k] == 'A' || l[k] == 'a') && (l[k + 1] == 'T' || l[k + 1] == 't'))) {
+        char esc[160];
+        tm_at__escape(esc, sizeof esc, l + k, n - k, 32);
+        fail_line(at, TM_E_SYNTAX, "line does not start with AT: \"%s\"", esc);
+        return;
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (l[j] < 0x20 && l[j] != '\t') {
+            fail_line(at, TM_E_BINARY_NOISE, "byte 0x%02x at position %zu of the line", l[j], j + 1);
+            return;
+        }
+    }
+    size_t body = k + 2;
+    memcpy(at->cmd, l + body, n - body);
+    at->cmd[n - body] = '\0';
+    at->cmd_off = body;
+    start_line(at);
+}
+
+static void echo_byte(tm_at *at, uint8_t c)
+{
+    if (at->echo)
+        tm_at_write(at, &c, 1);
+}
+
+static void assemble(tm_at *at, uint8_t c)
+{
+    if (at->skip_lf) {
+        at->skip_lf = false;
+        if (c == '\n')
+            return;
+    }
+    if (c == at->s3 || c == '\n') {
+        echo_byte(at, c);
+        at->skip_lf = (c == '\r');
+        line_end(at);
+        return;
+    }
+    echo_byte(at, c);
+    if (c == at->s5 || c == 0x7f) {
+        if (at->line_len > 0 && !at->too_long) {
+            at->line_len--;
+            at->line_total--;
+        }
+        return;
+    }
+    at->line_total++;
+    if (at->line_len < TM_AT_LINE_MAX)
+        at->line[at->line_len++] = c;
+    else
+        at->too_long = true;
+}
+
+/* Command-mode and data-mode bytes; stops when a command is pending (not in
+ * data mode) or the data sink has no room.  Returns the bytes taken. */
+static size_t process(tm_at *at, const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    at->depth++;
+    while (i < len) {
+        if (at->data.active) {
+            i += tm_at__data_feed(at, p + i, len - i);
+            if (at->data.active)
+                break;          /* sink full */
+            continue;
+        }
+        if (at->running)
+            break;
+        if (at->skip_pat_armed) {
+            const char *pat = tm_at_pattern(at);
+            size_t plen = strlen(pat);
+            if (at->line_len == 0 && (uint8_t)pat[at->skip_pat_len] == p[i]) {
+                i++;
+                if (++at->skip_pat_len == plen) {
+                    at->skip_pat_armed = false;
+                    tm_at__log(at, "at<", "EOF pattern after the counted data swallowed");
+                }
+                continue;
+            }
+            at->skip_pat_armed = false;
+            for (size_t k = 0; k < at->skip_pat_len; k++)   /* it was not the pattern */
+                assemble(at, (uint8_t)pat[k]);
+            continue;
+        }
+        /* Fast path: ordinary bytes of a command line. */
+        size_t j = i;
+        while (j < len && !at->skip_lf && p[j] >= 0x20 && p[j] != 0x7f &&
+               at->line_len < TM_AT_LINE_MAX && !at->too_long) {
+            at->line[at->line_len++] = p[j++];
+            at->line_total++;
+        }
+        if (j > i) {
+            if (at->echo)
+                tm_at_write(at, p + i, j - i);
+            i = j;
+            continue;
+        }
+        assemble(at, p[i++]);
+    }
+    at->depth--;
+    return i;
+}
+
+static void data_drain(tm_at *at)
+{
+    if (!at->data.active)
+        return;
+    at->depth++;
+    tm_at__data_feed(at, NULL, 0);
+    at->depth--;
+}
+
+/* Runs bytes held while a command was pending, once it is not. */
+static void pump(tm_at *at)
+{
+    if (at->depth)
+        return;
+    data_drain(at);
+    while (at->hold_len > 0) {
+        size_t n = process(at, at->hold, at->hold_len);
+        if (n == 0)
+            break;
+        memmove(at->hold, at->hold + n, at->hold_len - n);
+        at->hold_len -= n;
+    }
+    tm_at__flush_urcs(at);
+}
+
+size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
+{
+    pump(at);
+    size_t used = 0;
+    if (at->hold_len == 0 && at->depth == 0)
+        used = process(at, p, len);
+    if (used < len && at->running && !at->data.active) {
+        size_t room = TM_AT_HOLD_MAX - at->hold_len;
+        size_t k = len - used < room ? len - used : room;
+        memcpy(at->hold + at->hold_len, p + used, k);
+        at->hold_len += k;
+        used += k;
+    }
+    return used;
+}
+
+void tm_at_tick(tm_at *at, int64_t now_ms)
+{
+    at->now = now_ms;
+    if (at->depth)
+        return;
+    at->depth++;
+    tm_at__data_tick(at);
+    at->depth--;
+    pump(at);
+}
+
+int64_t tm_at_next_deadline(tm_at *at)
+{
+    int64_t d = tm_at__data_deadline(at);
+    bool can_run = at->data.active ? (!at->data.spec.room || at->data.spec.room(at->data.spec.arg) > 0)
+                                   : !at->running;
+    if ((at->hold_len > 0 || at->data.rel_len > 0) && can_run)
+        d = at->now;
+    if (at->urc_n > 0 && tm_at__idle(at))
+        d = at->now;
+    return d;
+}
+
+/* ---- completion ------------------------------------------------------------ */
+
+static void complete(tm_at *at, tm_err result)
+{
+    if (!at->running) {
+        tm_at__log(at, "warn", "tm_at_complete without a running command (ignored)");
+        return;
+    }
+    if (at->in_handler) {
+        at->early = true;
+        at->early_result = result;
+        return;
+    }
+    if (at->data.active) {
+        tm_at__log(at, "warn", "command completed while in data mode: data mode ended");
+        at->data.active = false;
+    }
+    at->pending = false;
+    at->depth++;
+    if (result == TM_OK)
+        run_chain(at);
+    else
+        final(at, result);
+    at->depth--;
+    pump(at);
+}
+
+void tm_at_complete(tm_at *at, tm_err result) { complete(at, result); }
+void tm_at_complete_silent(tm_at *at) { complete(at, TM_AT_SILENT); }

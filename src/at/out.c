@@ -1,0 +1,99 @@
+/* tlsmodem — AT engine output ring towards the host (see at.h). */
+#include "at/at_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+size_t tm_at_out_peek(tm_at *at, const uint8_t **p)
+{
+    *p = at->out + at->out_head;
+    size_t first = TM_OUT_BUF - at->out_head;
+    return at->out_len < first ? at->out_len : first;
+}
+
+void tm_at_out_consume(tm_at *at, size_t n)
+{
+    if (n > at->out_len)
+        n = at->out_len;
+    at->out_head = (at->out_head + n) % TM_OUT_BUF;
+    at->out_len -= n;
+    if (at->out_len == 0)
+        at->out_head = 0;   /* keeps peek contiguous as often as possible */
+}
+
+size_t tm_at_out_pending(tm_at *at) { return at->out_len; }
+
+size_t tm_at_out_room(tm_at *at)
+{
+    size_t free_ = TM_OUT_BUF - at->out_len;
+    return free_ > TM_AT_OUT_RESERVE ? free_ - TM_AT_OUT_RESERVE : 0;
+}
+
+uint64_t tm_at_out_dropped(tm_at *at) { return at->out_dropped; }
+
+void tm_at_write(tm_at *at, const void *p, size_t n)
+{
+    size_t free_ = TM_OUT_BUF - at->out_len;
+    if (n > free_) {
+        /* Only reachable when a producer ignored tm_at_out_room() and used
+         * up the reserve too: keep what fits, count and say the rest. */
+        at->out_dropped += n - free_;
+        tm_at__log(at, "warn", "out overflow: %zu of %zu bytes dropped (host not reading; "
+                   "a producer ignored tm_at_out_room)", n - free_, n);
+        n = free_;
+    }
+    const uint8_t *s = p;
+    size_t tail = (at->out_head + at->out_len) % TM_OUT_BUF;
+    size_t first = TM_OUT_BUF - tail;
+    if (first > n)
+        first = n;
+    memcpy(at->out + tail, s, first);
+    memcpy(at->out, s + first, n - first);
+    at->out_len += n;
+}
+
+void tm_at_printf(tm_at *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(at->printbuf, sizeof at->printbuf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof at->printbuf) {
+        tm_at__log(at, "warn", "tm_at_printf: %d bytes cut to %zu", n, sizeof at->printbuf - 1);
+        n = (int)sizeof at->printbuf - 1;
+    }
+    tm_at_write(at, at->printbuf, (size_t)n);
+}
+
+void tm_at_line(tm_at *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(at->linebuf, sizeof at->linebuf, fmt, ap);
+    va_end(ap);
+    tm_at__log(at, "at>", "%s", at->linebuf);
+    if (at->d->voice && at->d->voice->line)
+        at->d->voice->line(at, at->linebuf);
+    else
+        tm_at_v250_line(at, at->linebuf);
+}
+
+void tm_at_v250_result(tm_at *at, const char *verbose, int numeric)
+{
+    if (at->quiet)
+        return;
+    if (at->verbose)
+        tm_at_printf(at, "\r\n%s\r\n", verbose);
+    else
+        tm_at_printf(at, "%d\r", numeric);
+}
+
+void tm_at_v250_line(tm_at *at, const char *text)
+{
+    if (at->verbose)
+        tm_at_printf(at, "\r\n%s\r\n", text);
+    else
+        tm_at_printf(at, "%s\r\n", text);
+}

@@ -1,0 +1,628 @@
+/* AT engine transcripts: exact output bytes for scripted host input, each
+ * script also fed in random 1..N-byte chunks (many seeds) with identical
+ * results. */
+#include "at/at.h"
+#include "tm_test.h"
+
+#include <stdint.h>
+
+/* ---- mock dialect ------------------------------------------------------- */
+
+static char   g_sink[1 << 16];
+static size_t g_sink_len;
+static size_t g_room;                 /* sink room; SIZE_MAX = unlimited */
+static int    g_room_violations;      /* sink got more than room() said */
+static tm_at *g_at;
+
+static void v_ok(tm_at *at) { tm_at_v250_result(at, "OK", 0); }
+static void v_error(tm_at *at, const tm_reason *why)
+{
+    char buf[TM_DETAIL_MAX + 200];
+    if (tm_at_cmee(at) == 0) {
+        tm_at_v250_result(at, "ERROR", 4);
+    } else if (tm_at_cmee(at) == 1) {
+        snprintf(buf, sizeof buf, "+CME ERROR: %d", (int)why->code);
+        tm_at_v250_line(at, buf);
+    } else {
+        char t[TM_DETAIL_MAX + 100];
+        snprintf(buf, sizeof buf, "+CME ERROR: %s", tm_reason_text(why, t, sizeof t));
+        tm_at_v250_line(at, buf);
+    }
+}
+static void v_line(tm_at *at, const char *text) { tm_at_v250_line(at, text); }
+static const tm_at_voice mock_voice = { v_ok, v_error, v_line, v_line };
+
+static tm_err hello_exec(tm_at *at, const tm_at_args *a) { tm_at_line(at, "hello"); return TM_OK; }
+
+static tm_err echoargs_set(tm_at *at, const tm_at_args *a)
+{
+    char buf[8192];
+    size_t o = (size_t)snprintf(buf, sizeof buf, "%d:", a->count);
+    for (int i = 0; i < a->count && o < sizeof buf; i++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "[%s]%u%s", a->v[i].p, a->v[i].flags,
+                              tm_at_omitted(a, i + 1) ? "o" : "");
+    tm_at_line(at, "%s", buf);
+    return TM_OK;
+}
+
+static tm_err len_set(tm_at *at, const tm_at_args *a)
+{
+    tm_at_line(at, "len=%zu", a->count ? a->v[0].len : 0);
+    return TM_OK;
+}
+
+static tm_err args_set(tm_at *at, const tm_at_args *a)
+{
+    long port, n;
+    char apn[16];
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 3)) || (e = tm_at_get_int(at, a, 1, "port", 1, 65535, &port)) ||
+        (e = tm_at_get_str(at, a, 2, "apn", apn, sizeof apn)) ||
+        (e = tm_at_opt_int(at, a, 3, "n", 0, 9, 7, &n)))
+        return e;
+    tm_at_line(at, "port=%ld apn=%s n=%ld", port, apn, n);
+    return TM_OK;
+}
+
+static tm_err wait_exec(tm_at *at, const tm_at_args *a) { return TM_AT_PENDING; }
+static tm_err fail_exec(tm_at *at, const tm_at_args *a)
+{
+    return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "boom");
+}
+static tm_err urc_exec(tm_at *at, const tm_at_args *a)
+{
+    tm_at_urc(at, "+URC: inside");
+    return TM_OK;
+}
+static tm_err quick_exec(tm_at *at, const tm_at_args *a)
+{
+    tm_fail(tm_at_reason(at), TM_E_TIMEOUT, "at once");
+    tm_at_complete(at, TM_E_TIMEOUT);   /* before returning PENDING */
+    return TM_AT_PENDING;
+}
+static tm_err i_exec(tm_at *at, const tm_at_args *a) { tm_at_line(at, "tlsmodem-test"); return TM_OK; }
+
+static size_t sink_room(void *arg) { return g_room; }
+static void sink_data(void *arg, const uint8_t *p, size_t n)
+{
+    if (n > g_room)
+        g_room_violations++;
+    if (g_room != SIZE_MAX)
+        g_room -= n;
+    if (g_sink_len + n <= sizeof g_sink) {
+        memcpy(g_sink + g_sink_len, p, n);
+        g_sink_len += n;
+    }
+}
+static void sink_end(void *arg, tm_at_data_end how, size_t total)
+{
+    tm_at *at = arg;
+    tm_at_line(at, "END %d %zu", (int)how, total);
+    if (how == TM_AT_DATA_END_MANGLED)
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_PATTERN_MANGLED, "typographic dashes"));
+    else
+        tm_at_complete(at, TM_OK);
+}
+
+/* AT+SEND=<count>,<flags: 1 pattern, 2 escape> */
+static tm_err send_set(tm_at *at, const tm_at_args *a)
+{
+    long count, flags;
+    tm_err e;
+    if ((e = tm_at_get_int(at, a, 1, "count", 0, 100000, &count)) ||
+        (e = tm_at_opt_int(at, a, 2, "flags", 0, 3, 0, &flags)))
+        return e;
+    tm_at_data_in d = { (size_t)count, flags & 1, (flags & 2) != 0, sink_data, sink_end, sink_room, at };
+    tm_at_line(at, "CONNECT");
+    tm_at_data_in_start(at, &d);
+    return TM_AT_PENDING;
+}
+
+static const tm_at_cmd mock_table[] = {
+    { "+HELLO",    NULL, NULL, NULL,         hello_exec, NULL },
+    { "+ECHOARGS", NULL, NULL, echoargs_set, NULL, NULL },
+    { "+LEN",      NULL, NULL, len_set,      NULL, NULL },
+    { "+ARGS",     NULL, NULL, args_set,     NULL, NULL },
+    { "+WAIT",     NULL, NULL, NULL,         wait_exec, NULL },
+    { "+FAIL",     NULL, NULL, NULL,         fail_exec, NULL },
+    { "+URC",      NULL, NULL, NULL,         urc_exec, NULL },
+    { "+USE",      NULL, NULL, NULL,         hello_exec, "+USE: (0-1)" },
+    { "+SEND",     NULL, NULL, send_set,     NULL, NULL },
+    { "+QUICK",    NULL, NULL, NULL,         quick_exec, NULL },
+    { "I",         NULL, NULL, i_exec,       i_exec, NULL },
+    { NULL, NULL, NULL, NULL, NULL, NULL },
+};
+static const tm_at_cmd *const mock_tables[] = { mock_table, tm_at_v250_table, NULL };
+static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true };
+static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true };
+
+/* SPWF-like dialect */
+static void s_ok(tm_at *at) { tm_at_printf(at, "AT-S.OK\r\n"); }
+static void s_error(tm_at *at, const tm_reason *why) { tm_at_printf(at, "AT-S.ERROR:%d\r\n", (int)why->code); }
+static void s_line(tm_at *at, const char *t) { tm_at_printf(at, "AT-S.%s\r\n", t); }
+static const tm_at_voice spwf_voice = { s_ok, s_error, s_line, s_line };
+static tm_err sockw_set(tm_at *at, const tm_at_args *a)
+{
+    long id, n;
+    tm_err e;
+    if ((e = tm_at_get_int(at, a, 1, "id", 0, 7, &id)) || (e = tm_at_get_int(at, a, 2, "len", 1, 4096, &n)))
+        return e;
+    tm_at_data_in d = { (size_t)n, false, false, sink_data, sink_end, sink_room, at };
+    tm_at_data_in_start(at, &d);
+    return TM_AT_PENDING;
+}
+static const tm_at_cmd spwf_table[] = {
+    { "+S.SOCKW", NULL, NULL, sockw_set,    NULL, NULL },
+    { "+S.ARGS",  NULL, NULL, echoargs_set, hello_exec, NULL },
+    { NULL, NULL, NULL, NULL, NULL, NULL },
+};
+static const tm_at_cmd *const spwf_tables[] = { spwf_table, NULL };
+static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false };
+
+/* ---- scripts ---------------------------------------------------------------- */
+
+enum { END, FEED, NOW, TICK, COMPLETE, SILENT, URC, ROOM, CMEE, DEADLINE, START, DROP };
+typedef struct { int op; const char *s; size_t len; long v; } step;
+#define F(str)        { FEED, str, sizeof(str) - 1, 0 }
+#define FS(ptr, n)    { FEED, ptr, n, 0 }
+#define S_NOW(ms)     { NOW, NULL, 0, ms }
+#define S_TICK(ms)    { TICK, NULL, 0, ms }
+#define S_DONE(code)  { COMPLETE, NULL, 0, code }
+#define S_URC(text)   { URC, text, 0, 0 }
+#define S_ROOM(n)     { ROOM, NULL, 0, n }
+#define S_CMEE(n)     { CMEE, NULL, 0, n }
+#define S_DL(ms)      { DEADLINE, NULL, 0, ms }
+#define S_END         { END, NULL, 0, 0 }
+
+static char    g_out[1 << 18];
+static size_t  g_out_len;
+static uint8_t g_in[1 << 15];            /* port-side input not yet taken */
+static size_t  g_in_len;
+static uint64_t g_rng;
+
+static unsigned rnd(void)
+{
+    g_rng ^= g_rng << 13; g_rng ^= g_rng >> 7; g_rng ^= g_rng << 17;
+    return (unsigned)(g_rng >> 11);
+}
+
+static void drain(void)
+{
+    const uint8_t *p;
+    size_t n;
+    while ((n = tm_at_out_peek(g_at, &p)) > 0) {
+        if (g_out_len + n <= sizeof g_out) {
+            memcpy(g_out + g_out_len, p, n);
+            g_out_len += n;
+        }
+        tm_at_out_consume(g_at, n);
+    }
+}
+
+/* Feeds port-side input; chunk 0 = all at once, else random 1..chunk. */
+static void pump_input(size_t chunk)
+{
+    while (g_in_len > 0) {
+        size_t n = chunk ? 1 + rnd() % chunk : g_in_len;
+        if (n > g_in_len)
+            n = g_in_len;
+        size_t used = tm_at_feed(g_at, g_in, n);
+        drain();
+        memmove(g_in, g_in + used, g_in_len - used);
+        g_in_len -= used;
+        if (used < n)
+            break;                        /* backpressure */
+    }
+}
+
+static void run_script(const tm_at_dialect *d, const step *s, size_t chunk)
+{
+    tm_at_init(g_at, d, NULL);
+    g_out_len = 0;
+    g_sink_len = 0;
+    g_in_len = 0;
+    g_room = SIZE_MAX;
+    g_room_violations = 0;
+    for (; s->op != END; s++) {
+        switch (s->op) {
+        case FEED:
+            memcpy(g_in + g_in_len, s->s, s->len);
+            g_in_len += s->len;
+            break;
+        case NOW:      tm_at_set_now(g_at, s->v); break;
+        case TICK:     tm_at_tick(g_at, s->v); break;
+        case COMPLETE: tm_at_complete(g_at, (tm_err)s->v); break;
+        case SILENT:   tm_at_complete_silent(g_at); break;
+        case URC:      tm_at_urc(g_at, "%s", s->s); break;
+        case ROOM:     g_room = s->v < 0 ? SIZE_MAX : (size_t)s->v; break;
+        case CMEE:     tm_at_set_cmee(g_at, (int)s->v); break;
+        case DEADLINE: TM_EQ_INT(tm_at_next_deadline(g_at), s->v); break;
+        case START: {      /* a pending command enters data mode from a "network" callback */
+            tm_at_data_in d = { (size_t)s->v, false, false, sink_data, sink_end, sink_room, g_at };
+            tm_at_line(g_at, "CONNECT");
+            tm_at_data_in_start(g_at, &d);
+            break;
+        }
+        case DROP:         /* the connection died during data mode */
+            tm_at_data_in_stop(g_at);
+            tm_at_v250_result(g_at, "NO CARRIER", 3);
+            tm_at_complete_silent(g_at);
+            break;
+        }
+        drain();
+        pump_input(chunk);
+    }
+    TM_EQ_INT(g_in_len, 0);
+    TM_EQ_INT(g_room_violations, 0);
+}
+
+/* Runs the script whole and in random chunks; checks output and sink. */
+static void check_script(int line, const tm_at_dialect *d, const step *s,
+                         const char *want, size_t want_len, const char *want_sink, size_t sink_len)
+{
+    static char first[1 << 18];
+    run_script(d, s, 0);
+    TM_CHECK_MSG(g_out_len == want_len && memcmp(g_out, want, want_len) == 0,
+                 "line %d: output\n  got  (%zu) \"%.*s\"\n  want (%zu) \"%.*s\"", line, g_out_len,
+                 (int)(g_out_len > 600 ? 600 : g_out_len), g_out, want_len,
+                 (int)(want_len > 600 ? 600 : want_len), want);
+    if (want_sink)
+        TM_CHECK_MSG(g_sink_len == sink_len && memcmp(g_sink, want_sink, sink_len) == 0,
+                     "line %d: sink got (%zu) \"%.*s\" want \"%.*s\"", line, g_sink_len,
+                     (int)(g_sink_len > 300 ? 300 : g_sink_len), g_sink, (int)sink_len, want_sink);
+    memcpy(first, g_out, g_out_len);
+    size_t first_len = g_out_len;
+    static const size_t chunks[] = { 1, 2, 3, 5, 8, 17, 64, 700, 5000 };
+    int bad = 0;
+    for (unsigned seed = 1; seed <= 60; seed++) {
+        g_rng = 0x9E3779B97F4A7C15ull * seed;
+        size_t chunk = chunks[seed % (sizeof chunks / sizeof chunks[0])];
+        run_script(d, s, chunk);
+        bool same = g_out_len == first_len && memcmp(g_out, first, first_len) == 0 &&
+                    (!want_sink || (g_sink_len == sink_len && memcmp(g_sink, want_sink, sink_len) == 0));
+        if (!same && bad++ == 0)
+            fprintf(stderr, "line %d: seed %u chunk %zu differs: \"%.*s\"\n", line, seed, chunk,
+                    (int)(g_out_len > 400 ? 400 : g_out_len), g_out);
+    }
+    TM_CHECK_MSG(bad == 0, "line %d: %d chunked runs differ", line, bad);
+}
+
+#define CHECK(d, script, want) check_script(__LINE__, d, script, want, sizeof(want) - 1, NULL, 0)
+#define CHECK_SINK(d, script, want, sink) \
+    check_script(__LINE__, d, script, want, sizeof(want) - 1, sink, sizeof(sink) - 1)
+
+#define OK "\r\nOK\r\n"
+
+/* ---- transcripts ------------------------------------------------------------ */
+
+static void test_basics(void)
+{
+    { step s[] = { F("AT\r"), S_END };                      CHECK(&d_noecho, s, OK); }
+    { step s[] = { F("at\rAt\raT\r"), S_END };              CHECK(&d_noecho, s, OK OK OK); }
+    { step s[] = { F("AT\r"), S_END };                      CHECK(&d_echo, s, "AT\r" OK); }
+    { step s[] = { F("ATE0\rAT\rATE1\rAT\r"), S_END };
+      CHECK(&d_echo, s, "ATE0\r" OK OK OK "AT\r" OK); }
+    { step s[] = { F("ATE0V1\r"), S_END };                  CHECK(&d_echo, s, "ATE0V1\r" OK); }
+    { step s[] = { F("ATV0\rAT\rAT+FAIL\rATV1\r"), S_END }; CHECK(&d_noecho, s, "0\r0\r+CME ERROR: 7\r\n" OK); }
+    { step s[] = { F("ATQ1\rAT\rATQ0\r"), S_END };          CHECK(&d_noecho, s, OK); }
+    /* CRLF, lone LF, blank lines */
+    { step s[] = { F("AT\r\nAT+HELLO\nAT\r\n\r\n\n  \r"), S_END };
+      CHECK(&d_noecho, s, OK "\r\nhello\r\n" OK OK); }
+    { step s[] = { F("AT\r\nAT\r\n"), S_END };              CHECK(&d_echo, s, "AT\r" OK "AT\r" OK); }
+    /* backspace and DEL */
+    { step s[] = { F("AT+HELX\bLO\rAT+HEL\x7fLLO\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nhello\r\n" OK "\r\nhello\r\n" OK); }
+    { step s[] = { F("AT+HX\b\r"), S_END };                 CHECK(&d_echo, s, "AT+HX\b\r\r\n+CME ERROR: 2\r\n"); }
+    /* a dialect row overrides the V.250 table; I comes from the dialect */
+    { step s[] = { F("ATI\rATI0\r"), S_END };
+      CHECK(&d_noecho, s, "\r\ntlsmodem-test\r\n" OK "\r\ntlsmodem-test\r\n" OK); }
+}
+
+static void test_errors(void)
+{
+    { step s[] = { S_CMEE(2), F("hello\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: the command line is malformed: line does not start with AT: \"hello\"\r\n"); }
+    { step s[] = { S_CMEE(2), F("\x01\x02 \t\r"), S_END };   CHECK(&d_noecho, s, ""); }
+    { step s[] = { S_CMEE(2), F("AT+HE\x01LLO\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: non-text bytes on the command line: byte 0x01 at position 6 of the line\r\n"); }
+    { step s[] = { S_CMEE(2), FS("AT\0\r", 4), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: non-text bytes on the command line: byte 0x00 at position 3 of the line\r\n"); }
+    { step s[] = { S_CMEE(2), F("AT+FOO\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: unknown command: AT+FOO\r\n"); }
+    { step s[] = { F("AT+HELLO?\rAT+CMEE=2\rAT+HELLO=1\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: 4\r\n" OK
+            "\r\n+CME ERROR: this form of the command is not supported: AT+HELLO= (set form)\r\n"); }
+    { step s[] = { F("AT+USE=?\r"), S_END };                CHECK(&d_noecho, s, "\r\n+USE: (0-1)\r\n" OK); }
+    { step s[] = { F("AT+CMEE=0\rAT+FOO\r"), S_END };       CHECK(&d_noecho, s, OK "\r\nERROR\r\n"); }
+    /* chain: an error stops it; one final result per line */
+    { step s[] = { F("at+hello;+FAIL;+HELLO\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nhello\r\n\r\n+CME ERROR: 7\r\n"); }
+    { step s[] = { F("AT+HELLO;+hello ; +HELLO\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nhello\r\n\r\nhello\r\n\r\nhello\r\n" OK); }
+    { step s[] = { F("AT+HELLO;+FOO;+HELLO\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nhello\r\n\r\n+CME ERROR: 2\r\n"); }
+    /* syntax error anywhere: nothing runs */
+    { step s[] = { S_CMEE(2), F("AT+HELLO;+ECHOARGS=\"abc\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: the command line is malformed: unterminated quoted string in "
+            "parameter 1 of AT+ECHOARGS (opened at position 20)\r\n"); }
+    { step s[] = { F("AT+HELLO!\"x\"\r"), S_END };     CHECK(&d_noecho, s, "\r\n+CME ERROR: 1\r\n"); }
+}
+
+static void test_args(void)
+{
+    { step s[] = { F("AT+ECHOARGS=1,,\"a, b ;c\",  x y ;+ECHOARGS=\rAT+ECHOARGS=1,\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n4:[1]0[]0o[a, b ;c]1[xy]0\r\n\r\n1:[]0o\r\n" OK "\r\n2:[1]0[]0o\r\n" OK); }
+    { step s[] = { F("AT+ECHOARGS=\"\",\"it\xe2\x80\x99s\"\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n2:[]1o[it\xe2\x80\x99s]1\r\n" OK); }
+    /* seed 000: the HL bearer chain */
+    { step s[] = { F("at+echoargs=1,\"GPRS\",\"MYAPN\";+ECHOARGS=1,30,1,30;+hello;+CMEE=1\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n3:[1]0[GPRS]1[MYAPN]1\r\n\r\n4:[1]0[30]0[1]0[30]0\r\n\r\nhello\r\n" OK); }
+    /* typed getters */
+    { step s[] = { S_CMEE(2), F("AT+ARGS=80,\"apn\"\rAT+ARGS=80,\"apn\",3\rAT+ARGS=0,x\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nport=80 apn=apn n=7\r\n" OK "\r\nport=80 apn=apn n=3\r\n" OK
+            "\r\n+CME ERROR: a parameter is out of range: argument 1 (port) is 0, allowed 1 to 65535\r\n"); }
+    { step s[] = { S_CMEE(2), F("AT+ARGS=8x0,a\rAT+ARGS=80\rAT+ARGS=80,a,1,2\rAT+ARGS=1,\"0123456789abcdef\"\r"), S_END };
+      CHECK(&d_noecho, s,
+            "\r\n+CME ERROR: a parameter is invalid: argument 1 (port) must be a number from 1 to 65535, found \"8x0\"\r\n"
+            "\r\n+CME ERROR: a required parameter is missing: argument 2 (apn) is missing\r\n"
+            "\r\n+CME ERROR: too many parameters: AT+ARGS takes at most 3 parameters, 4 given\r\n"
+            "\r\n+CME ERROR: a parameter is out of range: argument 2 (apn) is 16 bytes long, at most 15 allowed\r\n"); }
+    /* typographic quotes */
+    { step s[] = { S_CMEE(2), F("AT+ARGS=80,\xe2\x80\x9cMYAPN\xe2\x80\x9d\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: a parameter uses typographic quotes instead of ASCII double quotes: "
+            "argument 2 (apn) is written with typographic quotes \xe2\x80\x9cMYAPN\xe2\x80\x9d; "
+            "use plain ASCII double quotes: \"MYAPN\"\r\n"); }
+    { step s[] = { F("AT+ECHOARGS=\xe2\x80\x9c" "A, B\xe2\x80\x9d,\xe2\x80\x98x\xe2\x80\x99,\xe2\x80\x9d" "y\"\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n3:[A, B]2[x]2[y]2\r\n" OK); }
+    { step s[] = { F("AT+ARGS=80,\xe2\x80\x9cMYAPN\r"), S_END };   CHECK(&d_noecho, s, "\r\n+CME ERROR: 1\r\n"); }
+}
+
+static void test_lines(void)
+{
+    /* 5000-byte line: discarded, never executed; the next line works */
+    static char big[6000], want[200];
+    memcpy(big, "AT+HELLO;+ECHOARGS=", 19);
+    memset(big + 19, 'x', 5000 - 19);
+    memcpy(big + 5000, "\rAT\r", 4);
+    { step s[] = { S_CMEE(2), FS(big, 5004), S_END };
+      int n = snprintf(want, sizeof want, "\r\n+CME ERROR: the command line is too long and was discarded: "
+                       "5000 bytes, limit %d\r\n" OK, TM_AT_LINE_MAX);
+      check_script(__LINE__, &d_noecho, s, want, (size_t)n, NULL, 0); }
+    /* echo of an overlong line still happens byte for byte */
+    { step s[] = { FS(big, 5001), S_END };
+      static char w2[6000];
+      memcpy(w2, big, 5001);
+      memcpy(w2 + 5001, "\r\n+CME ERROR: 3\r\n", 17);
+      check_script(__LINE__, &d_echo, s, w2, 5018, NULL, 0); }
+    /* exactly TM_AT_LINE_MAX bytes are accepted, one more is not */
+    static char max[TM_AT_LINE_MAX + 4];
+    memcpy(max, "AT+LEN=", 7);
+    memset(max + 7, 'y', TM_AT_LINE_MAX - 7);
+    max[TM_AT_LINE_MAX] = '\r';
+    { step s[] = { FS(max, TM_AT_LINE_MAX + 1), S_END };
+      int n = snprintf(want, sizeof want, "\r\nlen=%d\r\n" OK, TM_AT_LINE_MAX - 7);
+      check_script(__LINE__, &d_noecho, s, want, (size_t)n, NULL, 0); }
+    /* 2 KiB quoted argument */
+    static char two[2200];
+    memcpy(two, "AT+LEN=\"", 8);
+    memset(two + 8, 'z', 2048);
+    memcpy(two + 8 + 2048, "\"\r", 2);
+    { step s[] = { FS(two, 2058), S_END };            CHECK(&d_noecho, s, "\r\nlen=2048\r\n" OK); }
+}
+
+static void test_v250(void)
+{
+    { step s[] = { F("ATS12?\rATS12=10\rATS12?\rATS3?\rATS3=13\rATS3=10\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n050\r\n" OK OK "\r\n010\r\n" OK "\r\n013\r\n" OK OK "\r\n+CME ERROR: 18\r\n"); }
+    { step s[] = { F("AT&K3\rAT&K2\rAT&F\rAT&D2&C1\rAT&K\r"), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+CME ERROR: 8\r\n" OK OK OK); }
+    { step s[] = { F("AT+CMEE?\rAT+CMEE=?\rAT+CMEE=2\rAT+CMEE?\rAT+CMEE=3\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n+CMEE: 1\r\n" OK "\r\n+CMEE: (0-2)\r\n" OK OK "\r\n+CMEE: 2\r\n" OK
+            "\r\n+CME ERROR: a parameter is out of range: argument 1 (n) is 3, allowed 0 to 2\r\n"); }
+    { step s[] = { F("ATE0V0Q0\rAT+CMEE=0\rATZ\rAT+CMEE?\r"), S_END };
+      CHECK(&d_echo, s, "ATE0V0Q0\r" "0\r" "0\r" OK "AT+CMEE?\r" "\r\n+CMEE: 1\r\n" OK); }
+    { step s[] = { F("ATS99?\rATS\r"), S_END };  CHECK(&d_noecho, s, "\r\n+CME ERROR: 18\r\n\r\n+CME ERROR: 1\r\n"); }
+    tm_at_init(g_at, &d_noecho, NULL);
+    TM_EQ_INT(tm_at_guard_ms(g_at), 1000);
+    TM_EQ_INT(tm_at_cmee(g_at), 1);
+    TM_CHECK(tm_at_set_pattern(g_at, "") == TM_E_ARG_RANGE);
+    TM_CHECK(tm_at_set_pattern(g_at, "a b") == TM_E_ARG_BAD);
+    TM_CHECK(tm_at_set_pattern(g_at, "\x01") == TM_E_ARG_BAD);
+    TM_EQ_STR(tm_at_pattern(g_at), "--EOF--Pattern--");
+    TM_CHECK(tm_at_set_pattern(g_at, "##END##") == TM_OK);
+    TM_EQ_STR(tm_at_pattern(g_at), "##END##");
+    char longp[TM_AT_PATTERN_MAX + 2];
+    memset(longp, 'p', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    TM_CHECK(tm_at_set_pattern(g_at, longp) == TM_E_ARG_RANGE);
+    longp[TM_AT_PATTERN_MAX] = '\0';
+    TM_CHECK(tm_at_set_pattern(g_at, longp) == TM_OK);
+    TM_CHECK(tm_at_sizeof() > TM_OUT_BUF);
+}
+
+static void test_pending_urc(void)
+{
+    { step s[] = { S_URC("+URC: idle"), F("AT\r"), S_END };  CHECK(&d_noecho, s, "\r\n+URC: idle\r\n" OK); }
+    { step s[] = { F("AT+WAIT\r"), S_URC("+URC: 1"), F("AT+HELLO\r"), S_DONE(TM_OK), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+URC: 1\r\n\r\nhello\r\n" OK); }
+    { step s[] = { F("AT+WAIT\r"), S_URC("+URC: 1"), S_URC("+URC: 2"), S_DONE(TM_E_TIMEOUT), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: 65\r\n\r\n+URC: 1\r\n\r\n+URC: 2\r\n"); }
+    /* echo of bytes received while pending happens when they are run */
+    { step s[] = { F("AT+WAIT;+HELLO\rAT\r"), S_URC("+URC: 1"), S_DONE(TM_OK), S_END };
+      CHECK(&d_echo, s, "AT+WAIT;+HELLO\r\r\nhello\r\n" OK "\r\n+URC: 1\r\n" "AT\r" OK); }
+    /* chain continues after a pending command; an error later stops it */
+    { step s[] = { F("AT+WAIT;+WAIT;+FAIL;+HELLO\r"), S_DONE(TM_OK), S_DONE(TM_OK), S_END };
+      CHECK(&d_noecho, s, "\r\n+CME ERROR: 7\r\n"); }
+    { step s[] = { F("AT+WAIT\r"), { SILENT, NULL, 0, 0 }, F("AT\r"), S_END };  CHECK(&d_noecho, s, OK); }
+    /* URC while a line is typed: after that line's result */
+    { step s[] = { F("AT+HEL"), S_URC("+URC: 2"), F("LO\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nhello\r\n" OK "\r\n+URC: 2\r\n"); }
+    /* URC raised by a handler itself */
+    { step s[] = { F("AT+URC\r"), S_END };               CHECK(&d_noecho, s, OK "\r\n+URC: inside\r\n"); }
+    /* completion that fires before the handler returned */
+    { step s[] = { F("AT+QUICK;+HELLO\rAT\r"), S_END };  CHECK(&d_noecho, s, "\r\n+CME ERROR: 65\r\n" OK); }
+    /* data mode started later by a pending command: held bytes go to the sink */
+    { step s[] = { F("AT+WAIT\rhelloAT\r"), { START, NULL, 0, 5 }, S_DL(0), S_TICK(0), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK OK, "hello"); }
+    { step s[] = { F("AT+SEND=0,1\rab"), { DROP, NULL, 0, 0 }, F("AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nNO CARRIER\r\n" OK, "ab"); }
+    /* completion before anything runs is ignored */
+    { step s[] = { S_DONE(TM_OK), F("AT\r"), S_END };     CHECK(&d_noecho, s, OK); }
+    /* busy flag and held-byte backpressure */
+    tm_at_init(g_at, &d_noecho, NULL);
+    TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)"AT+WAIT\r", 8), 8);
+    TM_CHECK(tm_at_busy(g_at));
+    static uint8_t lots[TM_AT_LINE_MAX + 100];
+    memset(lots, ' ', sizeof lots);
+    size_t took = tm_at_feed(g_at, lots, sizeof lots);
+    TM_EQ_INT(took, TM_AT_LINE_MAX + 2);
+    TM_EQ_INT(tm_at_feed(g_at, lots, 10), 0);
+    tm_at_complete(g_at, TM_OK);
+    TM_CHECK(!tm_at_busy(g_at));
+    TM_EQ_INT(tm_at_feed(g_at, lots, 10), 10);
+}
+
+static void test_datamode(void)
+{
+    /* by count, data in the same feed as the command; HL swallows the LF */
+    { step s[] = { F("AT+SEND=5\rhelloAT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK OK, "hello"); }
+    { step s[] = { F("AT+SEND=5\r\nhel\r\nAT\r\n"), S_END };
+      CHECK_SINK(&d_echo, s, "AT+SEND=5\r\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK "AT\r" OK, "hel\r\n"); }
+    /* by pattern, split across feeds, data holding partial prefixes */
+    { step s[] = { F("AT+SEND=0,1\r"), F("a-b--EOF--Pattern-c--EOF--"), F("--EOF--Pat"), F("tern"),
+                   F("--AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 1 26\r\n" OK OK, "a-b--EOF--Pattern-c--EOF--"); }
+    { step s[] = { F("AT+SEND=0,1\r---EOF--Pattern--"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 1 1\r\n" OK, "-"); }
+    { step s[] = { F("AT+SEND=0,1\r--EOF--Pattern--"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 1 0\r\n" OK, ""); }
+    /* count and pattern: count first releases held bytes */
+    { step s[] = { F("AT+SEND=6,1\rabc--EAT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 6\r\n" OK OK, "abc--E"); }
+    /* count reached, then the host still sends the EOF pattern (Zephyr's HL78
+       driver does): it is swallowed, not parsed as a command line */
+    { step s[] = { F("AT+SEND=5,1\rhello--EOF--Pattern--AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK OK, "hello"); }
+    /* ... but only the exact pattern: "--X" after the count is a (bad) command line */
+    { step s[] = { F("AT+SEND=5,1\rhello--XAT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK "\r\n+CME ERROR: 1\r\n", "hello"); }
+    /* mangled patterns */
+    { step s[] = { F("AT+SEND=0,1\rdata\xe2\x80\x93" "EOF\xe2\x80\x93Pattern--AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 3 4\r\n\r\n+CME ERROR: 15\r\n" OK, "data"); }
+    { step s[] = { F("AT+SEND=0,1\rx\xe2\x80\x93" "EOF\xe2\x80\x93Pattern\xe2\x80\x93"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 3 1\r\n\r\n+CME ERROR: 15\r\n", "x"); }
+    { step s[] = { F("AT+SEND=0,1\r\xe2\x80\x94" "EOF\xe2\x80\x94Pattern\xe2\x80\x94"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 3 0\r\n\r\n+CME ERROR: 15\r\n", ""); }
+    /* a dash that is not part of the pattern reaches the sink */
+    { step s[] = { F("AT+SEND=0,1\r\xe2\x80\x93x\xe2\x80\x99--EOF--Pattern--"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 1 7\r\n" OK, "\xe2\x80\x93x\xe2\x80\x99"); }
+    /* custom pattern */
+    { step s[] = { F("AT+SEND=0,1\r"), S_END };
+      run_script(&d_noecho, s, 0);
+      TM_CHECK(tm_at_in_data_mode(g_at)); }
+}
+
+static void test_escape(void)
+{
+    /* +++ with guard time before and after */
+    { step s[] = { S_NOW(0), F("AT+SEND=0,2\r"), S_NOW(100), F("abc"), S_NOW(1200), F("+++"),
+                   S_DL(2200), S_TICK(1500), S_TICK(2199), S_TICK(2200), S_DL(-1), F("AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 2 3\r\n" OK OK, "abc"); }
+    /* no guard before: data */
+    { step s[] = { S_NOW(0), F("AT+SEND=0,2\r"), S_NOW(100), F("a+++b"), S_TICK(5000), S_NOW(6000),
+                   F("+++"), S_TICK(7000), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 2 5\r\n" OK, "a+++b"); }
+    /* a byte within the guard after the third '+': data */
+    { step s[] = { S_NOW(0), F("AT+SEND=0,2\r"), S_NOW(2000), F("+++"), S_NOW(2500), F("x"),
+                   S_TICK(9000), S_NOW(9000), F("++"), S_DL(10000), S_TICK(10000), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n", "+++x++"); }
+    /* the next byte after the guard time proves the escape even without a tick */
+    { step s[] = { S_NOW(0), F("AT+SEND=0,2\r"), S_NOW(2000), F("+++"), S_NOW(3000), F("AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 2 0\r\n" OK OK, ""); }
+    /* escape plus pattern: the escape interrupts a pattern prefix */
+    { step s[] = { S_NOW(0), F("AT+SEND=0,3\r"), F("q--EOF"), S_NOW(1000), F("+++"), S_TICK(2000), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 2 6\r\n" OK, "q--EOF"); }
+    /* count reached with '+' candidates: they are data */
+    { step s[] = { S_NOW(0), F("AT+SEND=3,2\r"), S_NOW(5000), F("++"), S_NOW(5001), F("+AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 3\r\n" OK OK, "+++"); }
+}
+
+static void test_backpressure(void)
+{
+    { step s[] = { S_ROOM(0), F("AT+SEND=10\r0123456789AT\r"), S_ROOM(0), S_ROOM(4), S_ROOM(0), S_ROOM(100), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 10\r\n" OK OK, "0123456789"); }
+    { step s[] = { S_ROOM(3), F("AT+SEND=0,1\rab-c--EO--EOF-"), S_ROOM(1), S_ROOM(1), S_ROOM(0), F("-Pattern--AT\r"),
+                   S_ROOM(2), S_ROOM(50), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 1 8\r\n" OK OK, "ab-c--EO"); }
+    /* big transfer through a slow sink */
+    static char big[20000];
+    memcpy(big, "AT+SEND=19000\r", 14);
+    for (int i = 0; i < 19000; i++)
+        big[14 + i] = (char)('a' + i % 26);
+    { step s[] = { S_ROOM(1000), FS(big, 14 + 19000), S_ROOM(7000), S_ROOM(0), S_ROOM(5000), S_ROOM(9000),
+                   S_END };
+      run_script(&d_noecho, s, 0);
+      TM_EQ_INT(g_sink_len, 19000);
+      TM_CHECK(memcmp(g_sink, big + 14, 19000) == 0);
+      check_script(__LINE__, &d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK,
+                   sizeof "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK - 1, big + 14, 19000); }
+}
+
+static void test_output(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    TM_EQ_INT(tm_at_out_room(g_at), TM_OUT_BUF - 4096);
+    static uint8_t blob[TM_OUT_BUF];
+    memset(blob, 'b', sizeof blob);
+    tm_at_write(g_at, blob, tm_at_out_room(g_at));
+    TM_EQ_INT(tm_at_out_room(g_at), 0);
+    tm_at_urc(g_at, "+URC: fits");         /* the reserve keeps room for it */
+    TM_EQ_INT(tm_at_out_pending(g_at), TM_OUT_BUF - 4096 + 14);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+    tm_at_write(g_at, blob, 5000);           /* beyond everything: counted, not crashing */
+    TM_EQ_INT(tm_at_out_pending(g_at), TM_OUT_BUF);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 5000 - (4096 - 14));
+    /* ring wraps: peek gives contiguous pieces in order */
+    tm_at_init(g_at, &d_noecho, NULL);
+    tm_at_write(g_at, blob, TM_OUT_BUF - 10);
+    tm_at_out_consume(g_at, TM_OUT_BUF - 20);
+    tm_at_write(g_at, "0123456789ABCDEFGHIJ", 20);
+    const uint8_t *p;
+    size_t n = tm_at_out_peek(g_at, &p);
+    TM_EQ_INT(n, 20);
+    TM_EQ_MEM(p, 10, "bbbbbbbbbb", 10);
+    TM_EQ_MEM(p + 10, 10, "0123456789", 10);
+    tm_at_out_consume(g_at, n);
+    n = tm_at_out_peek(g_at, &p);
+    TM_EQ_MEM(p, n, "ABCDEFGHIJ", 10);
+}
+
+static void test_spwf(void)
+{
+    { step s[] = { F("AT+S.SOCKW=0,5\rhelloAT+S.ARGS= a b ,NULL,,\"q\"\rAT+s.args\rAT+S.NOPE\r"), S_END };
+      CHECK_SINK(&d_spwf, s, "AT-S.END 0 5\r\nAT-S.OK\r\nAT-S.4:[ a b ]0[NULL]4o[]0o[\"q\"]0\r\nAT-S.OK\r\n"
+                 "AT-S.hello\r\nAT-S.OK\r\nAT-S.ERROR:2\r\n", "hello"); }
+    { step s[] = { F("AT+S.SOCKW=0,5\r\nhell"), S_END };
+      CHECK_SINK(&d_spwf, s, "AT-S.END 0 5\r\nAT-S.OK\r\n", "\nhell"); }
+    { step s[] = { F("AT+S.ARGS=a;b\rAT+S.ARGS=\rAT+S.SOCKW=9,1\r"), S_END };
+      CHECK(&d_spwf, s, "AT-S.1:[a;b]0\r\nAT-S.OK\r\nAT-S.1:[]0o\r\nAT-S.OK\r\nAT-S.ERROR:8\r\n"); }
+}
+
+int main(void)
+{
+    g_at = calloc(1, tm_at_sizeof());
+    test_basics();
+    test_errors();
+    test_args();
+    test_lines();
+    test_v250();
+    test_pending_urc();
+    test_datamode();
+    test_escape();
+    test_backpressure();
+    test_output();
+    test_spwf();
+    free(g_at);
+    TM_TEST_MAIN_END();
+}
