@@ -51,6 +51,30 @@ typedef struct {
     const char          *basic_pass;
 } tm_http_request;
 
+/* Client behaviour details (client.c):
+ * - tm_http_start builds and checks the head first (errors come back at once,
+ *   nothing connects); TM_E_BUSY while a request runs.  Callbacks never run
+ *   inside tm_http_start.
+ * - Connection reuse: when the previous response allowed keep-alive, was read
+ *   to its end and the target (host, port, TLS, verify, expected name) is the
+ *   same, the open connection is reused; if it turns out closed before any
+ *   response byte (and before any body byte was handed over), it reconnects
+ *   once transparently.  An idle kept connection closed by the server is
+ *   noticed and dropped.
+ * - tm_http_body_write returns the bytes accepted: 0 (or fewer than n) means
+ *   wait for on_body_writable; -1 when no body is expected now or the request
+ *   failed.  CHUNKED: each call becomes one chunk of at most 8 KiB.  LENGTH:
+ *   more bytes than announced, or tm_http_body_end before all of them, fail the
+ *   request with TM_E_HTTP_BODY_LENGTH (on_done is called from inside the
+ *   write/end call).
+ * - The response is read even while the body is being sent (a server may
+ *   answer early); the connection is then not reused.
+ * - Backpressure: on_body never gets more than body_room() bytes per call;
+ *   at 0 the socket is no longer read (tm_stream_want_read(false)) and the
+ *   unparsed bytes wait in an 8 KiB buffer until tm_http_resume().
+ * - tm_http_close does not call on_done.  The owner may call tm_http_start
+ *   from on_done and tm_http_close from any callback.
+ * - Memory is fixed: tm_http_sizeof() (~36 KiB), whatever the body size. */
 typedef struct tm_http tm_http;
 size_t   tm_http_sizeof(void);
 void     tm_http_init(tm_http *h, const tm_http_events *ev, void *arg);
@@ -72,12 +96,28 @@ tm_err tm_http_check_headers(const char *in, size_t len, char *normalized, size_
 /* Finds a header value in "Name: value\r\n" text, case-insensitive name. */
 bool   tm_http_header_value(const char *headers, const char *name, char *val, size_t cap);
 
+/* Builds the request head: "<METHOD> <uri> HTTP/1.1\r\n", "Host: <host>"
+ * (":port" unless 443 with TLS / 80 without; IPv6 literals in brackets; a
+ * Host line in user_headers replaces ours), the user's header lines (checked
+ * with tm_http_check_headers, CRLF-normalized), "Authorization: Basic …" when
+ * basic_user is set (unless the user sent Authorization), then per body_mode
+ * unless the user headers already carry it: LENGTH "Content-Length: N",
+ * CHUNKED "Transfer-Encoding: chunked", NONE with POST/PUT/PATCH
+ * "Content-Length: 0", RAW nothing; then the empty line.  No Connection
+ * header (HTTP/1.1 keeps the connection by default).  *body_len (may be NULL)
+ * gets the body length the server will expect in LENGTH mode: the user's
+ * Content-Length when present, else req->body_length; a user Content-Length
+ * that differs from a non-zero body_length is TM_E_HTTP_BODY_LENGTH.
+ * Errors: TM_E_ARG_BAD (method/uri), TM_E_HTTP_HEADER_SYNTAX, TM_E_TOO_LARGE. */
+tm_err tm_http_build_head(const tm_http_request *req, char *out, size_t cap, size_t *out_len,
+                          uint64_t *body_len, tm_reason *why);
+
 /* Incremental response parser: feed bytes, get head/body callbacks. */
 typedef struct {
     int      state;
     int      status;
     char     reason_phrase[64];
-    char     head[TM_HTTP_HEADER_MAX];
+    char     head[TM_HTTP_HEADER_MAX];   /* NUL-terminated once head_ready */
     size_t   head_len;
     bool     chunked;
     bool     has_length;
@@ -86,17 +126,34 @@ typedef struct {
     bool     no_body;        /* HEAD / 204 / 304 */
     char     line[128];      /* chunk-size line */
     size_t   line_len;
+    /* added: */
+    bool     head_request;
+    int      version_minor;  /* HTTP/1.<minor> */
+    size_t   line_start;     /* start of the current head line in head */
+    uint64_t content_length; /* when has_length */
+    uint64_t body_total;     /* body bytes delivered so far */
+    size_t   trailer_len;    /* bytes of trailers seen */
+    int      interim;        /* 1xx responses skipped */
+    bool     ext;            /* chunk-size line: extension being skipped */
 } tm_http_parser;
 
 void   tm_http_parser_init(tm_http_parser *p, bool head_request);
 /* Consumes up to len bytes; body bytes are passed to on_body (at most
  * body_max per call in total: the return value says how much of `in` was
- * used).  *done set when the message is complete.  Errors -> TM_E_HTTP_PROTOCOL. */
+ * used).  *done set when the message is complete.  Errors -> TM_E_HTTP_PROTOCOL.
+ * Details: the call returns as soon as the head is complete (*head_ready,
+ * *used = bytes up to the end of the head) so the caller can handle the head
+ * before any body byte; 1xx interim responses (but 101) are skipped; framing
+ * bytes (chunk sizes, CRLFs, trailers) are consumed even when body_max is
+ * used up, body bytes never beyond body_max; nothing after the end of the
+ * message is consumed.  After an error every later call fails again. */
 tm_err tm_http_parser_feed(tm_http_parser *p, const uint8_t *in, size_t len, size_t body_max,
                            size_t *used, bool *head_ready, bool *done,
                            void (*on_body)(void *arg, const uint8_t *p, size_t n), void *arg,
                            tm_reason *why);
-/* The server closed: completes a body delimited by close. */
+/* The server closed: completes a body delimited by close.  Otherwise
+ * TM_E_HTTP_NO_RESPONSE (nothing received), TM_E_HTTP_PROTOCOL (inside the
+ * head) or TM_E_PEER_CLOSED (body cut short), with counts in the detail. */
 tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why);
 
 #endif

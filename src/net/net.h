@@ -13,7 +13,9 @@
 
 #include "core/err.h"
 
-/* "HOST:PORT:ADDR" (ADDR may be [v6]); TM_E_ARG_BAD on a malformed spec. */
+/* "HOST:PORT:ADDR" (ADDR may be [v6]; PORT may be "*" = any port); a later
+ * entry for the same HOST:PORT replaces the earlier; TM_E_ARG_BAD on a
+ * malformed spec. */
 tm_err tm_net_add_resolve(const char *spec, tm_reason *why);
 void   tm_net_clear_resolves(void);
 
@@ -27,6 +29,13 @@ tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *
  * be in progress: wait for writable, then tm_net_connect_result). */
 tm_err tm_net_connect_start(const struct sockaddr_storage *addr, socklen_t len, int *fd, tm_reason *why);
 tm_err tm_net_connect_result(int fd, const char *host, uint16_t port, tm_reason *why);
+
+/* Added: like tm_net_connect_result, with the address tried, for the detail
+ * "connect to 127.0.0.1:4433 (www.example.test): Connection refused". */
+tm_err tm_net_connect_result_addr(int fd, const struct sockaddr_storage *addr, const char *host,
+                                  uint16_t port, tm_reason *why);
+/* Added: "127.0.0.1:443" / "[::1]:443". */
+const char *tm_net_addr_str(const struct sockaddr_storage *a, char *buf, size_t cap);
 
 /* "127.0.0.1" / "::1" of the peer or local end, for AT-S.On:<ip>:<id> etc. */
 void   tm_net_peer_ip(int fd, char *buf, size_t cap);

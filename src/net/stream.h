@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "core/err.h"
@@ -45,6 +46,17 @@ typedef struct tm_stream {
     char                    host[TM_HOST_MAX];
     uint16_t                port;
     tm_reason               reason;
+    /* added (internal to stream.c): */
+    bool                    use_tls;
+    bool                    tls_write_wants_read; /* TLS write needs the socket readable */
+    tm_tls_status           hs_want;              /* handshake waits for READ or WRITE */
+    tm_tls_config           tls_cfg;              /* copy; anchors/keys borrowed until on_open/on_error */
+    char                    expected[TM_HOST_MAX];
+    char                    addr_str[64];         /* "127.0.0.1:4433" */
+    struct sockaddr_storage addr;                 /* the peer address tried */
+    socklen_t               addr_len;
+    unsigned                pending_timer;        /* 0 ms timer: decrypted bytes still buffered */
+    int64_t                 t_start;              /* tm_port_mono_ms() at open */
 } tm_stream;
 
 /* Returns TM_OK when the connect started (on_open/on_error follow), or an
@@ -54,13 +66,20 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts,
                       const tm_stream_events *ev, void *arg, tm_reason *why);
 
 enum { TM_STREAM_AGAIN = -1, TM_STREAM_ERROR = -2 };
-/* > 0 bytes read, 0 = orderly end of stream, TM_STREAM_AGAIN, TM_STREAM_ERROR (reason in s->reason). */
+/* > 0 bytes read, 0 = orderly end of stream, TM_STREAM_AGAIN, TM_STREAM_ERROR (reason in s->reason).
+ * With TLS, bytes already decrypted are announced again by a 0 ms timer
+ * (on_readable) when the owner stops before TM_STREAM_AGAIN, and when
+ * tm_stream_want_read(true) resumes: nothing stays stuck in the TLS buffer. */
 long   tm_stream_read(tm_stream *s, void *buf, size_t cap);
-/* >= 0 bytes accepted (may be short: wait for on_writable), TM_STREAM_ERROR. */
+/* >= 0 bytes accepted (may be short: wait for on_writable), TM_STREAM_ERROR.
+ * With TLS, after 0 bytes were accepted retry with at least the same bytes
+ * (OpenSSL keeps the record it began to send). */
 long   tm_stream_write(tm_stream *s, const void *buf, size_t len);
 void   tm_stream_want_read(tm_stream *s, bool on);
 bool   tm_stream_is_open(const tm_stream *s);
-/* Closes (TLS close_notify best effort) and unregisters; safe to call twice. */
+/* Closes (TLS close_notify best effort) and unregisters; safe to call twice
+ * and on a zeroed or never-opened stream (only CONNECTING/HANDSHAKE/OPEN
+ * streams own a socket). */
 void   tm_stream_close(tm_stream *s);
 
 #endif

@@ -33,10 +33,23 @@ typedef struct {
  * Garbage -> TM_E_CERT_FORMAT / TM_E_KEY_FORMAT with a reason that says what
  * was seen ("starts with 'Hello'", "PEM block 2 has bad base64 at line 7",
  * "DER length 1200 but 1100 bytes were sent"). */
+/* Details: TRUSTED CERTIFICATE / X509 CERTIFICATE blocks count as
+ * certificates (label "CERTIFICATE"; OpenSSL's trust settings are dropped);
+ * ENCRYPTED PRIVATE KEY and Proc-Type: 4,ENCRYPTED keys are refused ("encrypted
+ * keys are not supported; decrypt with openssl pkey"); other blocks (X509 CRL,
+ * CERTIFICATE REQUEST, EC PARAMETERS, …) are skipped.  For DER and base64 the
+ * label is inferred from the structure ("CERTIFICATE", "PRIVATE KEY",
+ * "EC PRIVATE KEY", "RSA PRIVATE KEY").  Every item is checked to be one
+ * SEQUENCE whose inner elements fit its length.  TM_E_TOO_LARGE when out is
+ * too small or there are more than TM_CERTFMT_MAX_ITEMS items.  Trailing
+ * whitespace is tolerated everywhere. */
 tm_err tm_certfmt_decode(const uint8_t *in, size_t len, tm_item_kind want,
                          uint8_t *out, size_t cap, tm_certfmt_result *res, tm_reason *why);
 
-/* Base64 helpers (RFC 4648, whitespace ignored on decode). */
+/* Base64 helpers (RFC 4648, whitespace ignored on decode, missing padding
+ * accepted).  decode: -1 on bad input or when cap is too small.  encode:
+ * line_len > 0 puts "\n" after every line_len characters and after the last
+ * line; writes a NUL; returns the length, or 0 when cap is too small. */
 long   tm_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap); /* -1 on bad input */
 size_t tm_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap, int line_len);
 

@@ -25,12 +25,29 @@ tm_err tm_store_get(tm_store *s, const char *name, void *buf, size_t cap, size_t
 bool   tm_store_exists(tm_store *s, const char *name);
 tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why);
 tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason *why);
-/* Calls cb for each item whose name starts with prefix, in name order. */
+/* Calls cb for each item whose name starts with prefix, in name order
+ * (strcmp of the unescaped names).  Returns the number of items, -1 on an I/O
+ * error.  Leftover "<file>.tmp.<pid>" files of an interrupted write are never
+ * listed nor read. */
 typedef void (*tm_store_list_cb)(void *arg, const char *name, size_t size);
 int    tm_store_list(tm_store *s, const char *prefix, tm_store_list_cb cb, void *arg);
 
-/* Settings: small "key=value" lines in one item; set rewrites atomically. */
+/* Settings: small "key=value" lines in one item; set rewrites atomically.
+ * get: TM_E_NOT_FOUND when the item or key is absent, TM_E_TOO_LARGE when
+ * cap is too small.  set: val NULL removes the key; keys must not contain
+ * '=' or control bytes, values no line breaks. Settings items hold <= 16 KiB. */
 tm_err tm_store_setting_get(tm_store *s, const char *item, const char *key, char *val, size_t cap);
 tm_err tm_store_setting_set(tm_store *s, const char *item, const char *key, const char *val, tm_reason *why);
+
+/* Name rules (TM_E_ARG_BAD otherwise): at most TM_STORE_NAME_MAX bytes, not
+ * absolute, no ".." component, no control bytes; the area (text before the
+ * first '/') is a subdirectory made of [A-Za-z0-9._-]; the item (everything
+ * after the first '/', which may itself hold '/', e.g. "spwf/fs//68:90:e4.ca")
+ * is one file with every other byte escaped as %XX.  A name without '/' is an
+ * item at the top of the store. */
+
+/* Test hook: fault 1 makes the next put fail halfway through writing the
+ * temporary file (as a full disk would). 0 = off. */
+void   tm_store_test_fault(int fault);
 
 #endif

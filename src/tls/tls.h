@@ -44,6 +44,8 @@ typedef struct {
     const uint8_t *pin_spki_sha256;/* optional 32-byte SPKI pin */
     int            min_version;    /* 0 = TLS 1.2; 0x0303 / 0x0304 to restrict (tests, profiles) */
     int            max_version;    /* 0 = TLS 1.3 */
+    const char    *clock_hint;     /* added: the dialect's clock command for reasons ("AT+CCLK");
+                                      NULL = "the module clock command" */
 } tm_tls_config;
 
 typedef enum {
@@ -64,6 +66,10 @@ tm_tls_status tm_tls_write(tm_tls *t, const void *buf, size_t len, size_t *put, 
 size_t        tm_tls_pending(tm_tls *t);      /* decrypted bytes ready without reading the socket */
 void          tm_tls_close_notify(tm_tls *t); /* best effort, non-blocking */
 void          tm_tls_free(tm_tls *t);
+
+/* Added: after the handshake, the verdict alone ("verified by root 'CN=…' (loaded, sha256 …)",
+ * "verified: pinned leaf '…'", "NOT VERIFIED (encrypt only)"). */
+const char   *tm_tls_verdict(tm_tls *t);
 
 /* After the handshake: one line for the trace and for info commands,
  * e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256, SNI www.example.test, verified by root 'CN=Test Root'". */

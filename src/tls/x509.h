@@ -28,6 +28,12 @@ typedef struct {
     char    sans[1024];       /* "DNS:a.test, DNS:*.b.test, IP:127.0.0.1" (cut with "…" when long) */
     int     n_sans;
     char    sha256[100];      /* fingerprint "AB:CD:…" */
+    /* added by the TLS engineer: */
+    char    cn[256];          /* subject commonName (first), "" when absent */
+    char    sig_hash[16];     /* digest of the signature: "SHA256", "SHA1", "MD5"; "" for Ed25519 etc. */
+    bool    has_eku;
+    bool    eku_server_auth;  /* EKU has serverAuth or anyExtendedKeyUsage */
+    bool    is_v1;            /* X.509 version 1 (no extensions) */
 } tm_x509_info;
 
 /* Parses one DER certificate. */
@@ -35,6 +41,8 @@ tm_err tm_x509_info_der(const uint8_t *der, size_t len, tm_x509_info *out, tm_re
 /* Checks that a private key (PEM or DER) parses; with a certificate, that it matches. */
 tm_err tm_x509_check_key(const uint8_t *key, size_t key_len,
                          const uint8_t *cert_der, size_t cert_len, tm_reason *why);
+/* SHA-256 of the certificate's SubjectPublicKeyInfo (for SPKI pins). */
+tm_err tm_x509_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32], tm_reason *why);
 /* "2027-03-01 12:00:00 UTC" */
 const char *tm_x509_time_str(int64_t t, char *buf, size_t cap);
 

@@ -1,0 +1,917 @@
+/* See tls.h.  OpenSSL 3 backend: OpenSSL builds and checks the chain
+ * (signatures, path building, name constraints), our policy (policy.c) and
+ * host matching (hostmatch.c) decide the rest, and every outcome is mapped
+ * to a tm_err with a detail naming the certificate. */
+#include "tls/tls.h"
+#include "tls/hostmatch.h"
+#include "tls/policy.h"
+#include "tls/x509_ossl.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "core/trace.h"
+
+#define TM_TLS_CIPHERS "HIGH:!aNULL:!eNULL:!RC4:!3DES:!MD5:!PSK:!SRP:!CAMELLIA:!DSS:!aDH:!kDH"
+#define MAX_ERRS 16
+
+typedef struct {
+    int  err;
+    int  depth;
+    char subject[256];
+    char issuer[256];
+} verr;
+
+struct tm_tls {
+    SSL_CTX      *ctx;
+    SSL          *ssl;
+    int           fd;
+    tm_tls_config cfg;            /* pointers borrowed until the handshake ends */
+    char          host[TM_HOST_MAX];
+    char          name[TM_HOST_MAX];   /* name checked: expected_name or host */
+    char          sni[TM_HOST_MAX];    /* "" = none sent */
+    char          clock_hint[32];
+    uint8_t       pin[32];
+    bool          has_pin;
+    bool          has_client_cert;
+    char          client_subject[256];
+    char          trust_desc[400];
+    bool          done;
+    bool          failed;
+    /* seen on the wire (msg callback) */
+    bool          server_hello_seen;
+    int           server_hello_version;
+    bool          cert_request_seen;
+    int           alert_recv;          /* -1 = none */
+    int           alert_sent;
+    unsigned char first_record[5];
+    bool          first_record_seen;
+    /* verification */
+    verr          errs[MAX_ERRS];
+    int           n_errs;
+    bool          verify_ran;
+    bool          vfailed;
+    tm_reason     vwhy;
+    char          verdict[400];
+    char          summary[TM_HOST_MAX + 700];
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static const char *alert_name(int a)
+{
+    switch (a) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 21: return "decryption_failed";
+    case 22: return "record_overflow";
+    case 30: return "decompression_failure";
+    case 40: return "handshake_failure";
+    case 41: return "no_certificate";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 60: return "export_restriction";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 111: return "certificate_unobtainable";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 114: return "bad_certificate_hash_value";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return "unknown_alert";
+    }
+}
+
+static const char *version_name(int v)
+{
+    switch (v) {
+    case 0x0300: return "SSLv3";
+    case 0x0301: return "TLSv1.0";
+    case 0x0302: return "TLSv1.1";
+    case 0x0303: return "TLSv1.2";
+    case 0x0304: return "TLSv1.3";
+    default: return "an unknown version";
+    }
+}
+
+static const char *ssl_errstr(unsigned long e, char *buf, size_t cap)
+{
+    const char *r = ERR_reason_error_string(e);
+    if (r)
+        snprintf(buf, cap, "%s", r);
+    else
+        ERR_error_string_n(e, buf, cap);
+    return buf;
+}
+
+static const char *sha_prefix(X509 *x, char *buf, size_t cap)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dl = 0;
+    buf[0] = '\0';
+    if (X509_digest(x, EVP_sha256(), d, &dl) && dl >= 8)
+        snprintf(buf, cap, "%02X:%02X:%02X:%02X:%02X:%02X:%02X:%02X…",
+                 d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]);
+    return buf;
+}
+
+static bool der_equal_anchor(const tm_tls *t, X509 *x)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
+    bool eq = false;
+    for (size_t i = 0; len > 0 && i < t->cfg.n_anchors && !eq; i++)
+        eq = t->cfg.anchors[i].len == (size_t)len && memcmp(t->cfg.anchors[i].p, der, (size_t)len) == 0;
+    OPENSSL_free(der);
+    return eq;
+}
+
+static void trace_cert(const char *tag, int depth, X509 *x, const char *origin)
+{
+    if (!tm_trace_enabled())
+        return;
+    tm_x509_info *in = malloc(sizeof *in);
+    if (!in)
+        return;
+    tm_x509_fill(x, in);
+    char nb[40], na[40];
+    char key[48];
+    if (in->curve[0])
+        snprintf(key, sizeof key, "%s %s", in->key_type, in->curve);
+    else
+        snprintf(key, sizeof key, "%s-%d", in->key_type, in->key_bits);
+    tm_trace(tag, "depth %d: '%s' issuer '%s' %s %s %s..%s%s%s%s%s", depth, in->subject, in->issuer, key,
+             in->sig_alg, tm_x509_time_str(in->not_before, nb, sizeof nb),
+             tm_x509_time_str(in->not_after, na, sizeof na), in->is_ca ? " CA" : "",
+             in->sans[0] ? " SAN " : "", in->sans, origin ? origin : "");
+    free(in);
+}
+
+/* ------------------------------------------------------- bundle cache */
+
+static struct {
+    char        path[1024];
+    time_t      mtime;
+    X509_STORE *store;
+} g_bundle;
+
+static X509_STORE *bundle_store(const char *path, tm_reason *why)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        tm_fail(why, TM_E_TLS_INIT, "cannot read the CA bundle %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (g_bundle.store && strcmp(g_bundle.path, path) == 0 && g_bundle.mtime == st.st_mtime) {
+        X509_STORE_up_ref(g_bundle.store);
+        return g_bundle.store;
+    }
+    X509_STORE *s = X509_STORE_new();
+    int ok = s && (S_ISDIR(st.st_mode) ? X509_STORE_load_path(s, path) : X509_STORE_load_file(s, path));
+    if (!ok) {
+        char eb[200];
+        unsigned long e = ERR_peek_last_error();
+        tm_fail(why, TM_E_TLS_INIT, "cannot load the CA bundle %s: %s", path,
+                e ? ssl_errstr(e, eb, sizeof eb) : "no certificates");
+        ERR_clear_error();
+        X509_STORE_free(s);
+        return NULL;
+    }
+    if (g_bundle.store)
+        X509_STORE_free(g_bundle.store);
+    snprintf(g_bundle.path, sizeof g_bundle.path, "%s", path);
+    g_bundle.mtime = st.st_mtime;
+    g_bundle.store = s;
+    X509_STORE_up_ref(s);
+    return s;
+}
+
+/* ------------------------------------------------------- callbacks */
+
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+{
+    tm_tls *t = arg;
+    const unsigned char *p = buf;
+    if (content_type == SSL3_RT_HEADER && !write_p && len >= 5 && !t->first_record_seen) {
+        memcpy(t->first_record, p, 5);
+        t->first_record_seen = true;
+    } else if (content_type == SSL3_RT_ALERT && len >= 2) {
+        if (write_p)
+            t->alert_sent = p[1];
+        else
+            t->alert_recv = p[1];
+    } else if (content_type == SSL3_RT_HANDSHAKE && !write_p && len >= 1) {
+        if (p[0] == SSL3_MT_SERVER_HELLO && len >= 6) {
+            t->server_hello_seen = true;
+            t->server_hello_version = (p[4] << 8) | p[5];
+        } else if (p[0] == SSL3_MT_CERTIFICATE_REQUEST) {
+            t->cert_request_seen = true;
+        }
+    }
+}
+
+static int verify_cb(int ok, X509_STORE_CTX *xs)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    tm_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
+    if (!ok && t && t->n_errs < MAX_ERRS) {
+        verr *v = &t->errs[t->n_errs++];
+        v->err = X509_STORE_CTX_get_error(xs);
+        v->depth = X509_STORE_CTX_get_error_depth(xs);
+        X509 *cur = X509_STORE_CTX_get_current_cert(xs);
+        v->subject[0] = v->issuer[0] = '\0';
+        if (cur) {
+            tm_x509_name(X509_get_subject_name(cur), v->subject, sizeof v->subject);
+            tm_x509_name(X509_get_issuer_name(cur), v->issuer, sizeof v->issuer);
+        }
+    }
+    return 1;   /* we decide in app_verify, with all facts */
+}
+
+static bool deferred_err(int e)
+{
+    switch (e) {
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Maps the first chain-building error OpenSSL recorded. */
+static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, STACK_OF(X509) *sent,
+                               tm_reason *why)
+{
+    int n_sent = sent ? sk_X509_num(sent) : 0;
+    char vs[160];
+    snprintf(vs, sizeof vs, "%s", X509_verify_cert_error_string(v->err));
+    switch (v->err) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: {
+        X509 *cur = chain && v->depth < sk_X509_num(chain) ? sk_X509_value(chain, v->depth) : NULL;
+        bool cur_is_ca = cur && X509_check_ca(cur) > 0;
+        if (v->depth == 0 || !cur_is_ca)
+            return tm_fail(why, TM_E_CERT_CHAIN_INCOMPLETE,
+                           "the server sent %d certificate%s; the issuer '%s' of depth %d '%s' was not sent "
+                           "and is not among %s (the server should send its intermediate certificates)",
+                           n_sent, n_sent == 1 ? "" : "s", v->issuer, v->depth, v->subject, t->trust_desc);
+        if (t->cfg.n_anchors > 0)
+            return tm_fail(why, TM_E_CA_NOT_FOUND,
+                           "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s",
+                           v->issuer, v->depth, v->subject, t->trust_desc);
+        return tm_fail(why, TM_E_CERT_UNTRUSTED,
+                       "the issuer '%s' of depth %d '%s' is not among %s",
+                       v->issuer, v->depth, v->subject, t->trust_desc);
+    }
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        return tm_fail(why, TM_E_CERT_SELF_SIGNED,
+                       "depth 0 '%s' is self-signed and is not among %s; load this certificate to pin it",
+                       v->subject, t->trust_desc);
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        return tm_fail(why, TM_E_CERT_UNTRUSTED,
+                       "the chain ends at root '%s' (depth %d, sent by the server), which is not among %s",
+                       v->subject, v->depth, t->trust_desc);
+    case X509_V_ERR_CERT_UNTRUSTED:
+    case X509_V_ERR_CERT_REJECTED:
+        return tm_fail(why, TM_E_CERT_UNTRUSTED, "depth %d '%s': %s", v->depth, v->subject, vs);
+    case X509_V_ERR_INVALID_CA:
+        return tm_fail(why, TM_E_CERT_NOT_CA,
+                       "depth %d '%s' is used as an issuer but is not a valid CA (basicConstraints/keyUsage)",
+                       v->depth, v->subject);
+    case X509_V_ERR_INVALID_PURPOSE: {
+        X509 *cur = chain && v->depth < sk_X509_num(chain) ? sk_X509_value(chain, v->depth) : NULL;
+        char eku[128] = "";
+        if (cur) {
+            tm_x509_info *in = malloc(sizeof *in);
+            if (in) {
+                tm_x509_fill(cur, in);
+                snprintf(eku, sizeof eku, "%s", in->eku);
+                free(in);
+            }
+        }
+        return tm_fail(why, TM_E_CERT_EKU,
+                       "depth %d '%s' is not allowed for TLS server use: extendedKeyUsage %s%s",
+                       v->depth, v->subject, eku[0] ? eku : "(none; keyUsage forbids it)",
+                       eku[0] ? " has no serverAuth" : "");
+    }
+    case X509_V_ERR_PERMITTED_VIOLATION:
+    case X509_V_ERR_EXCLUDED_VIOLATION:
+    case X509_V_ERR_SUBTREE_MINMAX:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
+    case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
+        return tm_fail(why, TM_E_CERT_NAME_CONSTRAINT, "depth %d '%s': %s (issuer '%s')",
+                       v->depth, v->subject, vs, v->issuer);
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+        return tm_fail(why, TM_E_CERT_BAD, "the signature on depth %d '%s' by '%s' does not verify",
+                       v->depth, v->subject, v->issuer);
+    default:
+        return tm_fail(why, TM_E_CERT_BAD, "depth %d '%s': %s (OpenSSL verify error %d)",
+                       v->depth, v->subject, vs, v->err);
+    }
+}
+
+static int x509_err_for(tm_err e)
+{
+    switch (e) {
+    case TM_E_CERT_EXPIRED: return X509_V_ERR_CERT_HAS_EXPIRED;
+    case TM_E_CERT_NOT_YET_VALID: return X509_V_ERR_CERT_NOT_YET_VALID;
+    case TM_E_CERT_NAME_MISMATCH: return X509_V_ERR_HOSTNAME_MISMATCH;
+    case TM_E_CERT_SELF_SIGNED: return X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+    case TM_E_CERT_CHAIN_INCOMPLETE:
+    case TM_E_CA_NOT_FOUND:
+    case TM_E_CERT_UNTRUSTED: return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+    default: return X509_V_ERR_APPLICATION_VERIFICATION;
+    }
+}
+
+/* Runs OpenSSL's chain verification, then our policy, name and pin checks. */
+static int app_verify(X509_STORE_CTX *xs, void *arg)
+{
+    tm_tls *t = arg;
+    t->verify_ran = true;
+    t->n_errs = 0;
+    int ok = X509_verify_cert(xs);
+    STACK_OF(X509) *chain = X509_STORE_CTX_get1_chain(xs);
+    STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
+    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+    int n = chain ? sk_X509_num(chain) : 0;
+    tm_reason *why = &t->vwhy;
+    tm_reason_clear(why);
+    tm_err rc = TM_OK;
+
+    int n_sent = sent ? sk_X509_num(sent) : (leaf ? 1 : 0);
+    tm_trace("chain", "server sent %d certificate%s; path built: %d", n_sent, n_sent == 1 ? "" : "s", n);
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(chain, i);
+        const char *origin = "";
+        if (i > 0 || n == 1) {
+            bool from_server = false;
+            for (int j = 0; sent && j < sk_X509_num(sent) && !from_server; j++)
+                from_server = X509_cmp(sk_X509_value(sent, j), x) == 0;
+            bool anchor = i == n - 1 && ok > 0;
+            if (anchor && der_equal_anchor(t, x)) origin = " [loaded, anchor]";
+            else if (anchor) origin = " [bundle, anchor]";
+            else if (!from_server) origin = " [from trust store]";
+        }
+        trace_cert("chain", i, x, origin);
+    }
+
+    /* 1. chain building errors (trust), in the order OpenSSL met them */
+    for (int i = 0; i < t->n_errs && rc == TM_OK; i++)
+        if (!deferred_err(t->errs[i].err))
+            rc = map_verify_error(t, &t->errs[i], chain, sent, why);
+    if (rc == TM_OK && ok <= 0 && t->n_errs == 0)
+        rc = tm_fail(why, TM_E_CERT_BAD, "verification failed: %s",
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+
+    /* 2. our policy over the verified chain */
+    tm_x509_info *info = NULL;
+    tm_cert_facts *facts = NULL;
+    if (rc == TM_OK && n > 0) {
+        info = calloc((size_t)n, sizeof *info);
+        facts = calloc((size_t)n, sizeof *facts);
+        if (!info || !facts)
+            rc = tm_fail(why, TM_E_NO_MEMORY, "chain facts");
+        for (int i = 0; rc == TM_OK && i < n; i++) {
+            tm_x509_fill(sk_X509_value(chain, i), &info[i]);
+            facts[i] = (tm_cert_facts){ .depth = i, .subject = info[i].subject, .key_type = info[i].key_type,
+                .key_bits = info[i].key_bits, .sig_alg = info[i].sig_alg, .sig_hash = info[i].sig_hash,
+                .is_ca = info[i].is_ca, .has_eku = info[i].has_eku, .eku_server_auth = info[i].eku_server_auth,
+                .not_before = info[i].not_before, .not_after = info[i].not_after,
+                .is_anchor = i == n - 1, .self_signed = info[i].self_signed };
+        }
+        if (rc == TM_OK) {
+            tm_policy_clock clk = { .now = t->cfg.now, .clock_set = t->cfg.clock_set,
+                .clock_from_cmd = t->cfg.clock_from_cmd, .host_now = t->cfg.host_now,
+                .clock_hint = t->cfg.clock_hint };
+            rc = tm_policy_check_chain(facts, (size_t)n, &clk, why);
+        }
+    }
+    /* 3. names */
+    if (rc == TM_OK && leaf) {
+        tm_san sans[64];
+        char strbuf[8192];
+        size_t total = 0;
+        size_t ns = tm_x509_sans(leaf, sans, 64, strbuf, sizeof strbuf, &total);
+        tm_name_facts nf = { sans, ns, info && info[0].cn[0] ? info[0].cn : NULL };
+        rc = tm_policy_check_name(t->name, &nf, why);
+        if (rc != TM_OK && total > ns)
+            tm_reason_append(why, "%zu more names not checked", total - ns);
+        if (rc != TM_OK && strcmp(t->name, t->host) != 0)
+            tm_reason_append(why, "the name checked is the expected name; SNI was %s%s%s",
+                             t->sni[0] ? "'" : "", t->sni[0] ? t->sni : "not sent", t->sni[0] ? "'" : "");
+    }
+    /* 4. SPKI pin */
+    if (rc == TM_OK && leaf && t->has_pin) {
+        uint8_t h[32];
+        rc = tm_policy_check_pin(t->pin, tm_x509_spki_hash(leaf, h) ? h : NULL, why);
+    }
+
+    if (rc == TM_OK && n > 0) {
+        X509 *top = sk_X509_value(chain, n - 1);
+        char sha[64];
+        bool loaded = der_equal_anchor(t, top);
+        sha_prefix(top, sha, sizeof sha);
+        if (n == 1 && loaded)
+            snprintf(t->verdict, sizeof t->verdict, "verified: pinned leaf '%s' (loaded, sha256 %s)",
+                     info ? info[0].subject : "", sha);
+        else
+            snprintf(t->verdict, sizeof t->verdict, "verified by %s '%s' (%s, sha256 %s)%s",
+                     info && info[n - 1].self_signed ? "root" : "intermediate",
+                     info ? info[n - 1].subject : "", loaded ? "loaded" : "CA bundle", sha,
+                     t->has_pin ? ", SPKI pin matches" : "");
+        tm_trace("verdict", "%s", t->verdict);
+    }
+    free(info);
+    free(facts);
+    sk_X509_pop_free(chain, X509_free);
+    if (rc != TM_OK) {
+        t->vfailed = true;
+        snprintf(t->verdict, sizeof t->verdict, "REFUSED: %s", tm_err_name(rc));
+        tm_trace("verdict", "REFUSED (%s)", tm_err_name(rc));
+        tm_trace("reason", "%s", why->detail);
+        X509_STORE_CTX_set_error(xs, x509_err_for(rc));
+        return 0;
+    }
+    return 1;
+}
+
+static int cert_cb(SSL *ssl, void *arg)
+{
+    tm_tls *t = arg;
+    t->cert_request_seen = true;
+    tm_trace("tls", "server asked for a client certificate; %s", t->has_client_cert ? "sending the stored one" : "none configured");
+    return 1;
+}
+
+/* ------------------------------------------------------- setup */
+
+static tm_err setup_client_cert(tm_tls *t, tm_reason *why)
+{
+    const tm_tls_config *c = &t->cfg;
+    if (!c->client_chain || c->n_client_chain == 0)
+        return TM_OK;
+    const unsigned char *p = c->client_chain[0].p;
+    X509 *x = d2i_X509(NULL, &p, (long)c->client_chain[0].len);
+    if (!x)
+        return tm_fail(why, TM_E_CERT_FORMAT, "the client certificate (%zu bytes) does not parse",
+                       c->client_chain[0].len);
+    tm_x509_name(X509_get_subject_name(x), t->client_subject, sizeof t->client_subject);
+    if (SSL_CTX_use_certificate(t->ctx, x) != 1) {
+        char eb[200];
+        X509_free(x);
+        tm_err e = tm_fail(why, TM_E_TLS_INIT, "the client certificate '%s' cannot be used: %s",
+                           t->client_subject, ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+        ERR_clear_error();
+        return e;
+    }
+    X509_free(x);
+    for (size_t i = 1; i < c->n_client_chain; i++) {
+        p = c->client_chain[i].p;
+        X509 *ix = d2i_X509(NULL, &p, (long)c->client_chain[i].len);
+        if (!ix || SSL_CTX_add0_chain_cert(t->ctx, ix) != 1) {
+            X509_free(ix);
+            ERR_clear_error();
+            return tm_fail(why, TM_E_CERT_FORMAT, "client chain certificate %zu does not parse", i + 1);
+        }
+    }
+    if (!c->client_key.p)
+        return tm_fail(why, TM_E_KEY_FORMAT, "no private key is stored for the client certificate '%s'",
+                       t->client_subject);
+    EVP_PKEY *pk = tm_x509_load_key(c->client_key.p, c->client_key.len);
+    if (!pk)
+        return tm_fail(why, TM_E_KEY_FORMAT, "the client private key (%zu bytes) is not an unencrypted PEM or DER key",
+                       c->client_key.len);
+    int ok = SSL_CTX_use_PrivateKey(t->ctx, pk) == 1 && SSL_CTX_check_private_key(t->ctx) == 1;
+    EVP_PKEY_free(pk);
+    ERR_clear_error();
+    if (!ok)
+        return tm_fail(why, TM_E_KEY_MISMATCH, "the stored private key does not belong to the client certificate '%s'",
+                       t->client_subject);
+    t->has_client_cert = true;
+    return TM_OK;
+}
+
+static tm_err setup_trust(tm_tls *t, tm_reason *why)
+{
+    const tm_tls_config *c = &t->cfg;
+    if (c->n_anchors > 0) {
+        X509_STORE *st = SSL_CTX_get_cert_store(t->ctx);
+        size_t o = (size_t)snprintf(t->trust_desc, sizeof t->trust_desc, "the %zu loaded certificate%s (",
+                                    c->n_anchors, c->n_anchors == 1 ? "" : "s");
+        for (size_t i = 0; i < c->n_anchors; i++) {
+            const unsigned char *p = c->anchors[i].p;
+            X509 *x = d2i_X509(NULL, &p, (long)c->anchors[i].len);
+            if (!x) {
+                ERR_clear_error();
+                return tm_fail(why, TM_E_CERT_FORMAT, "loaded certificate %zu (%zu bytes) does not parse",
+                               i + 1, c->anchors[i].len);
+            }
+            X509_STORE_add_cert(st, x);
+            char s[256];
+            tm_x509_name(X509_get_subject_name(x), s, sizeof s);
+            if (o < sizeof t->trust_desc - 8)
+                o += (size_t)snprintf(t->trust_desc + o, sizeof t->trust_desc - o, "%s'%s'", i ? ", " : "", s);
+            X509_free(x);
+        }
+        ERR_clear_error();
+        if (o < sizeof t->trust_desc - 2)
+            snprintf(t->trust_desc + o, sizeof t->trust_desc - o, ")");
+        else
+            snprintf(t->trust_desc + sizeof t->trust_desc - 6, 6, "…)");
+        return TM_OK;
+    }
+    if (c->bundle_path && c->bundle_path[0]) {
+        if (!c->verify) {
+            snprintf(t->trust_desc, sizeof t->trust_desc, "nothing (encrypt only)");
+            return TM_OK;
+        }
+        X509_STORE *st = bundle_store(c->bundle_path, why);
+        if (!st)
+            return TM_E_TLS_INIT;
+        SSL_CTX_set1_cert_store(t->ctx, st);
+        X509_STORE_free(st);
+        snprintf(t->trust_desc, sizeof t->trust_desc, "the CA bundle %s", c->bundle_path);
+        return TM_OK;
+    }
+    snprintf(t->trust_desc, sizeof t->trust_desc, "the trusted certificates (none: nothing is loaded and there is no CA bundle)");
+    return TM_OK;
+}
+
+tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
+{
+    tm_tls *t = calloc(1, sizeof *t);
+    if (!t) {
+        tm_fail(why, TM_E_NO_MEMORY, "TLS session");
+        return NULL;
+    }
+    t->cfg = *cfg;
+    t->fd = fd;
+    t->alert_recv = t->alert_sent = -1;
+    snprintf(t->host, sizeof t->host, "%s", cfg->host ? cfg->host : "");
+    snprintf(t->name, sizeof t->name, "%s", cfg->expected_name && cfg->expected_name[0] ? cfg->expected_name : t->host);
+    if (cfg->pin_spki_sha256) {
+        memcpy(t->pin, cfg->pin_spki_sha256, 32);
+        t->has_pin = true;
+    }
+    t->cfg.host = t->host;
+    t->cfg.expected_name = NULL;
+    t->cfg.pin_spki_sha256 = NULL;
+    t->cfg.clock_hint = NULL;
+    if (cfg->clock_hint) {
+        snprintf(t->clock_hint, sizeof t->clock_hint, "%s", cfg->clock_hint);
+        t->cfg.clock_hint = t->clock_hint;
+    }
+
+    int minv = cfg->min_version ? cfg->min_version : TLS1_2_VERSION;
+    int maxv = cfg->max_version ? cfg->max_version : TLS1_3_VERSION;
+    if (minv < TLS1_2_VERSION)
+        minv = TLS1_2_VERSION;
+    tm_err e = TM_OK;
+    char eb[200];
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    if (!t->ctx) {
+        e = tm_fail(why, TM_E_TLS_INIT, "SSL_CTX_new: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+        goto fail;
+    }
+    SSL_CTX_set_security_level(t->ctx, 2);
+    if (!SSL_CTX_set_min_proto_version(t->ctx, minv) || !SSL_CTX_set_max_proto_version(t->ctx, maxv)
+        || !SSL_CTX_set_cipher_list(t->ctx, TM_TLS_CIPHERS)) {
+        e = tm_fail(why, TM_E_TLS_INIT, "TLS versions/ciphers: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+        goto fail;
+    }
+    SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    if ((e = setup_trust(t, why)) != TM_OK || (e = setup_client_cert(t, why)) != TM_OK)
+        goto fail;
+    SSL_CTX_set_cert_cb(t->ctx, cert_cb, t);
+    if (cfg->verify) {
+        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
+        SSL_CTX_set_cert_verify_callback(t->ctx, app_verify, t);
+    } else {
+        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
+    }
+
+    t->ssl = SSL_new(t->ctx);
+    if (!t->ssl || !SSL_set_fd(t->ssl, fd)) {
+        e = tm_fail(why, TM_E_TLS_INIT, "SSL_new: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+        goto fail;
+    }
+    SSL_set_app_data(t->ssl, t);
+    SSL_set_msg_callback(t->ssl, msg_cb);
+    SSL_set_msg_callback_arg(t->ssl, t);
+    X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
+    X509_VERIFY_PARAM_set_time(vp, (time_t)cfg->now);
+    if (cfg->n_anchors > 0)
+        X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
+    uint8_t ip[16];
+    if (t->host[0] && !tm_host_parse_ip(t->host, ip)) {
+        snprintf(t->sni, sizeof t->sni, "%s", t->host);
+        size_t l = strlen(t->sni);
+        if (l > 1 && t->sni[l - 1] == '.')
+            t->sni[l - 1] = '\0';
+        if (!SSL_set_tlsext_host_name(t->ssl, t->sni)) {
+            e = tm_fail(why, TM_E_TLS_INIT, "cannot send SNI '%s'", t->sni);
+            goto fail;
+        }
+    }
+    SSL_set_connect_state(t->ssl);
+    tm_trace("tls", "ClientHello %s..%s, %s, verify %s, trust %s%s%s", version_name(minv), version_name(maxv),
+             t->sni[0] ? "SNI sent" : "no SNI (IP literal)", cfg->verify ? "on" : "OFF (encrypt only)",
+             t->trust_desc, t->has_client_cert ? ", client certificate " : "", t->client_subject);
+    if (t->sni[0])
+        tm_trace("tls", "SNI '%s'%s%s%s", t->sni, strcmp(t->name, t->host) ? ", name checked '" : "",
+                 strcmp(t->name, t->host) ? t->name : "", strcmp(t->name, t->host) ? "'" : "");
+    ERR_clear_error();
+    return t;
+fail:
+    ERR_clear_error();
+    tm_trace("reason", "TLS setup: %s", why ? why->detail : "");
+    tm_tls_free(t);
+    return NULL;
+}
+
+/* ------------------------------------------------------- failures */
+
+static bool is_client_cert_alert(int a)
+{
+    return a == 40 || a == 41 || a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48 ||
+           a == 49 || a == 51 || a == 116;
+}
+
+/* Failure after an alert from the server (handshake or first reads in TLS 1.3). */
+static tm_err alert_failure(tm_tls *t, int a, tm_reason *why)
+{
+    if (t->cert_request_seen && is_client_cert_alert(a)) {
+        if (!t->has_client_cert)
+            return tm_fail(why, TM_E_CLIENT_CERT_REQUIRED,
+                           "the server asked for a client certificate (CertificateRequest) and none is configured; "
+                           "it then sent alert %s (%d)", alert_name(a), a);
+        return tm_fail(why, TM_E_CLIENT_CERT_REJECTED,
+                       "the server sent alert %s (%d) after receiving the client certificate '%s'",
+                       alert_name(a), a, t->client_subject);
+    }
+    if (a == 116)
+        return tm_fail(why, TM_E_CLIENT_CERT_REQUIRED,
+                       "alert received: certificate_required (116); no client certificate was sent");
+    if (a == 70)
+        return tm_fail(why, TM_E_TLS_VERSION,
+                       "alert received: protocol_version (70): the server accepts none of %s..%s "
+                       "(it probably offers only TLSv1.0/1.1)",
+                       version_name(t->cfg.min_version ? t->cfg.min_version : 0x0303),
+                       version_name(t->cfg.max_version ? t->cfg.max_version : 0x0304));
+    if (a == 112 && !t->sni[0])
+        return tm_fail(why, TM_E_TLS_SNI_REQUIRED,
+                       "alert received: unrecognized_name (112); no SNI was sent because '%s' is an IP literal",
+                       t->host);
+    if (t->sni[0])
+        tm_fail(why, TM_E_TLS_ALERT, "alert received: %s (%d), sent by the server after %s with SNI '%s'",
+                alert_name(a), a, t->server_hello_seen ? "ServerHello" : "ClientHello", t->sni);
+    else
+        tm_fail(why, TM_E_TLS_ALERT, "alert received: %s (%d), sent by the server after %s without SNI (IP literal)",
+                alert_name(a), a, t->server_hello_seen ? "ServerHello" : "ClientHello");
+    if ((a == 40 || a == 71) && !t->server_hello_seen)
+        tm_reason_append(why, "no common cipher suite, group or signature algorithm, or the server refuses this name");
+    return TM_E_TLS_ALERT;
+}
+
+static tm_err ssl_failure(tm_tls *t, int ret, int ssl_err, bool in_handshake, tm_reason *why)
+{
+    unsigned long e = ERR_peek_error();
+    int reason = e ? ERR_GET_REASON(e) : 0;
+    char eb[200] = "";
+    if (e)
+        ssl_errstr(e, eb, sizeof eb);
+    tm_err rc;
+    if (t->vfailed) {
+        *why = t->vwhy;
+        rc = why->code;
+    } else if (t->alert_recv > 0) {
+        rc = alert_failure(t, t->alert_recv, why);
+    } else if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+        rc = alert_failure(t, reason - SSL_AD_REASON_OFFSET, why);
+    } else if (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN ||
+               (ssl_err == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+        int en = errno;
+        if (ssl_err == SSL_ERROR_SYSCALL && ret < 0 && en)
+            rc = tm_fail(why, TM_E_NET, "%s: %s", in_handshake ? "TLS handshake" : "TLS I/O", strerror(en));
+        else
+            rc = tm_fail(why, in_handshake ? TM_E_TLS_HANDSHAKE : TM_E_PEER_CLOSED,
+                         "the server closed the connection %s without an alert%s%s%s",
+                         in_handshake ? (t->server_hello_seen ? "during the handshake" : "after ClientHello") : "",
+                         t->sni[0] ? " (SNI '" : " (no SNI: IP literal", t->sni, t->sni[0] ? "')" : ")");
+    } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
+               reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_VERSION_TOO_LOW) {
+        if (t->server_hello_seen && t->server_hello_version && t->server_hello_version < 0x0303)
+            rc = tm_fail(why, TM_E_TLS_VERSION, "the server offers only %s; tlsmodem requires TLSv1.2 or TLSv1.3",
+                         version_name(t->server_hello_version));
+        else
+            rc = tm_fail(why, TM_E_TLS_VERSION, "no common TLS version (%s)", eb);
+    } else if (reason == SSL_R_WRONG_VERSION_NUMBER ||
+               reason == SSL_R_PACKET_LENGTH_TOO_LONG || reason == SSL_R_UNKNOWN_PROTOCOL) {
+        const unsigned char *r = t->first_record;
+        if (t->first_record_seen && memcmp(r, "HTTP/", 5) == 0)
+            rc = tm_fail(why, TM_E_TLS_HANDSHAKE, "the server answered in plain HTTP: this port does not speak TLS");
+        else if (t->first_record_seen && r[0] == 0x15 && r[1] == 3 && r[2] < 3)
+            rc = tm_fail(why, TM_E_TLS_VERSION, "the server answered with a %s alert record; it offers no TLSv1.2/1.3",
+                         version_name((r[1] << 8) | r[2]));
+        else if (t->first_record_seen && r[0] >= 0x14 && r[0] <= 0x17 && r[1] == 3 && r[2] < 3)
+            rc = tm_fail(why, TM_E_TLS_VERSION, "the server offers only %s; tlsmodem requires TLSv1.2 or TLSv1.3",
+                         version_name((r[1] << 8) | r[2]));
+        else
+            rc = tm_fail(why, TM_E_TLS_HANDSHAKE, "the server's reply is not TLS (%s; first bytes %02x %02x %02x %02x %02x)",
+                         eb, r[0], r[1], r[2], r[3], r[4]);
+    } else if (reason == SSL_R_NO_SHARED_CIPHER || reason == SSL_R_NO_CIPHERS_AVAILABLE ||
+               reason == SSL_R_WRONG_CIPHER_RETURNED || reason == SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS ||
+               reason == SSL_R_WRONG_SIGNATURE_TYPE || reason == SSL_R_WRONG_CURVE) {
+        rc = tm_fail(why, TM_E_TLS_CIPHER, "%s (tlsmodem offers %s with TLS 1.2 and the TLS 1.3 AEAD suites)",
+                     eb, TM_TLS_CIPHERS);
+    } else if (reason == SSL_R_DH_KEY_TOO_SMALL || reason == SSL_R_BAD_DH_VALUE) {
+        rc = tm_fail(why, TM_E_TLS_WEAK_DH, "the server's DHE group is smaller than 2048 bits (%s)", eb);
+    } else if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        long vr = SSL_get_verify_result(t->ssl);
+        rc = tm_fail(why, TM_E_CERT_BAD, "verification failed: %s", X509_verify_cert_error_string(vr));
+    } else if (reason == SSL_R_CA_KEY_TOO_SMALL || reason == SSL_R_EE_KEY_TOO_SMALL ||
+               reason == SSL_R_CA_MD_TOO_WEAK) {
+        rc = tm_fail(why, reason == SSL_R_CA_MD_TOO_WEAK ? TM_E_CERT_WEAK_SIGNATURE : TM_E_CERT_WEAK_KEY, "%s", eb);
+    } else {
+        rc = tm_fail(why, in_handshake ? TM_E_TLS_HANDSHAKE : TM_E_NET, "%s%s",
+                     eb[0] ? eb : "TLS failure", t->alert_sent > 0 ? "" : "");
+        if (t->alert_sent > 0 && why)
+            tm_reason_append(why, "tlsmodem sent alert %s (%d)", alert_name(t->alert_sent), t->alert_sent);
+    }
+    ERR_clear_error();
+    t->failed = true;
+    if (!t->vfailed)   /* verification failures are traced already */
+        tm_trace("reason", "%s: %s", tm_err_name(rc), why ? why->detail : "");
+    return rc;
+}
+
+/* ------------------------------------------------------- operations */
+
+static void after_handshake(tm_tls *t)
+{
+    const char *ver = SSL_get_version(t->ssl);
+    const char *suite = SSL_CIPHER_get_name(SSL_get_current_cipher(t->ssl));
+    char grp[64] = "";
+    int gid = SSL_get_negotiated_group(t->ssl);
+    if (gid > 0) {
+        const char *gn = SSL_group_to_name(t->ssl, gid);
+        if (gn)
+            snprintf(grp, sizeof grp, ", group %s", gn);
+    }
+    tm_trace("tls", "%s %s%s, %s%s%s%s", ver, suite, grp, t->sni[0] ? "SNI " : "no SNI (IP literal)",
+             t->sni, t->cert_request_seen ? (t->has_client_cert ? ", client certificate sent" : ", client certificate asked, none sent") : "",
+             "");
+    if (!t->cfg.verify) {
+        STACK_OF(X509) *sent = SSL_get_peer_cert_chain(t->ssl);
+        int n = sent ? sk_X509_num(sent) : 0;
+        tm_trace("chain", "server sent %d certificate%s (not verified)", n, n == 1 ? "" : "s");
+        for (int i = 0; i < n; i++)
+            trace_cert("chain", i, sk_X509_value(sent, i), "");
+        snprintf(t->verdict, sizeof t->verdict, "NOT VERIFIED (encrypt only)");
+        tm_trace("verdict", "NOT VERIFIED (encrypt only)");
+    }
+    const char *v = t->verdict;
+    if (strncmp(v, "verified ", 9) == 0)
+        v += 9;
+    else if (strncmp(v, "verified: ", 10) == 0)
+        v += 10;
+    snprintf(t->summary, sizeof t->summary, "%s %s, %s%s, %s", ver, suite, t->sni[0] ? "SNI " : "no SNI (IP literal)",
+             t->sni, t->verdict[0] ? v : "verified");
+}
+
+tm_tls_status tm_tls_handshake(tm_tls *t, tm_reason *why)
+{
+    if (t->done)
+        return TM_TLS_OK;
+    if (t->failed)
+        return TM_TLS_FAILED;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_do_handshake(t->ssl);
+    if (r == 1) {
+        t->done = true;
+        after_handshake(t);
+        return TM_TLS_OK;
+    }
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ)
+        return TM_TLS_WANT_READ;
+    if (e == SSL_ERROR_WANT_WRITE)
+        return TM_TLS_WANT_WRITE;
+    ssl_failure(t, r, e, true, why);
+    return TM_TLS_FAILED;
+}
+
+tm_tls_status tm_tls_read(tm_tls *t, void *buf, size_t cap, size_t *got, tm_reason *why)
+{
+    *got = 0;
+    if (t->failed)
+        return TM_TLS_FAILED;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read_ex(t->ssl, buf, cap, got);
+    if (r == 1)
+        return TM_TLS_OK;
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ)
+        return TM_TLS_WANT_READ;
+    if (e == SSL_ERROR_WANT_WRITE)
+        return TM_TLS_WANT_WRITE;
+    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0)) {
+        ERR_clear_error();
+        return TM_TLS_CLOSED;
+    }
+    ssl_failure(t, r, e, false, why);
+    return TM_TLS_FAILED;
+}
+
+tm_tls_status tm_tls_write(tm_tls *t, const void *buf, size_t len, size_t *put, tm_reason *why)
+{
+    *put = 0;
+    if (t->failed)
+        return TM_TLS_FAILED;
+    if (len == 0)
+        return TM_TLS_OK;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write_ex(t->ssl, buf, len, put);
+    if (r == 1)
+        return TM_TLS_OK;
+    int e = SSL_get_error(t->ssl, r);
+    if (e == SSL_ERROR_WANT_READ)
+        return TM_TLS_WANT_READ;
+    if (e == SSL_ERROR_WANT_WRITE)
+        return TM_TLS_WANT_WRITE;
+    ssl_failure(t, r, e, false, why);
+    return TM_TLS_FAILED;
+}
+
+size_t tm_tls_pending(tm_tls *t)
+{
+    if (!t || !t->ssl || t->failed)
+        return 0;
+    int n = SSL_pending(t->ssl);
+    return n > 0 ? (size_t)n : 0;
+}
+
+void tm_tls_close_notify(tm_tls *t)
+{
+    if (!t || !t->ssl || !t->done || t->failed)
+        return;
+    SSL_shutdown(t->ssl);
+    ERR_clear_error();
+}
+
+void tm_tls_free(tm_tls *t)
+{
+    if (!t)
+        return;
+    SSL_free(t->ssl);
+    SSL_CTX_free(t->ctx);
+    free(t);
+}
+
+const char *tm_tls_summary(tm_tls *t)
+{
+    return t && t->summary[0] ? t->summary : "";
+}
+
+const char *tm_tls_verdict(tm_tls *t)
+{
+    return t ? t->verdict : "";
+}

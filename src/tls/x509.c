@@ -1,0 +1,345 @@
+/* See x509.h.  OpenSSL implementation. */
+#include "tls/x509_ossl.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <openssl/ec.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tls/hostmatch.h"
+
+const char *tm_x509_time_str(int64_t t, char *buf, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm))
+        snprintf(buf, cap, "(time %lld)", (long long)t);
+    else
+        strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+static void hex_colon(const unsigned char *p, size_t n, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o + 4 <= cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, i ? ":%02X" : "%02X", p[i]);
+}
+
+void tm_x509_name(const X509_NAME *n, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b)
+        return;
+    X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char *p;
+    long len = BIO_get_mem_data(b, &p);
+    if (len < 0)
+        len = 0;
+    if ((size_t)len >= cap)
+        len = (long)cap - 1;
+    memcpy(buf, p, (size_t)len);
+    buf[len] = '\0';
+    BIO_free(b);
+}
+
+static int64_t asn1_time(const ASN1_TIME *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!t || !ASN1_TIME_to_tm(t, &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+int tm_x509_spki_hash(X509 *x, uint8_t out[32])
+{
+    unsigned char *der = NULL;
+    int len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+    if (len <= 0)
+        return 0;
+    unsigned int olen = 0;
+    int ok = EVP_Digest(der, (size_t)len, out, &olen, EVP_sha256(), NULL);
+    OPENSSL_free(der);
+    return ok && olen == 32;
+}
+
+size_t tm_x509_sans(X509 *x, tm_san *out, size_t cap, char *strbuf, size_t strcap, size_t *total)
+{
+    size_t n = 0, used = 0, all = 0;
+    GENERAL_NAMES *g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; g && i < sk_GENERAL_NAME_num(g); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(g, i);
+        if (gn->type == GEN_DNS) {
+            all++;
+            const ASN1_IA5STRING *s = gn->d.dNSName;
+            size_t l = (size_t)ASN1_STRING_length(s);
+            if (n >= cap || used + l + 1 > strcap)
+                continue;
+            memcpy(strbuf + used, ASN1_STRING_get0_data(s), l);
+            strbuf[used + l] = '\0';
+            /* an embedded NUL makes the name unusable: keep it unmatched */
+            if (strlen(strbuf + used) != l)
+                strbuf[used] = '\0';
+            out[n] = (tm_san){ .type = TM_SAN_DNS, .dns = strbuf + used };
+            used += l + 1;
+            n++;
+        } else if (gn->type == GEN_IPADD) {
+            all++;
+            const ASN1_OCTET_STRING *s = gn->d.iPAddress;
+            int l = ASN1_STRING_length(s);
+            if (n >= cap || (l != 4 && l != 16))
+                continue;
+            out[n] = (tm_san){ .type = TM_SAN_IP, .ip_len = (size_t)l };
+            memcpy(out[n].ip, ASN1_STRING_get0_data(s), (size_t)l);
+            n++;
+        }
+    }
+    GENERAL_NAMES_free(g);
+    if (total)
+        *total = all;
+    return n;
+}
+
+static void fill_sans_text(X509 *x, tm_x509_info *out)
+{
+    GENERAL_NAMES *g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    size_t o = 0, cap = sizeof out->sans;
+    out->sans[0] = '\0';
+    out->n_sans = 0;
+    bool cut = false;
+    for (int i = 0; g && i < sk_GENERAL_NAME_num(g); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(g, i);
+        char item[300];
+        item[0] = '\0';
+        if (gn->type == GEN_DNS)
+            snprintf(item, sizeof item, "DNS:%.*s", ASN1_STRING_length(gn->d.dNSName),
+                     (const char *)ASN1_STRING_get0_data(gn->d.dNSName));
+        else if (gn->type == GEN_IPADD) {
+            char ip[64];
+            snprintf(item, sizeof item, "IP:%s", tm_host_ip_str(ASN1_STRING_get0_data(gn->d.iPAddress),
+                     (size_t)ASN1_STRING_length(gn->d.iPAddress), ip, sizeof ip));
+        } else if (gn->type == GEN_EMAIL)
+            snprintf(item, sizeof item, "email:%.*s", ASN1_STRING_length(gn->d.rfc822Name),
+                     (const char *)ASN1_STRING_get0_data(gn->d.rfc822Name));
+        else if (gn->type == GEN_URI)
+            snprintf(item, sizeof item, "URI:%.*s", ASN1_STRING_length(gn->d.uniformResourceIdentifier),
+                     (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier));
+        else
+            snprintf(item, sizeof item, "othername");
+        out->n_sans++;
+        if (cut)
+            continue;
+        size_t need = strlen(item) + (o ? 2 : 0);
+        if (o + need + 5 >= cap) {
+            snprintf(out->sans + o, cap - o, "%s…", o ? ", " : "");
+            cut = true;
+            continue;
+        }
+        o += (size_t)snprintf(out->sans + o, cap - o, "%s%s", o ? ", " : "", item);
+    }
+    GENERAL_NAMES_free(g);
+}
+
+void tm_x509_fill(X509 *x, tm_x509_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->path_len = -1;
+    tm_x509_name(X509_get_subject_name(x), out->subject, sizeof out->subject);
+    tm_x509_name(X509_get_issuer_name(x), out->issuer, sizeof out->issuer);
+    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out->cn, sizeof out->cn);
+
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    if (bn) {
+        char *h = BN_bn2hex(bn);
+        if (h) {
+            snprintf(out->serial, sizeof out->serial, "%s", h);
+            OPENSSL_free(h);
+        }
+        BN_free(bn);
+    }
+    out->not_before = asn1_time(X509_get0_notBefore(x));
+    out->not_after = asn1_time(X509_get0_notAfter(x));
+
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    if (pk) {
+        int id = EVP_PKEY_get_base_id(pk);
+        const char *kt = id == EVP_PKEY_RSA ? "RSA" : id == EVP_PKEY_RSA_PSS ? "RSA-PSS"
+                       : id == EVP_PKEY_EC ? "EC" : id == EVP_PKEY_ED25519 ? "Ed25519"
+                       : id == EVP_PKEY_ED448 ? "Ed448" : id == EVP_PKEY_DSA ? "DSA" : NULL;
+        snprintf(out->key_type, sizeof out->key_type, "%s", kt ? kt : OBJ_nid2sn(id));
+        out->key_bits = EVP_PKEY_get_bits(pk);
+        if (id == EVP_PKEY_EC) {
+            char g[64];
+            size_t gl = 0;
+            if (EVP_PKEY_get_group_name(pk, g, sizeof g, &gl)) {
+                int nid = OBJ_sn2nid(g);
+                const char *nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+                snprintf(out->curve, sizeof out->curve, "%.23s", nist ? nist : g);
+            }
+        }
+    }
+    int sig_nid = X509_get_signature_nid(x);
+    snprintf(out->sig_alg, sizeof out->sig_alg, "%s", sig_nid != NID_undef ? OBJ_nid2ln(sig_nid) : "unknown");
+    int md = NID_undef, pkn = NID_undef, secbits = 0;
+    uint32_t fl = 0;
+    if (X509_get_signature_info(x, &md, &pkn, &secbits, &fl) && md != NID_undef)
+        snprintf(out->sig_hash, sizeof out->sig_hash, "%s", OBJ_nid2sn(md));
+    else if (OBJ_find_sigid_algs(sig_nid, &md, &pkn) && md != NID_undef)
+        snprintf(out->sig_hash, sizeof out->sig_hash, "%s", OBJ_nid2sn(md));
+
+    out->is_v1 = X509_get_version(x) == 0;
+    BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+    if (bc) {
+        out->is_ca = bc->ca != 0;
+        if (bc->pathlen)
+            out->path_len = (int)ASN1_INTEGER_get(bc->pathlen);
+        BASIC_CONSTRAINTS_free(bc);
+    }
+    out->self_signed = X509_self_signed(x, 1) == 1;
+    ERR_clear_error();
+
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
+    if (ski)
+        hex_colon(ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski), out->ski, sizeof out->ski);
+    const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(x);
+    if (aki)
+        hex_colon(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), out->aki, sizeof out->aki);
+    ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(x);
+    if (bits) {
+        unsigned char h[20];
+        unsigned int hl = 0;
+        if (EVP_Digest(ASN1_STRING_get0_data(bits), (size_t)ASN1_STRING_length(bits), h, &hl, EVP_sha1(), NULL))
+            hex_colon(h, hl, out->ski_computed, sizeof out->ski_computed);
+    }
+
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    if (eku) {
+        out->has_eku = true;
+        size_t o = 0;
+        for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+            int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
+            if (nid == NID_server_auth || nid == NID_anyExtendedKeyUsage)
+                out->eku_server_auth = true;
+            char nm[64];
+            if (nid != NID_undef)
+                snprintf(nm, sizeof nm, "%s", OBJ_nid2sn(nid));
+            else
+                OBJ_obj2txt(nm, sizeof nm, sk_ASN1_OBJECT_value(eku, i), 1);
+            if (o + strlen(nm) + 2 < sizeof out->eku)
+                o += (size_t)snprintf(out->eku + o, sizeof out->eku - o, "%s%s", o ? "," : "", nm);
+        }
+        EXTENDED_KEY_USAGE_free(eku);
+    }
+    fill_sans_text(x, out);
+
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dl = 0;
+    if (X509_digest(x, EVP_sha256(), d, &dl))
+        hex_colon(d, dl, out->sha256, sizeof out->sha256);
+    ERR_clear_error();
+}
+
+static X509 *parse_der(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (x && p != der + len) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+tm_err tm_x509_info_der(const uint8_t *der, size_t len, tm_x509_info *out, tm_reason *why)
+{
+    X509 *x = der && len ? parse_der(der, len) : NULL;
+    if (!x) {
+        unsigned long e = ERR_peek_last_error();
+        char eb[160] = "";
+        if (e)
+            ERR_error_string_n(e, eb, sizeof eb);
+        ERR_clear_error();
+        return tm_fail(why, TM_E_CERT_FORMAT, "%zu bytes of DER do not parse as an X.509 certificate%s%s",
+                       len, eb[0] ? ": " : "", eb);
+    }
+    tm_x509_fill(x, out);
+    X509_free(x);
+    return TM_OK;
+}
+
+tm_err tm_x509_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32], tm_reason *why)
+{
+    X509 *x = der && len ? parse_der(der, len) : NULL;
+    if (!x) {
+        ERR_clear_error();
+        return tm_fail(why, TM_E_CERT_FORMAT, "%zu bytes of DER do not parse as an X.509 certificate", len);
+    }
+    int ok = tm_x509_spki_hash(x, out);
+    X509_free(x);
+    return ok ? TM_OK : tm_fail(why, TM_E_INTERNAL, "could not hash the public key");
+}
+
+EVP_PKEY *tm_x509_load_key(const uint8_t *key, size_t len)
+{
+    if (!key || !len || len > 0x7fffffff)
+        return NULL;
+    EVP_PKEY *pk = NULL;
+    BIO *b = BIO_new_mem_buf(key, (int)len);
+    if (b) {
+        pk = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"");
+        BIO_free(b);
+    }
+    if (!pk) {
+        const unsigned char *p = key;
+        pk = d2i_AutoPrivateKey(NULL, &p, (long)len);
+    }
+    if (!pk) {
+        const unsigned char *p = key;
+        PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len);
+        if (p8) {
+            pk = EVP_PKCS82PKEY(p8);
+            PKCS8_PRIV_KEY_INFO_free(p8);
+        }
+    }
+    ERR_clear_error();
+    return pk;
+}
+
+tm_err tm_x509_check_key(const uint8_t *key, size_t key_len,
+                         const uint8_t *cert_der, size_t cert_len, tm_reason *why)
+{
+    EVP_PKEY *pk = tm_x509_load_key(key, key_len);
+    if (!pk)
+        return tm_fail(why, TM_E_KEY_FORMAT,
+                       "%zu bytes are not an unencrypted private key (PEM or DER, RSA or EC)", key_len);
+    tm_err rc = TM_OK;
+    if (cert_der) {
+        X509 *x = parse_der(cert_der, cert_len);
+        if (!x)
+            rc = tm_fail(why, TM_E_CERT_FORMAT, "the certificate (%zu bytes of DER) does not parse", cert_len);
+        else {
+            if (X509_check_private_key(x, pk) != 1) {
+                char subject[256];
+                tm_x509_name(X509_get_subject_name(x), subject, sizeof subject);
+                EVP_PKEY *cpk = X509_get0_pubkey(x);
+                rc = tm_fail(why, TM_E_KEY_MISMATCH,
+                             "the %s-%d private key does not match the %s-%d public key of '%s'",
+                             OBJ_nid2sn(EVP_PKEY_get_base_id(pk)), EVP_PKEY_get_bits(pk),
+                             cpk ? OBJ_nid2sn(EVP_PKEY_get_base_id(cpk)) : "?",
+                             cpk ? EVP_PKEY_get_bits(cpk) : 0, subject);
+            }
+            X509_free(x);
+        }
+    }
+    EVP_PKEY_free(pk);
+    ERR_clear_error();
+    return rc;
+}

@@ -1,0 +1,154 @@
+/* net.c (resolve table, literals, connect errors) and stream.c over plain
+ * TCP against an in-process listener: data, backpressure, peer close. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/net.h"
+#include "net/stream.h"
+#include "port/posix/loop.h"
+#include "port/port.h"
+#include "tm_test.h"
+
+typedef struct {
+    tm_stream s;
+    bool      opened, done;
+    tm_err    err;
+    size_t    got;
+    int       readable_calls;
+    bool      pause_after_first;
+} run_t;
+
+static void ev_open(void *arg) { ((run_t *)arg)->opened = true; }
+static void ev_readable(void *arg)
+{
+    run_t *r = arg;
+    r->readable_calls++;
+    for (;;) {
+        char buf[4096];
+        long n = tm_stream_read(&r->s, buf, sizeof buf);
+        if (n == TM_STREAM_AGAIN)
+            return;
+        if (n <= 0) {
+            r->done = true;
+            r->err = n == 0 ? TM_OK : r->s.reason.code;
+            tm_stream_close(&r->s);
+            return;
+        }
+        r->got += (size_t)n;
+        if (r->pause_after_first) {
+            tm_stream_want_read(&r->s, false);
+            return;
+        }
+    }
+}
+static void ev_writable(void *arg) { (void)arg; }
+static void ev_error(void *arg, const tm_reason *why)
+{
+    run_t *r = arg;
+    r->done = true;
+    r->err = why->code;
+}
+static const tm_stream_events evs = { ev_open, ev_readable, ev_writable, ev_error };
+
+static void spin(run_t *r, bool *flag, int ms)
+{
+    int64_t end = tm_port_mono_ms() + ms;
+    while (!*flag && tm_port_mono_ms() < end)
+        tm_loop_run_once(20);
+    (void)r;
+}
+
+int main(void)
+{
+    tm_reason why;
+    tm_reason_clear(&why);
+    TM_CHECK(tm_net_is_ip_literal("127.0.0.1"));
+    TM_CHECK(tm_net_is_ip_literal("::1"));
+    TM_CHECK(tm_net_is_ip_literal("[2001:db8::1]"));
+    TM_CHECK(!tm_net_is_ip_literal("www.example.test"));
+    TM_CHECK(!tm_net_is_ip_literal("127.0.0.1 "));
+    TM_EQ_INT(tm_net_add_resolve("www.example.test:443:127.0.0.1", &why), TM_OK);
+    TM_EQ_INT(tm_net_add_resolve("v6.test:443:[::1]", &why), TM_OK);
+    TM_EQ_INT(tm_net_add_resolve("any.test:*:10.1.2.3", &why), TM_OK);
+    TM_EQ_INT(tm_net_add_resolve("www.example.test:443:127.0.0.2", &why), TM_OK);   /* replaces */
+    TM_EQ_INT(tm_net_add_resolve("x.test:99999:127.0.0.1", &why), TM_E_ARG_BAD);
+    TM_EQ_INT(tm_net_add_resolve("x.test:443:nothing", &why), TM_E_ARG_BAD);
+    TM_EQ_INT(tm_net_add_resolve("x.test", &why), TM_E_ARG_BAD);
+    struct sockaddr_storage a;
+    socklen_t al;
+    char s[80];
+    TM_EQ_INT(tm_net_resolve("WWW.example.test.", 443, &a, &al, &why), TM_OK);
+    TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "127.0.0.2:443");
+    TM_EQ_INT(tm_net_resolve("v6.test", 443, &a, &al, &why), TM_OK);
+    TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "[::1]:443");
+    TM_EQ_INT(tm_net_resolve("any.test", 8443, &a, &al, &why), TM_OK);
+    TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "10.1.2.3:8443");
+    TM_EQ_INT(tm_net_resolve("::1", 80, &a, &al, &why), TM_OK);
+    TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "[::1]:80");
+    TM_EQ_INT(tm_net_resolve("www.example.test ", 443, &a, &al, &why), TM_E_DNS);
+    TM_CHECK(strstr(why.detail, "ends with a space") != NULL);
+
+    /* listener */
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    TM_EQ_INT(bind(ls, (struct sockaddr *)&sin, sizeof sin), 0);
+    TM_EQ_INT(listen(ls, 4), 0);
+    socklen_t sl = sizeof sin;
+    getsockname(ls, (struct sockaddr *)&sin, &sl);
+    uint16_t port = ntohs(sin.sin_port);
+
+    static run_t r;
+    tm_stream_opts o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.host, sizeof o.host, "127.0.0.1");
+    o.port = port;
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    spin(&r, &r.opened, 2000);
+    TM_CHECK(r.opened && tm_stream_is_open(&r.s));
+    int peer = accept(ls, NULL, NULL);
+    TM_CHECK(peer >= 0);
+    char ip[64];
+    tm_net_peer_ip(r.s.fd, ip, sizeof ip);
+    TM_EQ_STR(ip, "127.0.0.1");
+
+    /* write from the stream, read at the peer */
+    TM_EQ_INT(tm_stream_write(&r.s, "hello", 5), 5);
+    char buf[16] = "";
+    TM_EQ_INT(read(peer, buf, sizeof buf), 5);
+
+    /* backpressure: pause after the first read, nothing more is delivered until resumed */
+    r.pause_after_first = true;
+    static char big[100000];
+    memset(big, 'x', sizeof big);
+    ssize_t w = write(peer, big, sizeof big);
+    TM_CHECK(w > 0);
+    int64_t end = tm_port_mono_ms() + 300;
+    while (tm_port_mono_ms() < end)
+        tm_loop_run_once(20);
+    TM_EQ_INT(r.readable_calls, 1);
+    TM_CHECK(r.got > 0 && r.got < (size_t)w);
+    r.pause_after_first = false;
+    tm_stream_want_read(&r.s, true);
+    close(peer);
+    spin(&r, &r.done, 2000);
+    TM_EQ_INT(r.got, w);
+    TM_EQ_INT(r.err, TM_OK);
+    TM_CHECK(!tm_stream_is_open(&r.s));
+    tm_stream_close(&r.s);   /* twice is fine */
+
+    /* refused */
+    close(ls);
+    memset(&r, 0, sizeof r);
+    tm_err e = tm_stream_open(&r.s, &o, &evs, &r, &why);
+    if (e == TM_OK)
+        spin(&r, &r.done, 2000);
+    else
+        r.err = e;
+    TM_EQ_INT(r.err, TM_E_CONNECT_REFUSED);
+    TM_EQ_STR(r.s.reason.detail[0] ? r.s.reason.detail : why.detail,
+              (snprintf(s, sizeof s, "connect to 127.0.0.1:%u: Connection refused", port), s));
+    TM_TEST_MAIN_END();
+}

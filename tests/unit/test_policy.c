@@ -1,0 +1,189 @@
+/* Policy decisions as a table: facts -> expected tm_err (and detail bits). */
+#include <stdint.h>
+
+#include "tls/policy.h"
+#include "tm_test.h"
+
+int64_t tm_port_wall_ms(void);
+int64_t tm_port_wall_ms(void) { return 0; }
+
+#define DAY 86400
+#define NOW 1795000000LL          /* 2026-11-18 */
+
+static tm_cert_facts leaf(void)
+{
+    return (tm_cert_facts){ .depth = 0, .subject = "CN=www.example.test", .key_type = "RSA",
+        .key_bits = 2048, .sig_alg = "sha256WithRSAEncryption", .sig_hash = "SHA256",
+        .has_eku = true, .eku_server_auth = true,
+        .not_before = NOW - 30 * DAY, .not_after = NOW + 60 * DAY };
+}
+static tm_cert_facts inter(void)
+{
+    return (tm_cert_facts){ .depth = 1, .subject = "CN=Test Int", .key_type = "RSA",
+        .key_bits = 4096, .sig_alg = "sha256WithRSAEncryption", .sig_hash = "SHA256", .is_ca = true,
+        .not_before = NOW - 300 * DAY, .not_after = NOW + 600 * DAY };
+}
+static tm_cert_facts root(void)
+{
+    return (tm_cert_facts){ .depth = 2, .subject = "CN=Test Root", .key_type = "RSA",
+        .key_bits = 8192, .sig_alg = "sha256WithRSAEncryption", .sig_hash = "SHA256", .is_ca = true,
+        .not_before = NOW - 3000 * DAY, .not_after = NOW + 3000 * DAY, .is_anchor = true, .self_signed = true };
+}
+
+static tm_policy_clock clk(void)
+{
+    return (tm_policy_clock){ .now = NOW, .clock_set = true, .host_now = NOW, .clock_hint = "AT+CCLK" };
+}
+
+enum { M_NONE, M_LEAF_SHA1, M_ROOT_SHA1, M_INT_MD5, M_ROOT_RSA1024, M_INT_RSA1024, M_LEAF_RSA1024,
+       M_LEAF_EC256, M_LEAF_EC192, M_LEAF_ED25519, M_LEAF_CA, M_LEAF_CA_ANCHOR, M_EKU_CLIENT,
+       M_EKU_NONE, M_INT_NOT_CA, M_LEAF_EXPIRED, M_LEAF_FUTURE, M_ROOT_EXPIRED,
+       M_CLOCK_UNSET, M_CMD_CLOCK_OLD, M_CMD_CLOCK_OLD_REAL, M_HOST_CLOCK_1970, M_INT_ANCHOR_SHA1,
+       M_SIGALG_ONLY_SHA1, M_SIGALG_ONLY_SHA1_ECDSA, M_LEAF_SHA512, M_ROOT_MD5_SELF, M_INT_DSA1024 };
+
+static const struct { int mod; size_t n; tm_err want; const char *needle; } rows[] = {
+    { M_NONE,              3, TM_OK, NULL },
+    { M_NONE,              2, TM_OK, NULL },           /* leaf + intermediate (partial chain anchored) */
+    { M_LEAF_SHA1,         3, TM_E_CERT_WEAK_SIGNATURE, "depth 0 'CN=www.example.test' is signed with sha1WithRSAEncryption" },
+    { M_ROOT_SHA1,         3, TM_OK, NULL },           /* anchor self-signature exempt */
+    { M_ROOT_MD5_SELF,     3, TM_OK, NULL },
+    { M_INT_MD5,           3, TM_E_CERT_WEAK_SIGNATURE, "depth 1" },
+    { M_INT_ANCHOR_SHA1,   2, TM_OK, NULL },           /* loaded intermediate as anchor */
+    { M_SIGALG_ONLY_SHA1,  3, TM_E_CERT_WEAK_SIGNATURE, NULL },
+    { M_SIGALG_ONLY_SHA1_ECDSA, 3, TM_E_CERT_WEAK_SIGNATURE, "ecdsa-with-SHA1" },
+    { M_LEAF_SHA512,       3, TM_OK, NULL },
+    { M_ROOT_RSA1024,      3, TM_E_CERT_WEAK_KEY, "(the trust anchor) has a RSA-1024 key" },
+    { M_INT_RSA1024,       3, TM_E_CERT_WEAK_KEY, "depth 1 'CN=Test Int' has a RSA-1024 key" },
+    { M_INT_DSA1024,       3, TM_E_CERT_WEAK_KEY, "DSA-1024" },
+    { M_LEAF_RSA1024,      3, TM_E_CERT_WEAK_KEY, "at least 2048 bits" },
+    { M_LEAF_EC256,        3, TM_OK, NULL },
+    { M_LEAF_EC192,        3, TM_E_CERT_WEAK_KEY, "EC-192" },
+    { M_LEAF_ED25519,      3, TM_OK, NULL },
+    { M_LEAF_CA,           3, TM_E_CERT_LEAF_IS_CA, "CA:TRUE" },
+    { M_LEAF_CA_ANCHOR,    1, TM_OK, NULL },           /* pinned self-signed leaf from openssl req -x509 */
+    { M_EKU_CLIENT,        3, TM_E_CERT_EKU, "without serverAuth" },
+    { M_EKU_NONE,          3, TM_OK, NULL },
+    { M_INT_NOT_CA,        3, TM_E_CERT_NOT_CA, "depth 1 'CN=Test Int' issued depth 0" },
+    { M_LEAF_EXPIRED,      3, TM_E_CERT_EXPIRED, "expired on" },
+    { M_LEAF_FUTURE,       3, TM_E_CERT_NOT_YET_VALID, "notBefore" },
+    { M_ROOT_EXPIRED,      3, TM_E_CERT_EXPIRED, "depth 2 'CN=Test Root'" },
+    { M_CLOCK_UNSET,       3, TM_E_CLOCK_NOT_SET, "not set" },
+    { M_CMD_CLOCK_OLD,     3, TM_E_CLOCK_NOT_SET, "module clock 2016-06-19 14:30:54 UTC is before notBefore" },
+    { M_CMD_CLOCK_OLD_REAL,3, TM_E_CERT_NOT_YET_VALID, NULL },  /* host clock fails too */
+    { M_HOST_CLOCK_1970,   3, TM_E_CLOCK_NOT_SET, "implausible" },
+};
+
+static void apply(int mod, tm_cert_facts *c, tm_policy_clock *k)
+{
+    switch (mod) {
+    case M_LEAF_SHA1: c[0].sig_alg = "sha1WithRSAEncryption"; c[0].sig_hash = "SHA1"; break;
+    case M_ROOT_SHA1: c[2].sig_alg = "sha1WithRSAEncryption"; c[2].sig_hash = "SHA1"; break;
+    case M_ROOT_MD5_SELF: c[2].sig_alg = "md5WithRSAEncryption"; c[2].sig_hash = "MD5"; break;
+    case M_INT_MD5: c[1].sig_alg = "md5WithRSAEncryption"; c[1].sig_hash = "MD5"; break;
+    case M_INT_ANCHOR_SHA1: c[1].is_anchor = true; c[1].sig_alg = "sha1WithRSAEncryption"; c[1].sig_hash = "SHA1"; break;
+    case M_SIGALG_ONLY_SHA1: c[1].sig_alg = "sha1WithRSAEncryption"; c[1].sig_hash = NULL; break;
+    case M_SIGALG_ONLY_SHA1_ECDSA: c[0].sig_alg = "ecdsa-with-SHA1"; c[0].sig_hash = ""; break;
+    case M_LEAF_SHA512: c[0].sig_alg = "sha512WithRSAEncryption"; c[0].sig_hash = NULL; break;
+    case M_ROOT_RSA1024: c[2].key_bits = 1024; break;
+    case M_INT_RSA1024: c[1].key_bits = 1024; break;
+    case M_INT_DSA1024: c[1].key_type = "DSA"; c[1].key_bits = 1024; break;
+    case M_LEAF_RSA1024: c[0].key_bits = 1024; break;
+    case M_LEAF_EC256: c[0].key_type = "EC"; c[0].key_bits = 256; break;
+    case M_LEAF_EC192: c[0].key_type = "EC"; c[0].key_bits = 192; break;
+    case M_LEAF_ED25519: c[0].key_type = "Ed25519"; c[0].key_bits = 253; break;
+    case M_LEAF_CA: c[0].is_ca = true; break;
+    case M_LEAF_CA_ANCHOR: c[0].is_ca = true; c[0].is_anchor = true; c[0].self_signed = true;
+        c[0].sig_alg = "sha1WithRSAEncryption"; c[0].sig_hash = "SHA1"; c[0].has_eku = false; break;
+    case M_EKU_CLIENT: c[0].eku_server_auth = false; break;
+    case M_EKU_NONE: c[0].has_eku = false; c[0].eku_server_auth = false; break;
+    case M_INT_NOT_CA: c[1].is_ca = false; break;
+    case M_LEAF_EXPIRED: c[0].not_after = NOW - DAY; break;
+    case M_LEAF_FUTURE: c[0].not_before = NOW + DAY; break;
+    case M_ROOT_EXPIRED: c[2].not_after = NOW - DAY; break;
+    case M_CLOCK_UNSET: k->clock_set = false; break;
+    case M_CMD_CLOCK_OLD: k->clock_from_cmd = true; k->now = 1466346654; break;   /* 2016-06-19 14:30:54 */
+    case M_CMD_CLOCK_OLD_REAL: k->clock_from_cmd = true; k->now = NOW - 10 * DAY; c[0].not_before = NOW + DAY; break;
+    case M_HOST_CLOCK_1970: k->now = 0; k->host_now = 0; break;
+    default: break;
+    }
+}
+
+int main(void)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tm_cert_facts c[3] = { leaf(), inter(), root() };
+        tm_policy_clock k = clk();
+        apply(rows[i].mod, c, &k);
+        if (rows[i].n == 2)
+            c[1].is_anchor = true;
+        tm_reason r;
+        tm_reason_clear(&r);
+        tm_err e = tm_policy_check_chain(c, rows[i].n, &k, &r);
+        TM_CHECK_MSG(e == rows[i].want, "row %zu: got %s want %s (%s)", i, tm_err_name(e),
+                     tm_err_name(rows[i].want), r.detail);
+        if (rows[i].needle)
+            TM_CHECK_MSG(strstr(r.detail, rows[i].needle) != NULL, "row %zu: detail '%s' lacks '%s'",
+                         i, r.detail, rows[i].needle);
+    }
+
+    /* dates detail with both dates and the hint */
+    {
+        tm_cert_facts c[1] = { leaf() };
+        c[0].not_before = 1795000000 - 3600;   /* 2026-11-18 10:06:40 */
+        tm_policy_clock k = clk();
+        k.clock_from_cmd = true; k.now = 1466346654;
+        tm_reason r; tm_reason_clear(&r);
+        TM_EQ_INT(tm_policy_check_dates(&c[0], &k, &r), TM_E_CLOCK_NOT_SET);
+        TM_EQ_STR(r.detail, "module clock 2016-06-19 14:30:54 UTC is before notBefore 2026-11-18 10:06:40 UTC "
+                            "of depth 0 'CN=www.example.test' (the host clock 2026-11-18 11:06:40 UTC would pass); "
+                            "set the clock (AT+CCLK)");
+    }
+
+    /* names */
+    tm_san ssllabs[] = { { .type = TM_SAN_DNS, .dns = "ssllabs.com" }, { .type = TM_SAN_DNS, .dns = "*.ssllabs.com" } };
+    tm_san ipsan[] = { { .type = TM_SAN_IP, .ip = { 127, 0, 0, 1 }, .ip_len = 4 } };
+    tm_san ipdns[] = { { .type = TM_SAN_DNS, .dns = "127.0.0.1" } };
+    tm_san v6[] = { { .type = TM_SAN_IP, .ip = { [15] = 1 }, .ip_len = 16 }, { .type = TM_SAN_DNS, .dns = "localhost" } };
+    tm_san wide[] = { { .type = TM_SAN_DNS, .dns = "*.test" } };
+    struct { const char *name; tm_name_facts nf; tm_err want; const char *detail; } nrows[] = {
+        { "www.ssllabs.com", { ssllabs, 2, "ssllabs.com" }, TM_OK, NULL },
+        { "ssllabs.com", { ssllabs, 2, NULL }, TM_OK, NULL },
+        { "a.b.ssllabs.com", { ssllabs, 2, NULL }, TM_E_CERT_NAME_MISMATCH,
+          "asked for a.b.ssllabs.com; certificate has DNS:ssllabs.com, DNS:*.ssllabs.com" },
+        { "www.ssllabs.org", { ssllabs, 2, "www.ssllabs.org" }, TM_E_CERT_NAME_MISMATCH,
+          "asked for www.ssllabs.org; certificate has DNS:ssllabs.com, DNS:*.ssllabs.com; the subject CN 'www.ssllabs.org' is not used because the certificate has subjectAltNames" },
+        { "127.0.0.1", { ipsan, 1, NULL }, TM_OK, NULL },
+        { "127.0.0.9", { ipsan, 1, NULL }, TM_E_CERT_NAME_MISMATCH, "asked for IP 127.0.0.9; certificate has IP:127.0.0.1" },
+        { "127.0.0.1", { ipdns, 1, NULL }, TM_E_CERT_NAME_MISMATCH,
+          "asked for IP 127.0.0.1; certificate has DNS:127.0.0.1; '127.0.0.1' is listed as a DNS name; an IP address matches only an IP SAN" },
+        { "::1", { v6, 2, NULL }, TM_OK, NULL },
+        { "[0:0::1]", { v6, 2, NULL }, TM_OK, NULL },
+        { "localhost", { v6, 2, NULL }, TM_OK, NULL },
+        { "a.test", { wide, 1, NULL }, TM_E_CERT_NAME_MISMATCH, "pattern '*.test' is refused (wildcard over fewer than 3 labels)" },
+        { "cn.test", { NULL, 0, "cn.test" }, TM_OK, NULL },
+        { "other.test", { NULL, 0, "cn.test" }, TM_E_CERT_NAME_MISMATCH, "asked for other.test; certificate has no subjectAltName and CN=cn.test" },
+        { "192.168.1.1", { NULL, 0, "192.168.1.1" }, TM_OK, NULL },
+        { "x.test", { NULL, 0, NULL }, TM_E_CERT_NAME_MISMATCH, "no CN" },
+        { "cn.test", { ipsan, 1, "cn.test" }, TM_E_CERT_NAME_MISMATCH, NULL },
+    };
+    for (size_t i = 0; i < sizeof nrows / sizeof nrows[0]; i++) {
+        tm_reason r; tm_reason_clear(&r);
+        tm_err e = tm_policy_check_name(nrows[i].name, &nrows[i].nf, &r);
+        TM_CHECK_MSG(e == nrows[i].want, "name row %zu: got %s (%s)", i, tm_err_name(e), r.detail);
+        if (nrows[i].detail)
+            TM_CHECK_MSG(strstr(r.detail, nrows[i].detail) != NULL, "name row %zu: '%s' lacks '%s'", i, r.detail, nrows[i].detail);
+    }
+
+    /* pin */
+    uint8_t a[32] = { 1 }, b[32] = { 2 };
+    tm_reason r; tm_reason_clear(&r);
+    TM_EQ_INT(tm_policy_check_pin(NULL, a, &r), TM_OK);
+    TM_EQ_INT(tm_policy_check_pin(a, a, &r), TM_OK);
+    TM_EQ_INT(tm_policy_check_pin(a, b, &r), TM_E_PIN_MISMATCH);
+    TM_CHECK(strstr(r.detail, "pinned sha256//AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=") != NULL);
+    TM_CHECK(tm_policy_weak_sig(NULL, "dsaWithSHA1"));
+    TM_CHECK(!tm_policy_weak_sig(NULL, "sha1WithRSAEncryption2") == false);
+    TM_CHECK(!tm_policy_weak_sig("SHA256", "sha1WithRSAEncryption"));
+    TM_CHECK(!tm_policy_weak_sig(NULL, "ED25519"));
+    TM_TEST_MAIN_END();
+}
