@@ -368,7 +368,10 @@ void hl_tls_config(hl_state *s, hl_creds *c, tm_tls_config *t, const char *host,
     t->anchors = c->anchors;
     t->n_anchors = c->n_anchors;
     t->bundle_path = c->n_anchors ? NULL : (m->ca_bundle[0] ? m->ca_bundle : NULL);
-    if (sec_level >= 2 && c->n_client_chain) {
+    if (sec_level >= 2 && c->n_client_chain && !c->key)
+        tm_trace("warn", "local certificate 0 is stored but no private key 0 (AT+KPRIVKSTORE=0): "
+                         "no client certificate will be presented");
+    if (sec_level >= 2 && c->n_client_chain && c->key) {
         t->client_chain = c->client_chain;
         t->n_client_chain = c->n_client_chain;
         t->client_key.p = c->key;

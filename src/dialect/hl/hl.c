@@ -5,6 +5,7 @@
 
 #include "core/trace.h"
 #include "dialect/hl/hl.h"
+#include "port/port.h"
 
 extern const tm_at_dialect hl_at_dialect;
 
@@ -93,6 +94,16 @@ tm_err hl_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, ch
     return TM_OK;
 }
 
+/* Once per loop iteration: sessions paused because the host output was full
+ * continue when it drained (backpressure without polling the host fd here). */
+static void hl_idle(void *arg)
+{
+    hl_state *s = arg;
+    for (int i = 0; i < TM_SESSIONS_MAX; i++)
+        if (s->sess[i].kind == HL_SESS_HTTPS)
+            hl_https_idle(&s->sess[i]);
+}
+
 static void hl_start(tm_modem *m)
 {
     memset(&g_hl, 0, sizeof g_hl);
@@ -104,6 +115,7 @@ static void hl_start(tm_modem *m)
     char pat[TM_AT_PATTERN_MAX + 1];
     if (tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat) == TM_OK)
         tm_at_set_pattern(m->at, pat);
+    tm_port_on_idle(hl_idle, &g_hl);
     tm_trace("hl", "HL dialect ready (store %s)", m->store.root);
 }
 

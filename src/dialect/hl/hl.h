@@ -140,6 +140,7 @@ tm_err hl_khttpspost_set(tm_at *at, const tm_at_args *a);
 tm_err hl_khttpsclose_set(tm_at *at, const tm_at_args *a);
 tm_err hl_khttpsdel_set(tm_at *at, const tm_at_args *a);
 void   hl_https_free(hl_session *ss);
+void   hl_https_idle(hl_session *ss);   /* resume a body paused for host backpressure */
 /* tcp.c */
 tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a);

@@ -446,6 +446,14 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     return TM_AT_PENDING;
 }
 
+/* From the loop's idle hook: the host took output, let paused bodies go on. */
+void hl_https_idle(hl_session *ss)
+{
+    hl_https *h = ss->https;
+    if (h && h->op != OP_NONE && tm_at_out_room(h->at) > 0)
+        tm_http_resume(h->http);
+}
+
 static tm_err request_cmd(tm_at *at, const tm_at_args *a, int op)
 {
     hl_session *ss;

@@ -1,0 +1,157 @@
+/* tlsmodem — ST SPWF04Sx "S." dialect: shared state of the dialect.
+ *
+ * AT+S.<NAME>=a,b,c (no quotes), answers AT-S.OK / AT-S.ERROR:<n>:<text>,
+ * information lines AT-S.<Keyword>:…, payloads of an announced length read
+ * straight after the command's CR, +WIND:<n>:<text> indications.
+ * docs/spwf.md documents every command and decision. */
+#ifndef TM_SPWF_H
+#define TM_SPWF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "at/at.h"
+#include "config.h"
+#include "core/modem.h"
+#include "http/http.h"
+#include "net/stream.h"
+#include "tls/tls.h"
+
+/* Host silence that ends a payload shorter than announced (AT-S.ERROR:14). */
+#define SPWF_DATA_IDLE_MS 5000
+
+/* AT-S.ERROR number of an HTTP request that failed (the module's). */
+#define SPWF_ERR_REQUEST_FAILED 111
+
+/* Trust and credentials for one connection (malloc'd, freed with the
+ * connection). */
+typedef struct {
+    uint8_t *buf;
+    size_t   len, cap;
+    tm_blob  anchors[64];
+    char     origin[64][96];      /* where each anchor came from (trace) */
+    size_t   n_anchors;
+    tm_blob  client_chain[8];
+    size_t   n_client_chain;
+    uint8_t *key;
+    size_t   key_len;
+} spwf_creds;
+
+typedef struct spwf_sock spwf_sock;   /* sock.c */
+typedef struct spwf_http spwf_http;   /* http.c */
+
+/* Configuration variables (SCFG/GCFG), as the module keeps them in RAM;
+ * WCFG saves them to the store (spwf/settings), FCFG restores defaults. */
+typedef struct {
+    const char *name;
+    const char *dflt;
+} spwf_var_def;
+
+#define SPWF_VAR_MAX 40
+#define SPWF_VAR_VAL 96
+
+typedef void (*spwf_collect_end)(tm_at *at, tm_err pre, const uint8_t *p, size_t n);
+
+typedef struct {
+    tm_modem   *modem;
+    char        vars[SPWF_VAR_MAX][SPWF_VAR_VAL];
+    spwf_sock  *sock[TM_SESSIONS_MAX];
+    spwf_http  *http;
+    /* payload collection (FSC/FSA/TLSCERT, discarded payloads) */
+    uint8_t    *collect;
+    size_t      collect_len;
+    size_t      collect_expected;
+    tm_err      collect_pre;          /* error to report once the payload is swallowed */
+    spwf_collect_end collect_end;
+    /* payload watchdog */
+    unsigned    data_timer;
+    int64_t     data_last_ms;
+    size_t      data_got;
+    size_t      data_expected;
+    bool        data_active;
+    void      (*data_abort)(tm_at *at, size_t got, size_t expected);
+    char        collect_name[TM_STORE_NAME_MAX];
+    int         collect_kind;
+} spwf_state;
+
+spwf_state *spwf_get(tm_at *at);
+tm_modem   *spwf_modem(tm_at *at);
+
+/* Config variables. */
+const char *spwf_var(spwf_state *s, const char *name);    /* NULL when unknown */
+int         spwf_var_int(spwf_state *s, const char *name);
+
+/* +WIND:<n>:<text> through the URC queue, unless masked by console_wind_off_*. */
+void spwf_wind(tm_at *at, int n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Voice (voice.c). */
+extern const tm_at_voice spwf_voice;
+/* AT-S.ERROR line (per console_errs / console_verbose) for number n, short
+ * text and optional reason; used by the voice and by HTTP's 111. */
+void spwf_error_line(tm_at *at, int n, const char *text, const tm_reason *why);
+int  spwf_cert_error(tm_err e);       /* Certificate Error number, 0 = not a certificate problem */
+int  spwf_http_client_error(tm_err e);/* Http Client Error number */
+void spwf_trace_reason(const char *what, const tm_reason *why);
+
+/* Payload after the command's CR: exactly count bytes.  With pre != TM_OK the
+ * bytes are swallowed and the command then fails with pre (the reason must be
+ * filled already).  Otherwise they are collected (<= TM_STORE_ITEM_MAX) and
+ * end() is called with them. */
+tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end end);
+/* Watchdog for a payload: arms a silence timer; data_feed() on each chunk. */
+void   spwf_data_watch(tm_at *at, size_t expected, void (*abort)(tm_at *at, size_t got, size_t expected));
+void   spwf_data_feed(tm_at *at, size_t n);
+void   spwf_data_unwatch(tm_at *at);
+/* A count argument for a payload (1..max); fills the reason. */
+tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *out);
+
+/* Validates a host name argument. */
+tm_err spwf_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap);
+
+/* Credentials (certs.c). */
+void   spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client);
+void   spwf_creds_free(spwf_creds *c);
+void   spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const char *host,
+                       const char *expected);
+/* File-system name -> store name ("spwf/fs/<name>", leading '/' dropped). */
+tm_err spwf_fs_name(tm_at *at, const char *user, char *out, size_t cap);
+
+/* Handlers, by file. */
+/* spwf.c */
+tm_err spwf_scfg_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_gcfg_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_gcfg_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_sts_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_sts_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_wcfg_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_fcfg_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_reset_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_time_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_time_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_ssidtxt_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_wifi_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_help_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_ok_exec(tm_at *at, const tm_at_args *a);
+/* certs.c */
+tm_err spwf_tlscert_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_fsc_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_fsa_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_fsd_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_fsr_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_fsl_exec(tm_at *at, const tm_at_args *a);
+tm_err spwf_fsl_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_fsp_set(tm_at *at, const tm_at_args *a);
+/* sock.c */
+tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_sockw_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_sockq_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_sockr_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_sockc_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_sockl_exec(tm_at *at, const tm_at_args *a);
+void   spwf_sock_close_all(spwf_state *s);
+/* http.c */
+tm_err spwf_httpget_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_httppost_set(tm_at *at, const tm_at_args *a);
+void   spwf_http_free(spwf_state *s);
+
+#endif

@@ -1,0 +1,221 @@
+/* tlsmodem — command-line parsing.  See args.h. */
+#include "port/posix/args.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: tlsmodem [options]\n"
+    "  --dialect hl|spwf          AT dialect: Sierra HL (default) or ST SPWF04\n"
+    "  --stdio                    host on standard input/output (default; pipes or a terminal)\n"
+    "  --pty LINK                 create a pseudo-terminal and symlink its slave at LINK\n"
+    "  --listen ADDR:PORT         host over TCP (one connection at a time)\n"
+    "  --serial DEV [--baud N]    host on a serial port, raw, RTS/CTS flow control (default 115200)\n"
+    "  --store DIR                persistent store (default $XDG_DATA_HOME/tlsmodem\n"
+    "                             or ~/.local/share/tlsmodem)\n"
+    "  --ca-bundle FILE|none      default trust when no CA is loaded\n"
+    "                             (default " TM_DEFAULT_CA_BUNDLE ")\n"
+    "  --resolve HOST:PORT:ADDR   pin a name to an address (repeatable)\n"
+    "  --trace FILE|-             readable timeline of events (- = stderr)\n"
+    "  --clock host|unset         module clock follows the host (default) or starts unset\n"
+    "  --help, --version\n";
+
+const char *tm_args_usage(void) { return USAGE; }
+
+static const long BAUDS[] = {
+    9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600,
+    1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000,
+};
+
+bool tm_args_baud_ok(long baud)
+{
+    for (size_t i = 0; i < sizeof BAUDS / sizeof BAUDS[0]; i++)
+        if (BAUDS[i] == baud)
+            return true;
+    return false;
+}
+
+bool tm_args_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
+{
+    const char *colon;
+    const char *h = s;
+    size_t hlen;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return false;
+        h = s + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return false;
+        hlen = (size_t)(colon - s);
+        if (memchr(s, ':', hlen))
+            return false;          /* bare IPv6 must be bracketed */
+    }
+    const char *p = colon + 1;
+    if (!*p || strlen(p) >= pcap || hlen >= hcap)
+        return false;
+    char *end;
+    errno = 0;
+    long v = strtol(p, &end, 10);
+    if (*end || errno || v < 0 || v > 65535)
+        return false;
+    if (hlen == 1 && h[0] == '*')
+        hlen = 0;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    strcpy(port, p);
+    return true;
+}
+
+static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+    return TM_ARGS_ERROR;
+}
+
+enum {
+    O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
+    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION,
+};
+
+static const struct option LONGOPTS[] = {
+    { "dialect",   required_argument, NULL, O_DIALECT },
+    { "stdio",     no_argument,       NULL, O_STDIO },
+    { "pty",       required_argument, NULL, O_PTY },
+    { "listen",    required_argument, NULL, O_LISTEN },
+    { "serial",    required_argument, NULL, O_SERIAL },
+    { "baud",      required_argument, NULL, O_BAUD },
+    { "store",     required_argument, NULL, O_STORE },
+    { "ca-bundle", required_argument, NULL, O_CA },
+    { "resolve",   required_argument, NULL, O_RESOLVE },
+    { "trace",     required_argument, NULL, O_TRACE },
+    { "clock",     required_argument, NULL, O_CLOCK },
+    { "help",      no_argument,       NULL, O_HELP },
+    { "version",   no_argument,       NULL, O_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_t cap)
+{
+    memset(a, 0, sizeof *a);
+    a->dialect = "hl";
+    a->host = TM_HOST_STDIO;
+    a->baud = TM_DEFAULT_BAUD;
+    a->ca_bundle = TM_DEFAULT_CA_BUNDLE;
+    if (cap)
+        err[0] = '\0';
+
+    bool host_given = false;
+    const char *host_opt = NULL;
+    tm_args_result result = TM_ARGS_RUN;
+
+    optind = 0;          /* GNU: full re-initialisation (parse may run more than once) */
+    opterr = 0;
+    for (;;) {
+        int prev = optind ? optind : 1;
+        int c = getopt_long(argc, argv, "+:hV", LONGOPTS, NULL);
+        if (c == -1)
+            break;
+        const char *opt = prev < argc ? argv[prev] : "?";
+        switch (c) {
+        case O_DIALECT:
+            if (strcmp(optarg, "hl") && strcmp(optarg, "spwf"))
+                return fail(err, cap, "--dialect: unknown dialect \"%s\" (hl or spwf)", optarg);
+            a->dialect = optarg;
+            break;
+        case O_STDIO: case O_PTY: case O_LISTEN: case O_SERIAL: {
+            static const char *const names[] = { "--stdio", "--pty", "--listen", "--serial" };
+            const char *name = names[c - O_STDIO];
+            if (host_given && strcmp(host_opt, name))
+                return fail(err, cap, "%s and %s exclude each other (one host endpoint)", host_opt, name);
+            host_given = true;
+            host_opt = name;
+            a->host = (tm_host_kind)(TM_HOST_STDIO + (c - O_STDIO));
+            a->host_arg = c == O_STDIO ? NULL : optarg;
+            if (c != O_STDIO && !*optarg)
+                return fail(err, cap, "%s needs a non-empty argument", name);
+            if (c == O_LISTEN) {
+                char h[256], p[16];
+                if (!tm_args_split_hostport(optarg, h, sizeof h, p, sizeof p))
+                    return fail(err, cap, "--listen \"%s\": expected ADDR:PORT (e.g. 127.0.0.1:7000, [::1]:7000)", optarg);
+            }
+            break;
+        }
+        case O_BAUD: {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || errno || v <= 0)
+                return fail(err, cap, "--baud \"%s\": expected a number such as 115200", optarg);
+            if (!tm_args_baud_ok(v))
+                return fail(err, cap, "--baud %ld: rate not supported (9600, 19200, 38400, 57600, 115200, "
+                            "230400, 460800, 921600, ... 4000000)", v);
+            a->baud = v;
+            a->baud_given = true;
+            break;
+        }
+        case O_STORE:
+            if (!*optarg)
+                return fail(err, cap, "--store needs a directory");
+            a->store = optarg;
+            break;
+        case O_CA:
+            if (!*optarg)
+                return fail(err, cap, "--ca-bundle needs a file name or \"none\"");
+            a->ca_bundle = strcmp(optarg, "none") ? optarg : "";
+            a->ca_bundle_given = true;
+            break;
+        case O_RESOLVE:
+            if (a->resolve_count >= TM_RESOLVE_MAX)
+                return fail(err, cap, "--resolve: at most %d entries", TM_RESOLVE_MAX);
+            a->resolve[a->resolve_count++] = optarg;
+            break;
+        case O_TRACE:
+            if (!*optarg)
+                return fail(err, cap, "--trace needs a file name or -");
+            a->trace = optarg;
+            break;
+        case O_CLOCK:
+            if (!strcmp(optarg, "host"))
+                a->clock_unset = false;
+            else if (!strcmp(optarg, "unset"))
+                a->clock_unset = true;
+            else
+                return fail(err, cap, "--clock \"%s\": expected host or unset", optarg);
+            break;
+        case 'h': case O_HELP:
+            result = TM_ARGS_HELP;
+            break;
+        case 'V': case O_VERSION:
+            if (result != TM_ARGS_HELP)
+                result = TM_ARGS_VERSION;
+            break;
+        case ':':
+            return fail(err, cap, "%s needs an argument", opt);
+        default:
+            if (optopt && optopt < 256)
+                return fail(err, cap, "unknown option -%c", optopt);
+            if (optopt >= O_DIALECT)
+                return fail(err, cap, "%s needs an argument", opt);
+            return fail(err, cap, "unknown option %s", opt);
+        }
+    }
+    if (optind < argc)
+        return fail(err, cap, "unexpected argument \"%s\"", argv[optind]);
+    if (a->baud_given && a->host != TM_HOST_SERIAL)
+        return fail(err, cap, "--baud applies to --serial only");
+    return result;
+}

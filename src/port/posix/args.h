@@ -1,0 +1,56 @@
+/* tlsmodem — command line of the Linux binary (DESIGN.md §2).
+ *
+ * tlsmodem [--dialect hl|spwf]
+ *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
+ *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
+ *          [--trace FILE|-] [--clock host|unset] [--help] [--version]
+ *
+ * Options also take the --name=value form.  Parsing only checks syntax;
+ * main applies the result (opens the store, the endpoint, …). */
+#ifndef TM_PORT_POSIX_ARGS_H
+#define TM_PORT_POSIX_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+#define TM_VERSION_STRING "0.1.0"
+#define TM_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define TM_DEFAULT_BAUD 115200
+
+typedef enum { TM_HOST_STDIO, TM_HOST_PTY, TM_HOST_LISTEN, TM_HOST_SERIAL } tm_host_kind;
+
+typedef enum { TM_ARGS_RUN, TM_ARGS_HELP, TM_ARGS_VERSION, TM_ARGS_ERROR } tm_args_result;
+
+typedef struct {
+    const char  *dialect;          /* "hl" (default) or "spwf" */
+    tm_host_kind host;             /* default TM_HOST_STDIO */
+    const char  *host_arg;         /* LINK, ADDR:PORT or DEV */
+    long         baud;             /* serial speed, default TM_DEFAULT_BAUD */
+    bool         baud_given;
+    const char  *store;            /* NULL = default location */
+    const char  *ca_bundle;        /* "" = none; default TM_DEFAULT_CA_BUNDLE */
+    bool         ca_bundle_given;
+    const char  *resolve[TM_RESOLVE_MAX];
+    int          resolve_count;
+    const char  *trace;            /* NULL = off, "-" = stderr */
+    bool         clock_unset;      /* --clock unset */
+} tm_args;
+
+/* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one
+ * line ("--baud needs a number") for "tlsmodem: <err>" + usage, exit 2. */
+tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_t cap);
+
+/* The usage text (ends with a newline). */
+const char *tm_args_usage(void);
+
+/* True when the serial rate is one the termios interface knows
+ * (9600 .. 4000000). */
+bool tm_args_baud_ok(long baud);
+
+/* "ADDR:PORT", "[v6]:PORT", ":PORT" / "*:PORT" (all addresses).  host gets
+ * "" for all addresses.  Returns false when malformed. */
+bool tm_args_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap);
+
+#endif

@@ -1,0 +1,309 @@
+/* tlsmodem — the Linux program: command line (DESIGN.md §2), trace sink,
+ * signals, start-up and orderly shutdown around the poll() loop. */
+#include "core/modem.h"
+#include "core/trace.h"
+#include "net/net.h"
+#include "port/port.h"
+#include "port/posix/args.h"
+#include "port/posix/host.h"
+#include "port/posix/loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DRAIN_MS 2000   /* bounded wait for the last output at exit */
+
+static tm_modem g_modem;
+static tm_host  g_host;
+static int      g_sigpipe[2] = { -1, -1 };
+
+/* ---- trace sink: one write() per line, as it happens ------------------------ */
+
+static int  g_trace_fd = -1;
+static bool g_trace_tty;    /* a terminal (maybe in raw mode): end lines with CR LF */
+
+static void trace_sink(void *arg, const char *line, size_t len)
+{
+    (void)arg;
+    int tries = 0;
+    char crlf[2048 + 2];
+    if (g_trace_tty && len && line[len - 1] == '\n' && len < sizeof crlf - 1) {
+        memcpy(crlf, line, len - 1);
+        crlf[len - 1] = '\r';
+        crlf[len] = '\n';
+        line = crlf;
+        len++;
+    }
+    while (len > 0) {
+        ssize_t w = write(g_trace_fd, line, len);
+        if (w > 0) {
+            line += w;
+            len -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        /* stderr may share a non-blocking terminal with stdout: wait a little. */
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && tries++ < 50) {
+            struct pollfd p = { .fd = g_trace_fd, .events = POLLOUT };
+            poll(&p, 1, 20);
+            continue;
+        }
+        return;          /* the trace never stops the modem */
+    }
+}
+
+static int open_trace(const char *spec)
+{
+    if (!strcmp(spec, "-")) {
+        g_trace_fd = STDERR_FILENO;
+    } else {
+        g_trace_fd = open(spec, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (g_trace_fd < 0)
+            return -1;
+    }
+    g_trace_tty = isatty(g_trace_fd);
+    tm_trace_set_sink(trace_sink, NULL);
+    return 0;
+}
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    tm_loop_stop();
+    if (g_sigpipe[1] >= 0) {
+        unsigned char b = (unsigned char)sig;
+        ssize_t r = write(g_sigpipe[1], &b, 1);
+        (void)r;
+    }
+    errno = saved;
+}
+
+static void on_sigpipe_readable(void *arg, int fd, unsigned ev)
+{
+    unsigned char buf[16];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            tm_trace("host", "signal %d (%s): stopping", buf[i], strsignal(buf[i]));
+    tm_loop_stop();
+}
+
+static int setup_signals(void)
+{
+    if (pipe2(g_sigpipe, O_NONBLOCK | O_CLOEXEC) < 0)
+        return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return tm_port_watch(g_sigpipe[0], TM_IO_READ, on_sigpipe_readable, NULL);
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static int mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int default_store(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    int n;
+    if (xdg && xdg[0] == '/') {
+        n = snprintf(out, cap, "%s/tlsmodem", xdg);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home || !*home)
+            return -1;
+        n = snprintf(out, cap, "%s/.local/share/tlsmodem", home);
+    }
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* Engine diagnostics ("at<", "at>", "urc", "warn") go to the trace. */
+static void at_log(void *arg, const char *cat, const char *text)
+{
+    (void)arg;
+    tm_trace(cat, "%s", text);
+}
+
+static void usage_error(const char *msg)
+{
+    fprintf(stderr, "tlsmodem: %s\n%s", msg, tm_args_usage());
+}
+
+static void restore_at_exit(void)
+{
+    /* Normal paths close the host themselves; this catches exit() elsewhere. */
+    tm_host_close(&g_host);
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    tm_args a;
+    char err[1024];
+    switch (tm_args_parse(argc, argv, &a, err, sizeof err)) {
+    case TM_ARGS_HELP:
+        fputs(tm_args_usage(), stdout);
+        return 0;
+    case TM_ARGS_VERSION:
+        printf("tlsmodem %s\n", TM_VERSION_STRING);
+        return 0;
+    case TM_ARGS_ERROR:
+        usage_error(err);
+        return 2;
+    case TM_ARGS_RUN:
+        break;
+    }
+
+    /* Options whose check needs the system (still "bad options": exit 2). */
+    const tm_dialect *dialect = tm_dialect_find(a.dialect);
+    if (!dialect) {
+        snprintf(err, sizeof err, "--dialect %s: not available in this build", a.dialect);
+        usage_error(err);
+        return 2;
+    }
+    if (strlen(a.ca_bundle) >= sizeof g_modem.ca_bundle) {
+        usage_error("--ca-bundle: path too long");
+        return 2;
+    }
+    if (a.ca_bundle_given && a.ca_bundle[0] && access(a.ca_bundle, R_OK) < 0) {
+        snprintf(err, sizeof err, "--ca-bundle %s: %s", a.ca_bundle, strerror(errno));
+        usage_error(err);
+        return 2;
+    }
+    for (int i = 0; i < a.resolve_count; i++) {
+        tm_reason why;
+        tm_reason_clear(&why);
+        if (tm_net_add_resolve(a.resolve[i], &why) != TM_OK) {
+            char text[TM_DETAIL_MAX + 128];
+            snprintf(err, sizeof err, "--resolve %s: %s", a.resolve[i],
+                     tm_reason_text(&why, text, sizeof text));
+            usage_error(err);
+            return 2;
+        }
+    }
+    if (a.trace && open_trace(a.trace) < 0) {
+        snprintf(err, sizeof err, "--trace %s: %s", a.trace, strerror(errno));
+        usage_error(err);
+        return 2;
+    }
+
+    char store_dir[1024];
+    if (a.store)
+        snprintf(store_dir, sizeof store_dir, "%s", a.store);
+    else if (default_store(store_dir, sizeof store_dir) < 0) {
+        usage_error("no --store given and neither XDG_DATA_HOME nor HOME is set");
+        return 2;
+    }
+    if (mkdir_p(store_dir) < 0) {
+        fprintf(stderr, "tlsmodem: store %s: %s\n", store_dir, strerror(errno));
+        return 1;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    if (tm_host_open(&g_host, &a, err, sizeof err) < 0) {
+        tm_host_close(&g_host);
+        fprintf(stderr, "tlsmodem: %s\n", err);
+        return 1;
+    }
+    atexit(restore_at_exit);
+    if (setup_signals() < 0) {
+        fprintf(stderr, "tlsmodem: signal setup: %s\n", strerror(errno));
+        return 1;
+    }
+
+    tm_modem *m = &g_modem;
+    snprintf(m->ca_bundle, sizeof m->ca_bundle, "%s", a.ca_bundle);
+    m->clock_mode = a.clock_unset ? TM_CLOCK_UNSET : TM_CLOCK_HOST;
+    m->clock_offset_ms = 0;
+    m->dialect = dialect;
+
+    tm_reason why;
+    tm_reason_clear(&why);
+    if (tm_store_open(&m->store, store_dir, &why) != TM_OK) {
+        char text[TM_DETAIL_MAX + 128];
+        fprintf(stderr, "tlsmodem: store %s: %s\n", store_dir, tm_reason_text(&why, text, sizeof text));
+        return 1;
+    }
+
+    tm_at *at = calloc(1, tm_at_sizeof());
+    if (!at) {
+        fprintf(stderr, "tlsmodem: out of memory\n");
+        return 1;
+    }
+    m->at = at;
+    tm_at_init(at, dialect->at, m);
+    tm_at_set_now(at, tm_port_mono_ms());
+    if (tm_trace_enabled())
+        tm_at_set_log(at, at_log, NULL);
+
+    tm_trace("host", "tlsmodem %s, dialect %s, store %s, ca-bundle %s, clock %s", TM_VERSION_STRING,
+             dialect->name, store_dir, m->ca_bundle[0] ? m->ca_bundle : "(none)",
+             a.clock_unset ? "unset" : "host");
+
+    tm_host_attach(&g_host, at, m);
+    if (dialect->start)
+        dialect->start(m);
+
+    while (!tm_loop_stopped()) {
+        if (tm_loop_run_once(-1) < 0) {
+            fprintf(stderr, "tlsmodem: poll: %s\n", strerror(errno));
+            break;
+        }
+    }
+
+    on_sigpipe_readable(NULL, g_sigpipe[0], 0);   /* trace which signal, if any */
+
+    /* Shutdown: read nothing more, deliver what is queued, let the dialect
+     * close its sessions, deliver what that produced. */
+    tm_host_stop_input(&g_host);
+    tm_host_drain(&g_host, DRAIN_MS);
+    if (dialect->stop)
+        dialect->stop(m);
+    tm_host_drain(&g_host, DRAIN_MS / 4);
+    if (tm_at_out_dropped(at))
+        tm_trace("warn", "%llu output bytes were lost (output buffer overflow)",
+                 (unsigned long long)tm_at_out_dropped(at));
+    int rc = g_host.failed ? 1 : 0;
+    tm_trace("host", "exit %d", rc);
+    tm_host_close(&g_host);
+    tm_loop_reset();
+    free(at);
+    m->at = NULL;
+    return rc;
+}

@@ -1,0 +1,61 @@
+/* tlsmodem-cert — internal header of the host tool (tools/cert/). */
+#ifndef TM_CERT_TOOL_H
+#define TM_CERT_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/certfmt.h"
+#include "tls/tls.h"
+#include "tls/x509.h"
+
+/* exit statuses (documented in docs/cert-tool.md) */
+enum { TC_EXIT_OK = 0, TC_EXIT_FAIL = 1, TC_EXIT_USAGE = 2, TC_EXIT_INPUT = 3 };
+
+#define TC_DEFAULT_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+/* A file's certificates (or a key), as DER items. */
+typedef struct {
+    tm_fmt    fmt;           /* how the file was written */
+    size_t    n;
+    tm_blob  *items;         /* DER, each malloc'd */
+    char    (*labels)[32];   /* PEM label or inferred ("CERTIFICATE", "PRIVATE KEY", …) */
+    int       skipped;       /* PEM blocks that are not what was asked for */
+    char      skipped_what[128];
+} tc_items;
+
+/* Reads a file ("-" = stdin). */
+uint8_t *tc_read_file(const char *path, size_t *len, char *err, size_t cap);
+/* Certificates (want TM_ITEM_CERT) or a key (TM_ITEM_KEY) from a file of any
+ * format; PEM bundles of any size. 0 or -1 with err. */
+int  tc_load(const char *path, tm_item_kind want, tc_items *out, char *err, size_t cap);
+int  tc_load_mem(const uint8_t *data, size_t len, tm_item_kind want, tc_items *out, char *err, size_t cap);
+void tc_items_free(tc_items *it);
+
+/* PEM text of one DER item ("-----BEGIN <label>-----\n…\n-----END <label>-----\n"), malloc'd. */
+char *tc_pem(const tm_blob *der, const char *label, size_t *len);
+
+/* "2030-01-01", "2030-01-01T12:00:00Z", "2030-01-01 12:00:00", "@1700000000" -> seconds. */
+bool tc_parse_time(const char *s, int64_t *out);
+
+/* Short role of a certificate in a file: "leaf", "intermediate", "root". */
+const char *tc_role(const tm_x509_info *x);
+/* Writes "SKI" without colons, lower case (SPWF file names). */
+void tc_ski_hex(const tm_x509_info *x, char *out, size_t cap);
+
+/* The AT load script for DER items. kind: "ca", "client-cert", "client-key".
+ * Writes to out (malloc'd), returns its length; 0 with err on failure. */
+size_t tc_at_script(const tc_items *it, const char *dialect, const char *kind, const char *spwf_form,
+                    int index, char **out, char *err, size_t cap);
+
+int cmd_inspect(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_at_script(int argc, char **argv);
+
+void tc_trace_to_stderr(void);
+
+#endif
