@@ -33,7 +33,10 @@ typedef struct {
 } hl_creds;
 
 typedef struct hl_https hl_https;   /* https.c */
-typedef struct hl_tcp   hl_tcp;     /* tcp.c */
+typedef struct hl_tcp   hl_tcp;     /* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
+tm_err hl_tmpin_set(tm_at *at, const tm_at_args *a);
+tm_err hl_tmpin_read(tm_at *at, const tm_at_args *a);
+/* tcp.c */
 
 typedef struct {
     int           id;               /* 1..TM_SESSIONS_MAX */
@@ -41,6 +44,8 @@ typedef struct {
     int           cnx;              /* bearer profile */
     hl_https     *https;            /* when kind == HTTPS (malloc'd) */
     hl_tcp       *tcp;              /* when kind == TCP (malloc'd) */
+    bool          has_pin;          /* AT+TMPIN: SPKI SHA-256 the server key must have */
+    uint8_t       pin[32];
 } hl_session;
 
 typedef struct {
@@ -93,6 +98,9 @@ void        hl_creds_free(hl_creds *c);
 /* Fills the TLS part of a stream's options from the modem (trust, clock). */
 void        hl_tls_config(hl_state *s, hl_creds *c, tm_tls_config *t, const char *host, int sec_level);
 
+/* Applies the session's SPKI pin (AT+TMPIN) to a TLS config (pin.c). */
+void        hl_tls_apply_pin(const hl_session *ss, tm_tls_config *t);
+
 /* Voice helpers (voice.c). */
 extern const tm_at_voice hl_voice;
 int         hl_notif_code(tm_err e);                /* tm_err -> +KTCP_NOTIF / +KHTTPS_ERROR code */
@@ -141,6 +149,9 @@ tm_err hl_khttpsclose_set(tm_at *at, const tm_at_args *a);
 tm_err hl_khttpsdel_set(tm_at *at, const tm_at_args *a);
 void   hl_https_free(hl_session *ss);
 void   hl_https_idle(hl_session *ss);   /* resume a body paused for host backpressure */
+/* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
+tm_err hl_tmpin_set(tm_at *at, const tm_at_args *a);
+tm_err hl_tmpin_read(tm_at *at, const tm_at_args *a);
 /* tcp.c */
 tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a);

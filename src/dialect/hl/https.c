@@ -404,6 +404,7 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
         hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2);
     }
     hl_tls_config(hl_get(at), &h->creds, &req.conn.tls, req.conn.host, (int)h->sec_level);
+    hl_tls_apply_pin(ss, &req.conn.tls);
     req.method = methods[op];
     req.uri = uri;
     req.user_headers = h->headers_len ? h->headers : NULL;

@@ -37,6 +37,9 @@ static const tm_at_cmd hl_table[] = {
     { "+KTCPSTAT",    NULL,                NULL,                 hl_ktcpstat_set,       NULL,             "+KTCPSTAT: (1-8)" },
     { "+KTCPCLOSE",   NULL,                NULL,                 hl_ktcpclose_set,      NULL,             "+KTCPCLOSE: (1-8),(0-1)" },
     { "+KTCPDEL",     NULL,                NULL,                 hl_ktcpdel_set,        NULL,             "+KTCPDEL: (1-8)" },
+    /* vendor extensions: the +TM prefix cannot collide with Sierra's +K commands */
+    { "+TMPIN",       NULL,                hl_tmpin_read,        hl_tmpin_set,          NULL,
+      "+TMPIN: (1-8),<spki_sha256 as 64 hex digits or base64, empty to remove>" },
     { NULL,           NULL,                NULL,                 NULL,                  NULL,             NULL },
 };
 
