@@ -60,6 +60,7 @@ struct tm_at {
     size_t   line_total;       /* bytes of the current line incl. discarded ones */
     bool     too_long;
     bool     skip_lf;          /* previous byte was the CR that ended a line */
+    bool     lf_taken;         /* the CR being handled came with its LF in the same chunk */
     /* A data mode that ended by its byte count while the EOF pattern was also
      * allowed: hosts (Zephyr's HL78 driver) send the pattern after exactly
      * the announced bytes; it is swallowed here instead of being parsed as a

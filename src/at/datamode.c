@@ -84,7 +84,9 @@ void tm_at_data_in_start(tm_at *at, const tm_at_data_in *spec)
     D->active = true;
     D->spec = *spec;
     D->last_rx_ms = at->now;
-    D->skip_lf = at->skip_lf && at->d->swallow_lf_after_cr;
+    /* A LF that came with the CR was already taken (engine.c); a LF that
+     * arrives later is payload. */
+    D->skip_lf = false;
     at->skip_lf = false;
 }
 

@@ -337,7 +337,7 @@ static void assemble(tm_at *at, uint8_t c)
     }
     if (c == at->s3 || c == '\n') {
         echo_byte(at, c);
-        at->skip_lf = (c == '\r');
+        at->skip_lf = (c == '\r') && !at->lf_taken;
         line_end(at);
         return;
     }
@@ -398,6 +398,18 @@ static size_t process(tm_at *at, const uint8_t *p, size_t len)
             if (at->echo)
                 tm_at_write(at, p + i, j - i);
             i = j;
+            continue;
+        }
+        /* CR LF in one chunk: the LF belongs to the terminator and is taken
+         * before the command runs, so a data mode the command starts never
+         * sees it.  A LF arriving later in data mode is data (a payload may
+         * start with LF). */
+        if (p[i] == at->s3 && i + 1 < len && p[i + 1] == '\n' && !at->skip_lf &&
+            at->d->swallow_lf_after_cr) {
+            at->lf_taken = true;
+            i += 2;
+            assemble(at, at->s3);
+            at->lf_taken = false;
             continue;
         }
         assemble(at, p[i++]);

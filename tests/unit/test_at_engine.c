@@ -487,8 +487,17 @@ static void test_datamode(void)
     /* by count, data in the same feed as the command; HL swallows the LF */
     { step s[] = { F("AT+SEND=5\rhelloAT\r"), S_END };
       CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK OK, "hello"); }
-    { step s[] = { F("AT+SEND=5\r\nhel\r\nAT\r\n"), S_END };
+    { step s[] = { F("AT+SEND=5\rhel\r\nAT\r\n"), S_END };
       CHECK_SINK(&d_echo, s, "AT+SEND=5\r\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK "AT\r" OK, "hel\r\n"); }
+    /* HL: the LF that comes with the CR in one chunk is part of the terminator;
+       a LF sent later (after CONNECT) is payload.  Chunk-dependent by design,
+       so these run unchunked. */
+    { step s[] = { F("AT+SEND=5\r\nhel\r\n"), S_END };
+      run_script(&d_noecho, s, 0);
+      TM_EQ_MEM(g_sink, g_sink_len, "hel\r\n", 5); }
+    { step s[] = { F("AT+SEND=5\r"), F("\nabcd"), S_END };
+      run_script(&d_noecho, s, 0);
+      TM_EQ_MEM(g_sink, g_sink_len, "\nabcd", 5); }
     /* by pattern, split across feeds, data holding partial prefixes */
     { step s[] = { F("AT+SEND=0,1\r"), F("a-b--EOF--Pattern-c--EOF--"), F("--EOF--Pat"), F("tern"),
                    F("--AT\r"), S_END };
