@@ -1,0 +1,554 @@
+/* tlsmodem-cert probe — connect like the modem does and explain the result.
+ *
+ * Connections (each a tm_stream driven by the posix loop, as in the modem):
+ *   1. TLS with SNI = HOST, verified against the CA bundle: what the modem
+ *      would say (tm_tls summary or reason);
+ *   2. TLS with the server's IP as host (so no SNI), encrypt only: is the
+ *      handshake aborted without SNI?
+ *   3. TCP, then a recording-only TLS client (tm_tls_peek) to get the
+ *      certificates the server sends, which tm_tls does not expose.
+ * The chain is then checked offline (tm_tls_verify_offline = the modem's own
+ * verification) against each bundle root that could anchor it. */
+#include "cert.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/net.h"
+#include "net/stream.h"
+#include "port/port.h"
+#include "port/posix/loop.h"
+#include "tls/hostmatch.h"
+#include "tls/policy.h"
+#include "tls/verify.h"
+
+#define PROBE_TIMEOUT_MS 15000
+
+typedef struct {
+    tm_stream s;
+    bool      done, ok;
+    tm_reason why;
+    char      summary[1024];
+    char      verdict[512];
+} conn;
+
+static void c_open(void *a)
+{
+    conn *c = a;
+    c->done = c->ok = true;
+    if (c->s.tls) {
+        snprintf(c->summary, sizeof c->summary, "%s", tm_tls_summary(c->s.tls));
+        snprintf(c->verdict, sizeof c->verdict, "%s", tm_tls_verdict(c->s.tls));
+    }
+}
+static void c_readable(void *a) { (void)a; }
+static void c_writable(void *a) { (void)a; }
+static void c_error(void *a, const tm_reason *w)
+{
+    conn *c = a;
+    c->done = true;
+    c->ok = false;
+    c->why = *w;
+}
+static const tm_stream_events c_ev = { c_open, c_readable, c_writable, c_error };
+
+/* Runs one connection to its open or failure; leaves the stream open on success. */
+static void run_conn(conn *c, const tm_stream_opts *o)
+{
+    memset(c, 0, sizeof *c);
+    tm_reason_clear(&c->why);
+    if (tm_stream_open(&c->s, o, &c_ev, c, &c->why) != TM_OK) {
+        c->done = true;
+        return;
+    }
+    int64_t end = tm_port_mono_ms() + PROBE_TIMEOUT_MS;
+    while (!c->done && tm_port_mono_ms() < end)
+        tm_loop_run_once(200);
+    if (!c->done) {
+        tm_stream_close(&c->s);
+        tm_fail(&c->why, TM_E_TIMEOUT, "no answer within %d s", PROBE_TIMEOUT_MS / 1000);
+        c->done = true;
+    }
+}
+
+/* Peeks at the chain over a TCP stream opened like the modem's. */
+static tm_tls_peek *peek(const char *host, uint16_t port, const char *sni, tm_reason *why)
+{
+    conn c;
+    tm_stream_opts o = { 0 };
+    snprintf(o.host, sizeof o.host, "%s", host);
+    o.port = port;
+    o.use_tls = false;
+    run_conn(&c, &o);
+    if (!c.ok) {
+        *why = c.why;
+        return NULL;
+    }
+    tm_tls_peek *p = tm_tls_peek_new(c.s.fd, sni, false, why);
+    int64_t end = tm_port_mono_ms() + PROBE_TIMEOUT_MS;
+    tm_tls_status st = TM_TLS_FAILED;
+    while (p && tm_port_mono_ms() < end) {
+        st = tm_tls_peek_step(p, why);
+        if (st == TM_TLS_OK || st == TM_TLS_FAILED)
+            break;
+        struct pollfd pf = { c.s.fd, (short)(st == TM_TLS_WANT_WRITE ? POLLOUT : POLLIN), 0 };
+        poll(&pf, 1, 200);
+    }
+    if (p && st != TM_TLS_OK) {
+        if (st != TM_TLS_FAILED)
+            tm_fail(why, TM_E_TIMEOUT, "no TLS answer within %d s", PROBE_TIMEOUT_MS / 1000);
+        tm_tls_peek_free(p);
+        p = NULL;
+    }
+    tm_stream_close(&c.s);
+    return p;
+}
+
+static bool split_hostport(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon;
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':')
+            return false;
+        snprintf(host, cap, "%.*s", (int)(rb - s - 1), s + 1);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || colon == s)
+            return false;
+        snprintf(host, cap, "%.*s", (int)(colon - s), s);
+    }
+    char *e;
+    long p = strtol(colon + 1, &e, 10);
+    if (*e || p < 1 || p > 65535)
+        return false;
+    *port = (uint16_t)p;
+    return true;
+}
+
+/* SAN text "DNS:a, IP:1.2.3.4" -> tm_san list for the policy's name check. */
+static size_t parse_sans(const char *s, tm_san *out, size_t cap, char *strbuf, size_t scap)
+{
+    size_t n = 0, so = 0;
+    while (*s && n < cap) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        size_t l = strcspn(s, ",");
+        if (strncmp(s, "DNS:", 4) == 0 && so + l < scap) {
+            memcpy(strbuf + so, s + 4, l - 4);
+            strbuf[so + l - 4] = '\0';
+            out[n].type = TM_SAN_DNS;
+            out[n].dns = strbuf + so;
+            so += l - 3;
+            n++;
+        } else if (strncmp(s, "IP:", 3) == 0 && l < 64) {
+            char ip[64];
+            snprintf(ip, sizeof ip, "%.*s", (int)(l - 3), s + 3);
+            int k = tm_host_parse_ip(ip, out[n].ip);
+            if (k) {
+                out[n].type = TM_SAN_IP;
+                out[n].ip_len = (size_t)k;
+                n++;
+            }
+        }
+        s += l;
+    }
+    return n;
+}
+
+static void cert_line(size_t i, const tm_x509_info *x, int64_t now)
+{
+    char na[40], key[48];
+    tm_x509_time_str(x->not_after, na, sizeof na);
+    if (x->curve[0])
+        snprintf(key, sizeof key, "%s %s", x->key_type, x->curve);
+    else
+        snprintf(key, sizeof key, "%s-%d", x->key_type, x->key_bits);
+    printf("  [%zu] %-12s %s; issuer %s; %s; %s; until %s%s%s%s\n", i, tc_role(x), x->subject, x->issuer, key,
+           x->sig_alg, na, now > x->not_after ? " (EXPIRED)" : now < x->not_before ? " (NOT YET VALID)" : "",
+           i == 0 && x->n_sans ? "; " : "", i == 0 ? x->sans : "");
+}
+
+int cmd_probe(int argc, char **argv)
+{
+    const char *target = NULL, *bundle = TC_DEFAULT_BUNDLE, *dialect = "hl", *form = "tlscert";
+    const char *script_out = NULL;
+    bool script_only = false;
+    tm_reason why;
+    tm_reason_clear(&why);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--resolve") == 0 && i + 1 < argc) {
+            if (tm_net_add_resolve(argv[++i], &why) != TM_OK) {
+                fprintf(stderr, "probe: --resolve %s: %s\n", argv[i], why.detail);
+                return TC_EXIT_USAGE;
+            }
+        } else if (strcmp(argv[i], "--ca-bundle") == 0 && i + 1 < argc) {
+            bundle = argv[++i];
+        } else if (strcmp(argv[i], "--dialect") == 0 && i + 1 < argc) {
+            dialect = argv[++i];
+        } else if (strcmp(argv[i], "--spwf-form") == 0 && i + 1 < argc) {
+            form = argv[++i];
+        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+            script_out = argv[++i];
+        } else if (strcmp(argv[i], "--script") == 0) {
+            script_only = true;
+        } else if (!target && argv[i][0] != '-') {
+            target = argv[i];
+        } else {
+            fprintf(stderr, "probe: unexpected '%s'\n", argv[i]);
+            return TC_EXIT_USAGE;
+        }
+    }
+    char host[TM_HOST_MAX];
+    uint16_t port = 0;
+    if (!target || !split_hostport(target, host, sizeof host, &port) ||
+        (strcmp(dialect, "hl") && strcmp(dialect, "spwf")) || (strcmp(form, "tlscert") && strcmp(form, "fs"))) {
+        fprintf(stderr, "usage: tlsmodem-cert probe HOST:PORT [--resolve HOST:PORT:ADDR]... [--ca-bundle FILE]\n"
+                        "                  [--dialect hl|spwf] [--spwf-form tlscert|fs] [-o SCRIPT] [--script]\n");
+        return TC_EXIT_USAGE;
+    }
+    /* with --script stdout carries only the AT script: the report goes to stderr */
+    int real_out = -1;
+    if (script_only) {
+        fflush(stdout);
+        real_out = dup(1);
+        dup2(2, 1);
+    }
+
+    int64_t now = (int64_t)time(NULL);
+    char err[1400];
+    tc_items bundle_items = { 0 };
+    if (tc_load(bundle, TM_ITEM_CERT, &bundle_items, err, sizeof err) != 0) {
+        fprintf(stderr, "probe: --ca-bundle %s\n", err);
+        return TC_EXIT_INPUT;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    char addr[80] = "", ip[80] = "";
+    if (tm_net_resolve(host, port, &ss, &sl, &why) != TM_OK) {
+        fprintf(stderr, "probe: %s: %s\n", host, why.detail);
+        tc_items_free(&bundle_items);
+        return TC_EXIT_FAIL;
+    }
+    tm_net_addr_str(&ss, addr, sizeof addr);
+    snprintf(ip, sizeof ip, "%s", addr);
+    char *pc = strrchr(ip, ':');
+    if (pc)
+        *pc = '\0';
+    if (ip[0] == '[') {
+        memmove(ip, ip + 1, strlen(ip));
+        char *rb = strchr(ip, ']');
+        if (rb)
+            *rb = '\0';
+    }
+    bool host_is_ip = tm_net_is_ip_literal(host);
+    printf("probe %s:%u (%s)\n", host, port, addr);
+    printf("trust: the CA bundle %s (%zu certificate%s), as the modem uses it when nothing is loaded\n", bundle,
+           bundle_items.n, bundle_items.n == 1 ? "" : "s");
+
+    /* 1. as the modem */
+    conn c1;
+    tm_stream_opts o = { 0 };
+    snprintf(o.host, sizeof o.host, "%s", host);
+    o.port = port;
+    o.use_tls = true;
+    o.tls.verify = true;
+    o.tls.bundle_path = bundle;
+    o.tls.now = now;
+    o.tls.clock_set = true;
+    o.tls.host_now = now;
+    run_conn(&c1, &o);
+    char rt[TM_DETAIL_MAX + 200];
+    printf("\nas the modem connects (SNI %s, verify against the bundle):\n", host_is_ip ? "none: IP literal" : host);
+    if (c1.ok)
+        printf("  OK: %s\n", c1.summary);
+    else
+        printf("  FAILED: %s (%d): %s\n", tm_err_name(c1.why.code), (int)c1.why.code, tm_reason_text(&c1.why, rt, sizeof rt));
+    if (c1.ok)
+        tm_stream_close(&c1.s);
+
+    /* 3. the chain (with SNI) */
+    tm_reason pwhy;
+    tm_reason_clear(&pwhy);
+    tm_tls_peek *pk = peek(host, port, host_is_ip ? NULL : host, &pwhy);
+
+    /* 2. without SNI */
+    bool sni_needed = false;
+    printf("\nwithout SNI (host %s, no verification):\n", ip);
+    if (host_is_ip) {
+        printf("  not tried: the host is an IP literal, the modem never sends SNI to it\n");
+    } else {
+        conn c2;
+        tm_stream_opts o2 = { 0 };
+        snprintf(o2.host, sizeof o2.host, "%s", ip);
+        o2.port = port;
+        o2.use_tls = true;
+        o2.tls.verify = false;
+        o2.tls.now = now;
+        o2.tls.clock_set = true;
+        o2.tls.host_now = now;
+        run_conn(&c2, &o2);
+        if (c2.ok) {
+            printf("  handshake completed: %s -> the server does not need SNI\n", c2.summary);
+            tm_stream_close(&c2.s);
+            /* same certificate without SNI? */
+            tm_reason w3;
+            tm_tls_peek *p0 = peek(host, port, NULL, &w3);
+            if (p0 && pk) {
+                tm_blob a[1], b[1];
+                if (tm_tls_peek_chain(p0, a, 1) && tm_tls_peek_chain(pk, b, 1) &&
+                    (a[0].len != b[0].len || memcmp(a[0].p, b[0].p, a[0].len) != 0)) {
+                    tm_x509_info *x = calloc(1, sizeof *x);
+                    if (x && tm_x509_info_der(a[0].p, a[0].len, x, &w3) == TM_OK)
+                        printf("  but without SNI it sends another certificate: %s (SANs %s): a module "
+                               "without SNI would see that one\n", x->subject, x->n_sans ? x->sans : "none");
+                    free(x);
+                }
+            }
+            tm_tls_peek_free(p0);
+        } else {
+            bool reached = c1.ok || pk != NULL;
+            sni_needed = reached;
+            printf("  handshake aborted: %s (%d): %s\n", tm_err_name(c2.why.code), (int)c2.why.code,
+                   tm_reason_text(&c2.why, rt, sizeof rt));
+            if (reached)
+                printf("  -> the server needs SNI (the TLS server name): with it the handshake goes through. "
+                       "tlsmodem always sends it for host names; modules that do not (seed 000, HL8548) fail here\n");
+        }
+    }
+
+    int problems = 0;
+    tm_x509_info *x = NULL;
+    tm_blob chain[TM_PEEK_MAX_CERTS];
+    size_t n = 0;
+    tc_items anchor = { 0 };
+    if (!pk) {
+        printf("\nchain: not received: %s\n", tm_reason_text(&pwhy, rt, sizeof rt));
+        problems++;
+        goto script;
+    }
+    printf("\nnegotiated: %s %s%s%s\n", tm_tls_peek_version(pk), tm_tls_peek_suite(pk),
+           tm_tls_peek_group(pk)[0] ? ", group " : "", tm_tls_peek_group(pk));
+    n = tm_tls_peek_chain(pk, chain, TM_PEEK_MAX_CERTS);
+    x = calloc(n ? n : 1, sizeof *x);
+    printf("\nchain sent by the server (%zu certificate%s):\n", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n && x; i++) {
+        if (tm_x509_info_der(chain[i].p, chain[i].len, &x[i], &why) == TM_OK)
+            cert_line(i, &x[i], now);
+        else
+            printf("  [%zu] does not parse: %s\n", i, why.detail);
+    }
+
+    /* problems */
+    printf("\nproblems:\n");
+    if (n == 0 || !x) {
+        printf("  - the server sent no certificate\n");
+        problems++;
+    }
+    bool dup[TM_PEEK_MAX_CERTS] = { false };
+    for (size_t i = 1; x && i < n; i++)
+        for (size_t j = 0; j < i && !dup[i]; j++)
+            if (chain[i].len == chain[j].len && memcmp(chain[i].p, chain[j].p, chain[i].len) == 0) {
+                dup[i] = true;
+                printf("  - duplicate: [%zu] is the same certificate as [%zu] ('%s'); harmless for the modem, "
+                       "but the server's chain file lists it twice\n", i, j, x[i].subject);
+                problems++;
+            }
+    for (size_t i = 0; x && i + 1 < n; i++) {
+        if (dup[i] || dup[i + 1] || strcmp(x[i].issuer, x[i + 1].subject) == 0)
+            continue;
+        bool found = false;
+        for (size_t j = 0; j < n; j++)
+            found |= j != i && strcmp(x[i].issuer, x[j].subject) == 0;
+        printf("  - out of order: [%zu] '%s' is followed by [%zu] '%s', not by its issuer '%s'%s\n", i, x[i].subject,
+               i + 1, x[i + 1].subject, x[i].issuer,
+               found ? " (sent elsewhere in the list)" : "");
+        problems++;
+    }
+    for (size_t i = 0; x && i < n; i++) {
+        char d[40];
+        if (now > x[i].not_after) {
+            printf("  - expired: [%zu] '%s' expired on %s\n", i, x[i].subject, tm_x509_time_str(x[i].not_after, d, sizeof d));
+            problems++;
+        } else if (now < x[i].not_before) {
+            printf("  - not yet valid: [%zu] '%s' until %s\n", i, x[i].subject, tm_x509_time_str(x[i].not_before, d, sizeof d));
+            problems++;
+        }
+        bool rsa = !strcmp(x[i].key_type, "RSA") || !strcmp(x[i].key_type, "DSA");
+        if ((rsa && x[i].key_bits < TM_POLICY_RSA_MIN_BITS) || (!strcmp(x[i].key_type, "EC") && x[i].key_bits < TM_POLICY_EC_MIN_BITS)) {
+            printf("  - weak key: [%zu] '%s' has %s %d bits (the modem requires RSA >= %d, EC >= %d)\n", i, x[i].subject,
+                   x[i].key_type, x[i].key_bits, TM_POLICY_RSA_MIN_BITS, TM_POLICY_EC_MIN_BITS);
+            problems++;
+        }
+        if (!x[i].self_signed && tm_policy_weak_sig(x[i].sig_hash, x[i].sig_alg)) {
+            printf("  - weak signature: [%zu] '%s' is signed with %s\n", i, x[i].subject, x[i].sig_alg);
+            problems++;
+        }
+    }
+    if (x && n) {
+        tm_san sans[64];
+        char sb[4096];
+        size_t ns = parse_sans(x[0].sans, sans, 64, sb, sizeof sb);
+        tm_name_facts nf = { sans, ns, x[0].cn[0] ? x[0].cn : NULL };
+        tm_reason nw;
+        tm_reason_clear(&nw);
+        if (tm_policy_check_name(host, &nf, &nw) != TM_OK) {
+            printf("  - name mismatch: %s\n", nw.detail);
+            problems++;
+        }
+    }
+    /* incomplete: the top of what was sent is not self-signed and its issuer is nowhere */
+    size_t top = 0;
+    for (size_t i = 0; x && i + 1 < n; i++) {
+        size_t j;
+        for (j = 0; j < n && strcmp(x[top].issuer, x[j].subject) != 0; j++)
+            ;
+        if (j == n || j == top)
+            break;
+        top = j;
+    }
+    bool top_in_bundle = false;
+    if (x && n && !x[top].self_signed) {
+        for (size_t b = 0; b < bundle_items.n && !top_in_bundle; b++) {
+            tm_x509_info bi;
+            if (tm_x509_info_der(bundle_items.items[b].p, bundle_items.items[b].len, &bi, &why) == TM_OK)
+                top_in_bundle = strcmp(bi.subject, x[top].issuer) == 0;
+        }
+        if (!top_in_bundle && (!x[top].is_ca || top == 0)) {
+            printf("  - incomplete chain: the issuer '%s' of [%zu] '%s' was not sent and is not in the bundle: "
+                   "the server must send its intermediate certificate(s)\n", x[top].issuer, top, x[top].subject);
+            problems++;
+        } else if (!top_in_bundle) {
+            printf("  - untrusted: the chain ends at '%s', issued by '%s', which is not in the bundle\n",
+                   x[top].subject, x[top].issuer);
+            problems++;
+        }
+    }
+    if (sni_needed) {
+        printf("  - the server needs SNI (not a problem for tlsmodem, which sends it)\n");
+    }
+
+    /* anchor: which bundle certificate makes the modem accept the chain */
+    if (x && n) {
+        const char *want = x[top].self_signed ? x[top].subject : x[top].issuer;
+        tm_reason last;
+        tm_reason_clear(&last);
+        size_t tried = 0;
+        for (size_t b = 0; b < bundle_items.n && anchor.n == 0; b++) {
+            tm_x509_info bi;
+            if (tm_x509_info_der(bundle_items.items[b].p, bundle_items.items[b].len, &bi, &why) != TM_OK ||
+                strcmp(bi.subject, want) != 0)
+                continue;
+            tried++;
+            tm_tls_config cfg = { 0 };
+            cfg.host = host;
+            cfg.verify = true;
+            cfg.anchors = &bundle_items.items[b];
+            cfg.n_anchors = 1;
+            cfg.now = now;
+            cfg.clock_set = true;
+            cfg.host_now = now;
+            char v[512];
+            tm_reason w;
+            tm_reason_clear(&w);
+            if (tm_tls_verify_offline(chain, n, &cfg, v, sizeof v, &w) == TM_OK) {
+                anchor.items = malloc(sizeof *anchor.items);
+                anchor.labels = calloc(1, sizeof *anchor.labels);
+                uint8_t *d = malloc(bundle_items.items[b].len);
+                if (anchor.items && anchor.labels && d) {
+                    memcpy(d, bundle_items.items[b].p, bundle_items.items[b].len);
+                    anchor.items[0].p = d;
+                    anchor.items[0].len = bundle_items.items[b].len;
+                    snprintf(anchor.labels[0], sizeof anchor.labels[0], "CERTIFICATE");
+                    anchor.n = 1;
+                    anchor.fmt = TM_FMT_DER;
+                    printf("\nanchor: %s '%s' from the bundle (SKI %s, SHA-256 %s)\n"
+                           "  the modem's verification with only this certificate loaded: %s\n",
+                           bi.self_signed ? "root" : "CA", bi.subject, bi.ski[0] ? bi.ski : bi.ski_computed,
+                           bi.sha256, v);
+                } else {
+                    free(d);
+                }
+            } else {
+                last = w;
+            }
+        }
+        if (anchor.n == 0) {
+            if (tried)
+                printf("\nanchor: '%s' is in the bundle, but the modem would still refuse the chain: %s\n", want,
+                       tm_reason_text(&last, rt, sizeof rt));
+            else
+                printf("\nanchor: none: no certificate in the bundle is '%s'\n", want);
+            problems++;
+        }
+    }
+
+script:
+    if (anchor.n) {
+        char *s = NULL;
+        char e2[300];
+        size_t sl2 = tc_at_script(&anchor, dialect, "ca", form, -1, &s, e2, sizeof e2);
+        if (sl2) {
+            bool spwf = strcmp(dialect, "spwf") == 0;
+            if (script_out) {
+                FILE *f = fopen(script_out, "wb");
+                if (!f || fwrite(s, 1, sl2, f) != sl2) {
+                    fprintf(stderr, "probe: -o %s: %s\n", script_out, strerror(errno));
+                } else {
+                    printf("\nAT script for %s written to %s (%zu bytes)\n", dialect, script_out, sl2);
+                }
+                if (f)
+                    fclose(f);
+            }
+            size_t cmdl = strcspn(s, "\r");
+            printf("\nAT commands to load this root (%s dialect; the count is of the exact bytes that follow "
+                   "the command's CR):\n", dialect);
+            if (!spwf) {
+                printf("----8<----\n");
+                fwrite(s, 1, cmdl, stdout);
+                printf("<CR>\n");
+                fwrite(s + cmdl + 1, 1, sl2 - cmdl - 1, stdout);
+                printf("----8<----\n");
+                printf("  then the module answers OK. To pipe it: tlsmodem-cert probe %s ... --script | <modem>\n", target);
+            } else {
+                printf("  %.*s<CR> followed by %zu bytes DER (binary: use -o FILE or --script to send it)\n",
+                       (int)cmdl, s, sl2 - cmdl - 1);
+                char ski[64] = "";
+                tm_x509_info *ai = calloc(1, sizeof *ai);
+                if (ai && tm_x509_info_der(anchor.items[0].p, anchor.items[0].len, ai, &why) == TM_OK)
+                    tc_ski_hex(ai, ski, sizeof ski);
+                free(ai);
+                printf("  the module answers AT-S.SubjectKeyId:<SKI> and AT-S.OK; as a file-system CA it is "
+                       "AT+S.FSC=/%s.ca,%zu (--spwf-form fs)\n", ski, sl2 - cmdl - 1);
+            }
+            if (real_out >= 0) {
+                for (size_t w = 0; w < sl2;) {
+                    ssize_t k = write(real_out, s + w, sl2 - w);
+                    if (k <= 0)
+                        break;
+                    w += (size_t)k;
+                }
+            }
+            free(s);
+        }
+    } else {
+        printf("\nno AT script: no root in the bundle anchors this chain\n");
+    }
+    printf("\nresult: %s\n", c1.ok && problems == 0 ? "OK: the modem connects and verifies"
+                                                  : c1.ok ? "the modem connects, with the problems above"
+                                                          : "the modem would fail (see above)");
+    fflush(stdout);
+    if (real_out >= 0)
+        close(real_out);
+    free(x);
+    tm_tls_peek_free(pk);
+    tc_items_free(&anchor);
+    tc_items_free(&bundle_items);
+    return c1.ok && problems == 0 ? TC_EXIT_OK : TC_EXIT_FAIL;
+}
