@@ -374,7 +374,9 @@ static bool vec_push(list_vec *lv, const char *name, size_t size)
         lv->v = nv;
         lv->cap = nc;
     }
-    snprintf(lv->v[lv->n].name, sizeof lv->v[lv->n].name, "%s", name);
+    int w = snprintf(lv->v[lv->n].name, sizeof lv->v[lv->n].name, "%s", name);
+    if (w < 0 || (size_t)w >= sizeof lv->v[lv->n].name)
+        return true;            /* not a name we could have stored: skip it */
     lv->v[lv->n].size = size;
     lv->n++;
     return true;

@@ -92,7 +92,12 @@ static int open_pty(tm_host *h, const char *link, char *err, size_t cap)
         close(m);
         return -1;
     }
-    snprintf(h->slave_path, sizeof h->slave_path, "%s", sp);
+    int w = snprintf(h->slave_path, sizeof h->slave_path, "%s", sp);
+    if (w < 0 || (size_t)w >= sizeof h->slave_path) {
+        errf(err, cap, "ptsname", sp, ENAMETOOLONG);
+        close(m);
+        return -1;
+    }
     int s = open(h->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (s < 0) {
         errf(err, cap, "open", h->slave_path, errno);
@@ -196,6 +201,8 @@ static void host_disconnect(tm_host *h, const char *why)
     h->in_fd = h->out_fd = -1;
     h->watched_in = h->watched_out = 0;
     h->rx_len = h->rx_off = 0;      /* the rest of what that host typed goes with it */
+    if (h->at)
+        tm_at_discard_partial_line(h->at);   /* ... and so does a half-typed line */
     if (h->listen_fd >= 0 && !h->input_stopped)
         tm_port_watch(h->listen_fd, TM_IO_READ, host_io, h);
 }
