@@ -36,6 +36,9 @@ typedef struct hl_https hl_https;   /* https.c */
 typedef struct hl_tcp   hl_tcp;     /* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
 tm_err hl_tmpin_set(tm_at *at, const tm_at_args *a);
 tm_err hl_tmpin_read(tm_at *at, const tm_at_args *a);
+/* diag.c — vendor extensions AT+TMPROBE="<host>"[,<port>] and AT+TMCERTLIST */
+tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a);
+tm_err hl_tmcertlist_exec(tm_at *at, const tm_at_args *a);
 /* tcp.c */
 
 typedef struct {
@@ -152,6 +155,9 @@ void   hl_https_idle(hl_session *ss);   /* resume a body paused for host backpre
 /* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
 tm_err hl_tmpin_set(tm_at *at, const tm_at_args *a);
 tm_err hl_tmpin_read(tm_at *at, const tm_at_args *a);
+/* diag.c — vendor extensions AT+TMPROBE="<host>"[,<port>] and AT+TMCERTLIST */
+tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a);
+tm_err hl_tmcertlist_exec(tm_at *at, const tm_at_args *a);
 /* tcp.c */
 tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a);

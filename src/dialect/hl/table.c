@@ -40,6 +40,9 @@ static const tm_at_cmd hl_table[] = {
     /* vendor extensions: the +TM prefix cannot collide with Sierra's +K commands */
     { "+TMPIN",       NULL,                hl_tmpin_read,        hl_tmpin_set,          NULL,
       "+TMPIN: (1-8),<spki_sha256 as 64 hex digits or base64, empty to remove>" },
+    { "+TMPROBE",     NULL,                NULL,                 hl_tmprobe_set,        NULL,
+      "+TMPROBE: <host>,(1-65535)" },
+    { "+TMCERTLIST",  NULL,                NULL,                 NULL,                  hl_tmcertlist_exec, NULL },
     { NULL,           NULL,                NULL,                 NULL,                  NULL,             NULL },
 };
 
