@@ -10,7 +10,7 @@
 #define TM_AT_ARGS_MAX        24     /* arguments of one command */
 #define TM_AT_NAME_MAX        32     /* command name incl. prefix (+KHTTPSCFG, +S.SOCKON) */
 #define TM_AT_URC_QUEUE       64     /* URC lines held while a command runs */
-#define TM_AT_URC_LINE_MAX    256
+#define TM_AT_URC_LINE_MAX    (1024 + 256) /* a CMEE=2 failure URC carries a whole reason (TM_DETAIL_MAX + sentence) */
 #define TM_AT_PATTERN_MAX     128    /* EOF pattern of HL data mode */
 #define TM_AT_ESCAPE_GUARD_MS 1000   /* default +++ guard time (S12 = 50 -> 1 s) */
 

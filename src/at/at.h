@@ -111,6 +111,9 @@ const tm_at_dialect *tm_at_get_dialect(tm_at *at);
  * when a data-mode sink reports no room (backpressure); call again later with
  * the rest (the port keeps it).  Never blocks. */
 size_t  tm_at_feed(tm_at *at, const uint8_t *p, size_t len);
+/* The host went away (TCP disconnect): a command line it left half typed is
+ * discarded, so the next host's first line is not glued to it. */
+void    tm_at_discard_partial_line(tm_at *at);
 /* Time of the bytes fed next (monotonic ms); the port calls it before
  * tm_at_feed().  The engine never reads a clock itself (guard times of +++
  * use this and the now_ms of tm_at_tick). */

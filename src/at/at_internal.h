@@ -27,6 +27,8 @@ typedef struct {
     bool           skip_lf;       /* swallow one LF right after the command's CR */
     /* pattern: bytes that may be the start of the EOF pattern, held back */
     uint8_t        held[TM_AT_REL_MAX];
+    bool           deferred;      /* count reached inside a possible EOF pattern */
+    size_t         defer_base;    /* held bytes (all data) when the count was reached */
     size_t         held_len;
     /* bytes released but not yet taken by the sink (backpressure) */
     uint8_t        rel[TM_AT_REL_MAX * 2];
@@ -66,6 +68,7 @@ struct tm_at {
      * the announced bytes; it is swallowed here instead of being parsed as a
      * command line. */
     bool     skip_pat_armed;
+    size_t   skip_pat_from;    /* pattern offset the swallowed bytes start at */
     size_t   skip_pat_len;
 
     /* the line being executed */

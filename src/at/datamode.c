@@ -155,6 +155,17 @@ static void count_check(tm_at *at)
     if (D->spec.count && D->recv >= D->spec.count && !D->end_pending) {
         release_plus(at);
         if (!D->end_pending) {
+            /* The count ran out inside what may be the EOF pattern (a count
+             * larger than the data, then the pattern): decide when the
+             * pattern completes (END_PATTERN, the owner sees the shortfall)
+             * or breaks (END_COUNT with the extra bytes as data), instead of
+             * storing half a pattern and parsing the rest as a command. */
+            if (D->held_len > 0 && D->spec.pattern &&
+                memcmp(D->held, at->pattern, D->held_len) == 0) {
+                D->deferred = true;
+                D->defer_base = D->held_len;
+                return;
+            }
             release_held(D);
             set_end(D, TM_AT_DATA_END_COUNT);
         }
@@ -216,8 +227,9 @@ static void finish(tm_at *at)
     size_t total = D->delivered;
     D->active = false;
     D->end_pending = false;
-    if (how == TM_AT_DATA_END_COUNT && spec.pattern) {
+    if (how == TM_AT_DATA_END_COUNT && spec.pattern && !at->skip_pat_armed) {
         at->skip_pat_armed = true;
+        at->skip_pat_from = 0;
         at->skip_pat_len = 0;
     }
     tm_at__log(at, "at<", "data mode ended (%s) after %zu bytes",
@@ -251,6 +263,36 @@ static bool special(tm_at *at, uint8_t c)
     if (s->pattern && (c == (uint8_t)at->pattern[0] ||
                        (c == 0xE2 && at->pattern[0] == '-' && at->pattern[1] == '-')))
         return true;
+    return false;
+}
+
+/* The count ran out inside a possible EOF pattern (count_check): a byte
+ * that continues the pattern is taken (true); one that breaks it is left for
+ * the command line (false), the held bytes up to the count are data, and the
+ * pattern bytes taken after the count go back to the command line first. */
+static bool defer_byte(tm_at *at, uint8_t b)
+{
+    tm_at_data *D = &at->data;
+    size_t plen = strlen(at->pattern);
+    if (D->held_len < plen && b == (uint8_t)at->pattern[D->held_len]) {
+        D->held[D->held_len++] = b;
+        D->recv++;
+        D->last_rx_ms = at->now;
+        if (D->held_len == plen) {
+            D->held_len = 0;
+            D->deferred = false;
+            set_end(D, TM_AT_DATA_END_PATTERN);
+        }
+        return true;
+    }
+    for (size_t k = 0; k < D->defer_base; k++)
+        rel_push(D, D->held[k]);
+    at->skip_pat_armed = true;          /* replay, see engine.c */
+    at->skip_pat_from = D->defer_base;
+    at->skip_pat_len = D->held_len - D->defer_base;
+    D->held_len = 0;
+    D->deferred = false;
+    set_end(D, TM_AT_DATA_END_COUNT);
     return false;
 }
 
@@ -302,6 +344,11 @@ size_t tm_at__data_feed(tm_at *at, const uint8_t *p, size_t len)
                 count_check(at);
                 continue;
             }
+        }
+        if (D->deferred) {
+            if (defer_byte(at, p[i]))
+                i++;
+            continue;
         }
         step(at, p[i++]);
     }

@@ -374,9 +374,11 @@ static size_t process(tm_at *at, const uint8_t *p, size_t len)
         if (at->skip_pat_armed) {
             const char *pat = tm_at_pattern(at);
             size_t plen = strlen(pat);
-            if (at->line_len == 0 && (uint8_t)pat[at->skip_pat_len] == p[i]) {
+            size_t at_pos = at->skip_pat_from + at->skip_pat_len;
+            if (at->line_len == 0 && at_pos < plen && (uint8_t)pat[at_pos] == p[i]) {
                 i++;
-                if (++at->skip_pat_len == plen) {
+                at->skip_pat_len++;
+                if (at_pos + 1 == plen) {
                     at->skip_pat_armed = false;
                     tm_at__log(at, "at<", "EOF pattern after the counted data swallowed");
                 }
@@ -384,7 +386,7 @@ static size_t process(tm_at *at, const uint8_t *p, size_t len)
             }
             at->skip_pat_armed = false;
             for (size_t k = 0; k < at->skip_pat_len; k++)   /* it was not the pattern */
-                assemble(at, (uint8_t)pat[k]);
+                assemble(at, (uint8_t)pat[at->skip_pat_from + k]);
             continue;
         }
         /* Fast path: ordinary bytes of a command line. */
@@ -457,6 +459,20 @@ size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
         used += k;
     }
     return used;
+}
+
+void tm_at_discard_partial_line(tm_at *at)
+{
+    if (at->line_len || at->too_long)
+        tm_at__log(at, "at<", "(partial line of %zu bytes discarded: the host went away)",
+                   at->line_total);
+    at->line_len = 0;
+    at->line_total = 0;
+    at->too_long = false;
+    at->skip_lf = false;
+    at->skip_pat_armed = false;
+    at->skip_pat_len = 0;
+    tm_at__flush_urcs(at);
 }
 
 void tm_at_tick(tm_at *at, int64_t now_ms)

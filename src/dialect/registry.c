@@ -5,9 +5,11 @@
 #include "core/modem.h"
 
 extern const tm_dialect tm_dialect_hl;
+extern const tm_dialect tm_dialect_spwf;
 
 static const tm_dialect *const all_dialects[] = {
     &tm_dialect_hl,
+    &tm_dialect_spwf,
     NULL,
 };
 

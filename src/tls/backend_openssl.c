@@ -367,6 +367,22 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
     STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
     X509 *leaf = X509_STORE_CTX_get0_cert(xs);
     int n = chain ? sk_X509_num(chain) : 0;
+    /* With loaded certificates (X509_V_FLAG_PARTIAL_CHAIN) OpenSSL accepts the
+     * chain as soon as one of its certificates is in the store, but keeps the
+     * certificates above it in the chain it returns: a loaded leaf (a pin) came
+     * back as "leaf + the server's intermediate", and the intermediate was then
+     * taken for the anchor.  The anchor is the lowest certificate equal to a
+     * loaded one; what is above it is not part of the trusted path. */
+    if (ok > 0 && t->cfg.n_anchors > 0) {
+        for (int i = 0; i < n - 1; i++) {
+            if (der_equal_anchor(t, sk_X509_value(chain, i))) {
+                while (sk_X509_num(chain) > i + 1)
+                    X509_free(sk_X509_pop(chain));
+                n = i + 1;
+                break;
+            }
+        }
+    }
     tm_reason *why = &t->vwhy;
     tm_reason_clear(why);
     tm_err rc = TM_OK;
@@ -382,7 +398,7 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
                 from_server = X509_cmp(sk_X509_value(sent, j), x) == 0;
             bool anchor = i == n - 1 && ok > 0;
             if (anchor && der_equal_anchor(t, x)) origin = " [loaded, anchor]";
-            else if (anchor) origin = " [bundle, anchor]";
+            else if (anchor) origin = t->cfg.n_anchors ? " [trust store, anchor]" : " [bundle, anchor]";
             else if (!from_server) origin = " [from trust store]";
         }
         trace_cert("chain", i, x, origin);
@@ -421,14 +437,36 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
     }
     /* 3. names */
     if (rc == TM_OK && leaf) {
-        tm_san sans[64];
-        char strbuf[8192];
-        size_t total = 0;
-        size_t ns = tm_x509_sans(leaf, sans, 64, strbuf, sizeof strbuf, &total);
+        /* every SAN is checked, however many (1000-name certificates exist) */
+        tm_san small[64];
+        char smallbuf[8192];
+        tm_san *sans = small;
+        char *strbuf = smallbuf;
+        size_t cap = 64, strcap = sizeof smallbuf, total = 0;
+        size_t ns = tm_x509_sans(leaf, sans, cap, strbuf, strcap, &total);
+        if (total > ns) {
+            size_t bigcap = total, bigstr = total * 256 + 1;
+            tm_san *bs = malloc(bigcap * sizeof *bs);
+            char *bb = malloc(bigstr);
+            if (bs && bb) {
+                sans = bs;
+                strbuf = bb;
+                cap = bigcap;
+                strcap = bigstr;
+                ns = tm_x509_sans(leaf, sans, cap, strbuf, strcap, &total);
+            } else {
+                free(bs);
+                free(bb);
+            }
+        }
         tm_name_facts nf = { sans, ns, info && info[0].cn[0] ? info[0].cn : NULL };
         rc = tm_policy_check_name(t->name, &nf, why);
         if (rc != TM_OK && total > ns)
             tm_reason_append(why, "%zu more names not checked", total - ns);
+        if (sans != small) {
+            free(sans);
+            free(strbuf);
+        }
         if (rc != TM_OK && strcmp(t->name, t->host) != 0)
             tm_reason_append(why, "the name checked is the expected name; SNI was %s%s%s",
                              t->sni[0] ? "'" : "", t->sni[0] ? t->sni : "not sent", t->sni[0] ? "'" : "");
@@ -450,7 +488,7 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
         else
             snprintf(t->verdict, sizeof t->verdict, "verified by %s '%s' (%s, sha256 %s)%s",
                      info && info[n - 1].self_signed ? "root" : "intermediate",
-                     info ? info[n - 1].subject : "", loaded ? "loaded" : "CA bundle", sha,
+                     info ? info[n - 1].subject : "", loaded ? "loaded" : t->cfg.n_anchors ? "trust store" : "CA bundle", sha,
                      t->has_pin ? ", SPKI pin matches" : "");
         tm_trace("verdict", "%s", t->verdict);
     }
@@ -697,6 +735,13 @@ static tm_err alert_failure(tm_tls *t, int a, tm_reason *why)
         return tm_fail(why, TM_E_TLS_SNI_REQUIRED,
                        "alert received: unrecognized_name (112); no SNI was sent because '%s' is an IP literal",
                        t->host);
+    if ((a == 40 || a == 71) && !t->server_hello_seen)
+        return tm_fail(why, TM_E_TLS_CIPHER,
+                       "alert received: %s (%d) in answer to the ClientHello%s%s%s: the server accepts none of "
+                       "the cipher suites, groups and signature algorithms tlsmodem offers (TLSv1.2 ECDHE/DHE "
+                       "suites with AES or ChaCha20, the TLSv1.3 suites; never NULL, anonymous, RC4, 3DES or "
+                       "export suites)", alert_name(a), a, t->sni[0] ? " (SNI '" : " (no SNI: IP literal",
+                       t->sni, t->sni[0] ? "')" : ")");
     if (t->sni[0])
         tm_fail(why, TM_E_TLS_ALERT, "alert received: %s (%d), sent by the server after %s with SNI '%s'",
                 alert_name(a), a, t->server_hello_seen ? "ServerHello" : "ClientHello", t->sni);

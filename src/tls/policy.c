@@ -238,9 +238,15 @@ tm_err tm_policy_check_pin(const uint8_t *pin, const uint8_t *spki_sha256, tm_re
         return TM_OK;
     if (spki_sha256 && memcmp(pin, spki_sha256, 32) == 0)
         return TM_OK;
-    char want[48], got[48] = "(none)";
+    char want[48], got[48] = "(none)", wanth[65], goth[65] = "(none)";
     b64(pin, 32, want);
-    if (spki_sha256)
+    for (int i = 0; i < 32; i++)
+        snprintf(wanth + 2 * i, 3, "%02x", pin[i]);
+    if (spki_sha256) {
         b64(spki_sha256, 32, got);
-    return tm_fail(why, TM_E_PIN_MISMATCH, "pinned sha256//%s, server key is sha256//%s", want, got);
+        for (int i = 0; i < 32; i++)
+            snprintf(goth + 2 * i, 3, "%02x", spki_sha256[i]);
+    }
+    return tm_fail(why, TM_E_PIN_MISMATCH, "pinned sha256//%s (hex %s), server key is sha256//%s (hex %s)",
+                   want, wanth, got, goth);
 }

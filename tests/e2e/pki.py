@@ -104,7 +104,7 @@ unique_subject   = no
 copy_extensions  = none
 default_days     = 3650
 [ policy_any ]
-commonName             = supplied
+commonName             = {cn_policy}
 organizationName       = optional
 [ req ]
 distinguished_name = dn
@@ -145,7 +145,10 @@ class PKI:
         return d
 
     def _issue(self, tag, cn, issuer, key_kind, ext_lines, not_before, not_after,
-               days, org=None):
+               days, org=None, md=None, subj=None, key_from=None):
+        """md: signature digest ("sha384", "sha1", "md5"; default sha256, or the
+        Ed25519 default); subj: the whole subject ("/O=No CN" for a certificate
+        without CN); key_from: a Cert whose key is reused (cross-signing)."""
         if tag in self._memo:
             return self._memo[tag]
         d = os.path.join(self.dir, _slug(tag))
@@ -153,8 +156,12 @@ class PKI:
             shutil.rmtree(d)        # left over from an earlier run: start clean
         os.makedirs(d)
         cert = Cert(self, cn, d, issuer, key_kind)
-        self._genkey(key_kind, cert.key)
-        subj = "/CN=" + cn.replace("/", r"\/") + ("/O=" + org if org else "")
+        if key_from is not None:
+            shutil.copyfile(key_from.key, cert.key)
+        else:
+            self._genkey(key_kind, cert.key)
+        if subj is None:
+            subj = "/CN=" + cn.replace("/", r"\/") + ("/O=" + org if org else "")
         csr = os.path.join(d, "req.csr")
         _run(["openssl", "req", "-new", "-key", cert.key, "-subj", subj, "-out", csr])
 
@@ -162,10 +169,12 @@ class PKI:
         cadir = self._ca_dir(signer)
         with open(os.path.join(cadir, "serial"), "w") as f:
             f.write("%016X\n" % (int.from_bytes(os.urandom(8), "big") >> 1 | 1 << 60))
-        md = "default" if signer.key_kind == "ed25519" else "sha256"
+        if md is None:
+            md = "default" if signer.key_kind == "ed25519" else "sha256"
         conf = os.path.join(d, "ca.cnf")
         with open(conf, "w") as f:
-            f.write(_CA_CONF.format(dir=cadir, md=md))
+            f.write(_CA_CONF.format(dir=cadir, md=md,
+                                    cn_policy="supplied" if "CN=" in subj else "optional"))
             f.write("[ ext ]\n" + "\n".join(ext_lines) + "\n")
         if not_before is None:
             not_before = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(hours=1)
@@ -209,7 +218,7 @@ class PKI:
         return cert
 
     def make_ca(self, name, key="rsa:2048", days=3650, issuer=None, not_before=None,
-                not_after=None, pathlen=None, tag=None, extra_ext=()):
+                not_after=None, pathlen=None, tag=None, extra_ext=(), md=None, key_from=None):
         """A CA certificate: self-signed root when issuer is None."""
         bc = "critical,CA:TRUE" + ("" if pathlen is None else ",pathlen:%d" % pathlen)
         ext = ["basicConstraints = " + bc,
@@ -219,13 +228,14 @@ class PKI:
                "authorityKeyIdentifier = keyid:always"]
         ext += list(extra_ext)
         return self._issue(tag or ("ca:" + name), name, issuer, key, ext, not_before,
-                           not_after, days)
+                           not_after, days, md=md, key_from=key_from)
 
     def make_intermediate(self, name, issuer, key="rsa:2048", days=1825, **kw):
         return self.make_ca(name, key=key, days=days, issuer=issuer, **kw)
 
     def make_leaf(self, issuer, sans=(), cn=None, key="rsa:2048", eku="serverAuth", ca=False,
-                  not_before=None, not_after=None, days=365, tag=None, extra_ext=()):
+                  not_before=None, not_after=None, days=365, tag=None, extra_ext=(), md=None,
+                  subj=None):
         """A end-entity certificate.  sans: ["DNS:a.test", "IP:127.0.0.1"]; eku: "serverAuth",
         "clientAuth", "serverAuth,clientAuth" or None (no EKU extension)."""
         sans = list(sans)
@@ -243,8 +253,44 @@ class PKI:
         if sans:
             ext.append("subjectAltName = " + ",".join(sans))
         ext += list(extra_ext)
-        return self._issue(tag or ("leaf:%s:%s:%s" % (issuer.name, cn, key)), cn, issuer, key,
-                           ext, not_before, not_after, days)
+        return self._issue(tag or ("leaf:%s:%s:%s" % (issuer.name if issuer else "self", cn, key)),
+                           cn, issuer, key, ext, not_before, not_after, days, md=md, subj=subj)
+
+    # ---- helpers for the TLS/PKI cases (tests/e2e/test_tls_*.py) ----------------
+
+    def make_cross(self, ca, issuer, tag=None, days=3650):
+        """A cross certificate: ca's subject and key, signed by issuer (CA:TRUE)."""
+        ext = ["basicConstraints = critical,CA:TRUE",
+               "keyUsage = critical,keyCertSign,cRLSign",
+               "subjectKeyIdentifier = hash",
+               "authorityKeyIdentifier = keyid:always"]
+        return self._issue(tag or ("cross:%s:%s" % (ca.name, issuer.name)), ca.name, issuer,
+                           ca.key_kind, ext, None, None, days, key_from=ca)
+
+    def make_self_signed(self, sans, key="rsa:2048", ca=True, tag=None, days=365):
+        """A self-signed server certificate as `openssl req -x509` makes it
+        (CA:TRUE by default), with subjectAltNames."""
+        sans = list(sans)
+        cn = sans[0].split(":", 1)[1]
+        ext = ["basicConstraints = critical,CA:%s" % ("TRUE" if ca else "FALSE"),
+               "subjectKeyIdentifier = hash",
+               "subjectAltName = " + ",".join(sans)]
+        return self._issue(tag or ("self:%s:%s" % (cn, key)), cn, None, key, ext, None, None, days)
+
+    def file(self, name, data):
+        """Writes bytes under the PKI directory once per run; returns the path."""
+        path = os.path.join(self.dir, name)
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(data)
+        return path
+
+    def dhparam(self, bits):
+        """DH parameters (PEM path), generated once per run."""
+        path = os.path.join(self.dir, "dh%d.pem" % bits)
+        if not os.path.exists(path):
+            _run(["openssl", "dhparam", "-out", path, str(bits)])
+        return path
 
     def make_client(self, issuer, cn, key="ec:P-256", **kw):
         kw.setdefault("eku", "clientAuth")
@@ -285,3 +331,18 @@ class PKI:
     @property
     def client_rsa(self):
         return self.make_client(self.client_ca, "client-rsa", key="rsa:2048")
+
+
+class Served:
+    """What a server presents: a chain file (leaf first, then whatever the test
+    wants sent, in that order) and the leaf's key.  Duck-types the Cert
+    attributes servers.Nginx.vhost / SServer use (chain, key, pem, issuer)."""
+
+    def __init__(self, pki, name, leaf, extra):
+        self.leaf = leaf
+        self.key = leaf.key
+        self.pem = leaf.pem
+        self.issuer = None                  # SServer: no -cert_chain from the issuer walk
+        self.chain = pki.file("served-%s.pem" % _slug(name),
+                              b"".join([leaf.bytes("pem")] + [c.bytes("pem") for c in extra]))
+        self.name = leaf.name

@@ -314,7 +314,7 @@ class Nginx:
                  "http {",
                  "    log_format e2e '$remote_addr sni=\"$ssl_server_name\" host=\"$host\" "
                  "$ssl_protocol \"$request\" $status $body_bytes_sent req_len=$request_length "
-                 "client=\"$ssl_client_s_dn\" verify=$ssl_client_verify';",
+                 "client=\"$ssl_client_s_dn\" verify=$ssl_client_verify conn=$connection';",
                  "    access_log %s/access.log e2e;" % d,
                  "    client_body_temp_path %s/tmp/body;" % d,
                  "    proxy_temp_path %s/tmp/proxy;" % d,

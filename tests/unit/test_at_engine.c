@@ -513,6 +513,17 @@ static void test_datamode(void)
        driver does): it is swallowed, not parsed as a command line */
     { step s[] = { F("AT+SEND=5,1\rhello--EOF--Pattern--AT\r"), S_END };
       CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK OK, "hello"); }
+    /* a count larger than the data, then the pattern: the pattern ends it
+       (the owner sees 3 of 8 bytes), nothing leaks into the command line */
+    { step s[] = { F("AT+SEND=8,1\rabc--EOF--Pattern--AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 1 3\r\n" OK OK, "abc"); }
+    /* the data itself ends with a pattern prefix and the next command follows:
+       the count decides, the command is intact */
+    { step s[] = { F("AT+SEND=5,1\rabc--AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK OK, "abc--"); }
+    /* ... and past the count the bytes matched the pattern a little further */
+    { step s[] = { F("AT+SEND=5,1\rabc--EOAT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK "\r\n+CME ERROR: 1\r\n", "abc--"); }
     /* ... but only the exact pattern: "--X" after the count is a (bad) command line */
     { step s[] = { F("AT+SEND=5,1\rhello--XAT\r"), S_END };
       CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK "\r\n+CME ERROR: 1\r\n", "hello"); }

@@ -1,6 +1,8 @@
 /* tlsmodem-cert — reading certificate and key files of any format. */
 #include "cert.h"
 
+#include "diag/summary.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,9 +257,7 @@ bool tc_parse_time(const char *s, int64_t *out)
 
 const char *tc_role(const tm_x509_info *x)
 {
-    if (!x->is_ca)
-        return "leaf";
-    return x->self_signed ? "root" : "intermediate";
+    return tm_x509_role(x);   /* one definition, shared with the module (src/diag/summary.c) */
 }
 
 void tc_ski_hex(const tm_x509_info *x, char *out, size_t cap)

@@ -23,8 +23,8 @@
 #include "net/stream.h"
 #include "port/port.h"
 #include "port/posix/loop.h"
-#include "tls/hostmatch.h"
-#include "tls/policy.h"
+#include "diag/chain.h"
+#include "diag/summary.h"
 #include "tls/verify.h"
 
 #define PROBE_TIMEOUT_MS 15000
@@ -132,47 +132,31 @@ static bool split_hostport(const char *s, char *host, size_t cap, uint16_t *port
     return true;
 }
 
-/* SAN text "DNS:a, IP:1.2.3.4" -> tm_san list for the policy's name check. */
-static size_t parse_sans(const char *s, tm_san *out, size_t cap, char *strbuf, size_t scap)
-{
-    size_t n = 0, so = 0;
-    while (*s && n < cap) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        size_t l = strcspn(s, ",");
-        if (strncmp(s, "DNS:", 4) == 0 && so + l < scap) {
-            memcpy(strbuf + so, s + 4, l - 4);
-            strbuf[so + l - 4] = '\0';
-            out[n].type = TM_SAN_DNS;
-            out[n].dns = strbuf + so;
-            so += l - 3;
-            n++;
-        } else if (strncmp(s, "IP:", 3) == 0 && l < 64) {
-            char ip[64];
-            snprintf(ip, sizeof ip, "%.*s", (int)(l - 3), s + 3);
-            int k = tm_host_parse_ip(ip, out[n].ip);
-            if (k) {
-                out[n].type = TM_SAN_IP;
-                out[n].ip_len = (size_t)k;
-                n++;
-            }
-        }
-        s += l;
-    }
-    return n;
-}
-
+/* One line per certificate sent: the summary the module's AT+TMPROBE and
+ * AT+TMCERTLIST print (src/diag/summary.c), after the role. */
 static void cert_line(size_t i, const tm_x509_info *x, int64_t now)
 {
-    char na[40], key[48];
-    tm_x509_time_str(x->not_after, na, sizeof na);
-    if (x->curve[0])
-        snprintf(key, sizeof key, "%s %s", x->key_type, x->curve);
-    else
-        snprintf(key, sizeof key, "%s-%d", x->key_type, x->key_bits);
-    printf("  [%zu] %-12s %s; issuer %s; %s; %s; until %s%s%s%s\n", i, tc_role(x), x->subject, x->issuer, key,
-           x->sig_alg, na, now > x->not_after ? " (EXPIRED)" : now < x->not_before ? " (NOT YET VALID)" : "",
-           i == 0 && x->n_sans ? "; " : "", i == 0 ? x->sans : "");
+    char sum[1600];
+    printf("  [%zu] %-12s %s\n", i, tm_x509_role(x),
+           tm_x509_summary_line(x, now, i == 0 ? TM_SUMMARY_SANS : 0, sum, sizeof sum));
+}
+
+static void problem_line(void *arg, const char *text)
+{
+    (void)arg;
+    printf("  - %s\n", text);
+}
+
+static bool bundle_has_subject(void *arg, const char *subject)
+{
+    const tc_items *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        tm_x509_info bi;
+        tm_reason w;
+        if (tm_x509_info_der(b->items[i].p, b->items[i].len, &bi, &w) == TM_OK && strcmp(bi.subject, subject) == 0)
+            return true;
+    }
+    return false;
 }
 
 int cmd_probe(int argc, char **argv)
@@ -347,88 +331,13 @@ int cmd_probe(int argc, char **argv)
 
     /* problems */
     printf("\nproblems:\n");
-    if (n == 0 || !x) {
-        printf("  - the server sent no certificate\n");
-        problems++;
-    }
-    bool dup[TM_PEEK_MAX_CERTS] = { false };
-    for (size_t i = 1; x && i < n; i++)
-        for (size_t j = 0; j < i && !dup[i]; j++)
-            if (chain[i].len == chain[j].len && memcmp(chain[i].p, chain[j].p, chain[i].len) == 0) {
-                dup[i] = true;
-                printf("  - duplicate: [%zu] is the same certificate as [%zu] ('%s'); harmless for the modem, "
-                       "but the server's chain file lists it twice\n", i, j, x[i].subject);
-                problems++;
-            }
-    for (size_t i = 0; x && i + 1 < n; i++) {
-        if (dup[i] || dup[i + 1] || strcmp(x[i].issuer, x[i + 1].subject) == 0)
-            continue;
-        bool found = false;
-        for (size_t j = 0; j < n; j++)
-            found |= j != i && strcmp(x[i].issuer, x[j].subject) == 0;
-        printf("  - out of order: [%zu] '%s' is followed by [%zu] '%s', not by its issuer '%s'%s\n", i, x[i].subject,
-               i + 1, x[i + 1].subject, x[i].issuer,
-               found ? " (sent elsewhere in the list)" : "");
-        problems++;
-    }
-    for (size_t i = 0; x && i < n; i++) {
-        char d[40];
-        if (now > x[i].not_after) {
-            printf("  - expired: [%zu] '%s' expired on %s\n", i, x[i].subject, tm_x509_time_str(x[i].not_after, d, sizeof d));
-            problems++;
-        } else if (now < x[i].not_before) {
-            printf("  - not yet valid: [%zu] '%s' until %s\n", i, x[i].subject, tm_x509_time_str(x[i].not_before, d, sizeof d));
-            problems++;
-        }
-        bool rsa = !strcmp(x[i].key_type, "RSA") || !strcmp(x[i].key_type, "DSA");
-        if ((rsa && x[i].key_bits < TM_POLICY_RSA_MIN_BITS) || (!strcmp(x[i].key_type, "EC") && x[i].key_bits < TM_POLICY_EC_MIN_BITS)) {
-            printf("  - weak key: [%zu] '%s' has %s %d bits (the modem requires RSA >= %d, EC >= %d)\n", i, x[i].subject,
-                   x[i].key_type, x[i].key_bits, TM_POLICY_RSA_MIN_BITS, TM_POLICY_EC_MIN_BITS);
-            problems++;
-        }
-        if (!x[i].self_signed && tm_policy_weak_sig(x[i].sig_hash, x[i].sig_alg)) {
-            printf("  - weak signature: [%zu] '%s' is signed with %s\n", i, x[i].subject, x[i].sig_alg);
-            problems++;
-        }
-    }
-    if (x && n) {
-        tm_san sans[64];
-        char sb[4096];
-        size_t ns = parse_sans(x[0].sans, sans, 64, sb, sizeof sb);
-        tm_name_facts nf = { sans, ns, x[0].cn[0] ? x[0].cn : NULL };
-        tm_reason nw;
-        tm_reason_clear(&nw);
-        if (tm_policy_check_name(host, &nf, &nw) != TM_OK) {
-            printf("  - name mismatch: %s\n", nw.detail);
-            problems++;
-        }
-    }
-    /* incomplete: the top of what was sent is not self-signed and its issuer is nowhere */
     size_t top = 0;
-    for (size_t i = 0; x && i + 1 < n; i++) {
-        size_t j;
-        for (j = 0; j < n && strcmp(x[top].issuer, x[j].subject) != 0; j++)
-            ;
-        if (j == n || j == top)
-            break;
-        top = j;
-    }
-    bool top_in_bundle = false;
-    if (x && n && !x[top].self_signed) {
-        for (size_t b = 0; b < bundle_items.n && !top_in_bundle; b++) {
-            tm_x509_info bi;
-            if (tm_x509_info_der(bundle_items.items[b].p, bundle_items.items[b].len, &bi, &why) == TM_OK)
-                top_in_bundle = strcmp(bi.subject, x[top].issuer) == 0;
-        }
-        if (!top_in_bundle && (!x[top].is_ca || top == 0)) {
-            printf("  - incomplete chain: the issuer '%s' of [%zu] '%s' was not sent and is not in the bundle: "
-                   "the server must send its intermediate certificate(s)\n", x[top].issuer, top, x[top].subject);
-            problems++;
-        } else if (!top_in_bundle) {
-            printf("  - untrusted: the chain ends at '%s', issued by '%s', which is not in the bundle\n",
-                   x[top].subject, x[top].issuer);
-            problems++;
-        }
+    if (!x) {
+        printf("  - out of memory for the chain\n");
+        problems++;
+    } else {
+        tm_chain_check cc = { host, now, bundle_has_subject, &bundle_items, "the bundle" };
+        problems += (int)tm_chain_problems(chain, x, n, &cc, problem_line, NULL, &top);
     }
     if (sni_needed) {
         printf("  - the server needs SNI (not a problem for tlsmodem, which sends it)\n");

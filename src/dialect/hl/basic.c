@@ -3,6 +3,8 @@
  * so these commands keep the host firmware's configuration, answer as the
  * module does, and never fail for lack of coverage. */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -210,14 +212,18 @@ tm_err hl_cclk_set(tm_at *at, const tm_at_args *a)
     char sign = '+';
     int got = sscanf(v, "%2d/%2d/%2d,%2d:%2d:%2d%n", &yy, &mo, &dd, &hh, &mi, &ss, &n);
     if (got == 6 && v[n] != '\0') {
-        if ((v[n] == '+' || v[n] == '-') && sscanf(v + n + 1, "%2d", &zz) == 1 &&
-            strlen(v + n + 1) <= 2)
+        const char *z = v + n + 1;
+        if ((v[n] == '+' || v[n] == '-') && isdigit((unsigned char)z[0]) &&
+            (z[1] == '\0' || (isdigit((unsigned char)z[1]) && z[2] == '\0'))) {
             sign = v[n];
-        else
+            zz = atoi(z);
+        } else {
             got = 0;
+        }
     }
-    if (got != 6 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 ||
-        zz > 96) {
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (got != 6 || mo < 1 || mo > 12 || dd < 1 || dd > mdays[mo - 1] ||
+        (mo == 2 && dd == 29 && yy % 4 != 0) || yy < 0 || hh < 0 || mi < 0 || ss < 0 || hh > 23 || mi > 59 || ss > 59 || zz > 96) {
         tm_at_reason(at)->arg_index = 1;
         return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
                        "argument 1 (time) \"%s\" is not \"yy/MM/dd,hh:mm:ss±zz\" "

@@ -65,11 +65,12 @@ tm_err hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t t
         return tm_fail(tm_at_reason(at), TM_E_DATA_PATTERN_MANGLED,
                        "the data ended with a look-alike of the EOF pattern (typographic dashes?); "
                        "the pattern is %s in ASCII; nothing was stored", tm_at_pattern(at));
-    if (s->collect_expected && how != TM_AT_DATA_END_COUNT && total != s->collect_expected)
+    if (s->collect_expected && total != s->collect_expected)
         return tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
                        "announced %zu bytes, received %zu before the %s (every CR and LF counts); "
                        "nothing was stored", s->collect_expected, total,
-                       how == TM_AT_DATA_END_PATTERN ? "EOF pattern" : "+++");
+                       how == TM_AT_DATA_END_PATTERN ? "EOF pattern" :
+                       how == TM_AT_DATA_END_ESCAPE ? "+++" : "end");
     if (total == 0 && s->collect_kind != COLLECT_HEADER)
         return tm_fail(tm_at_reason(at), s->collect_kind == COLLECT_KEY ? TM_E_KEY_FORMAT : TM_E_CERT_FORMAT, "no data was received; nothing was stored");
     return TM_OK;

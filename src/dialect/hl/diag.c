@@ -1,15 +1,107 @@
-/* tlsmodem — HL vendor extensions for diagnostics: AT+TMPROBE and
- * AT+TMCERTLIST (stubs until src/diag/ lands). */
+/* tlsmodem — HL vendor extensions for diagnostics (the +TM prefix cannot
+ * collide with Sierra's +K commands; docs/hl.md "Vendor extensions:
+ * diagnostics"):
+ *
+ *   AT+TMPROBE="<host>"[,<port>]   the probe of src/diag/probe.c from the
+ *       module's network position, with the trust and clock AT+KHTTPSGET at
+ *       sec_level 1 uses; "+TMPROBE: <text>" lines as it goes, then OK, or
+ *       +CME ERROR when the server cannot be reached at TCP level.
+ *   AT+TMCERTLIST                   the stored roots, local certificates and
+ *       keys with the one-line summaries of src/diag/summary.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "dialect/hl/hl.h"
+#include "diag/probe.h"
+#include "diag/summary.h"
+
+/* One probe at a time (a pending command holds the engine anyway); static so
+ * nothing is lost if the modem stops in the middle. */
+static struct {
+    tm_probe  probe;
+    hl_creds  creds;
+    tm_at    *at;
+} g_probe;
+
+static void probe_line(void *arg, const char *text)
+{
+    tm_at_line(arg, "+TMPROBE: %s", text);
+}
+
+static void probe_done(void *arg, tm_err e, const tm_reason *why)
+{
+    tm_at *at = arg;
+    hl_creds_free(&g_probe.creds);
+    if (e != TM_OK && why)
+        *tm_at_reason(at) = *why;
+    tm_at_complete(at, e);
+}
 
 tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a)
 {
-    (void)a;
-    return tm_fail(tm_at_reason(at), TM_E_NOT_SUPPORTED, "AT+TMPROBE is not implemented yet");
+    char host[TM_HOST_MAX];
+    long port;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 2)) ||
+        (e = hl_host_arg(at, a, 1, "host", host, sizeof host)) ||
+        (e = tm_at_opt_int(at, a, 2, "port", 1, 65535, 443, &port)))
+        return e;
+    if (tm_probe_running(&g_probe.probe))
+        return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
+    hl_state *s = hl_get(at);
+    tm_tls_config cfg;
+    hl_creds_load(s, &g_probe.creds, false);
+    hl_tls_config(s, &g_probe.creds, &cfg, host, 1);   /* what AT+KHTTPSGET at sec_level 1 trusts */
+    cfg.clock_hint = "AT+CCLK";
+    g_probe.at = at;
+    e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
+    if (e != TM_OK) {
+        hl_creds_free(&g_probe.creds);
+        return e;
+    }
+    return TM_AT_PENDING;
+}
+
+/* ---- AT+TMCERTLIST ------------------------------------------------------------ */
+
+typedef struct {
+    tm_at      *at;
+    const char *kind;    /* "root_cert", "local_cert", "privkey" */
+} list_ctx;
+
+/* Summaries go into a quoted field: double quotes become single quotes. */
+static void unquote(char *s)
+{
+    for (; *s; s++)
+        if (*s == '"' || *s == '\r' || *s == '\n')
+            *s = *s == '"' ? '\'' : ' ';
+}
+
+static void list_cb(void *arg, const char *name, tm_certlist_kind kind, int i, int count, const char *summary)
+{
+    list_ctx *l = arg;
+    const char *dot = strrchr(name, '.');
+    const char *index = dot ? dot + 1 : name;
+    char sum[1700];
+    snprintf(sum, sizeof sum, "%s", summary);
+    unquote(sum);
+    if (kind == TM_CERTLIST_CERT)
+        tm_at_line(l->at, "+TMCERTLIST: %s,%s,%d/%d,\"%s\"", l->kind, index, i, count, sum);
+    else
+        tm_at_line(l->at, "+TMCERTLIST: %s,%s,\"%s\"", l->kind, index, sum);
 }
 
 tm_err hl_tmcertlist_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
-    return tm_fail(tm_at_reason(at), TM_E_NOT_SUPPORTED, "AT+TMCERTLIST is not implemented yet");
+    tm_modem *m = hl_modem(at);
+    static const char *const prefix[] = { "hl/root_ca.", "hl/local_cert.", "hl/privkey." };
+    static const char *const kinds[] = { "root_cert", "local_cert", "privkey" };
+    for (int k = 0; k < 3; k++) {
+        list_ctx l = { at, kinds[k] };
+        if (tm_certlist(&m->store, prefix[k], tm_modem_now(m), list_cb, &l) < 0)
+            return tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed (%s)", prefix[k]);
+    }
+    return TM_OK;
 }

@@ -61,6 +61,8 @@ struct hl_https {
 
 static hl_https *https_of(hl_session *ss) { return ss->https; }
 
+static const tm_http_events hl_http_events;
+
 void hl_https_free(hl_session *ss)
 {
     hl_https *h = ss->https;
@@ -123,6 +125,7 @@ tm_err hl_khttpscfg_set(tm_at *at, const tm_at_args *a)
     h->ss = ss;
     h->at = at;
     h->http = http;
+    tm_http_init(http, &hl_http_events, h);
     snprintf(h->server, sizeof h->server, "%s", server);
     h->port = port;
     h->http_version = ver;
@@ -436,7 +439,6 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     if (h->sec_level == 0)
         tm_trace("verdict", "session %d: sec_level 0: server certificate NOT VERIFIED (encrypt only)",
                  ss->id);
-    tm_http_init(h->http, &hl_http_events, h);
     tm_err e = tm_http_start(h->http, &req, why);
     if (e) {
         /* DNS and the like fail at once; report as the module does (NO

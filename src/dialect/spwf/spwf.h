@@ -153,5 +153,6 @@ void   spwf_sock_close_all(spwf_state *s);
 tm_err spwf_httpget_set(tm_at *at, const tm_at_args *a);
 tm_err spwf_httppost_set(tm_at *at, const tm_at_args *a);
 void   spwf_http_free(spwf_state *s);
+void   spwf_http_idle(spwf_state *s);
 
 #endif

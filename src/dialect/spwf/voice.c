@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/trace.h"
 #include "dialect/spwf/spwf.h"
@@ -66,9 +67,10 @@ void spwf_error_line(tm_at *at, int n, const char *text, const tm_reason *why)
     }
     char line[TM_DETAIL_MAX + 256];
     int o = snprintf(line, sizeof line, "AT-S.ERROR:%d:%s", n, text);
-    if (verbose && why && (why->detail[0] || strcmp(text, tm_err_sentence(why->code)) != 0)) {
+    bool same = why && strcasecmp(text, tm_err_sentence(why->code)) == 0;
+    if (verbose && why && (why->detail[0] || !same)) {
         char r[TM_DETAIL_MAX + 128];
-        if (strcmp(text, tm_err_sentence(why->code)) == 0)
+        if (same)
             snprintf(r, sizeof r, "%s", why->detail);
         else
             tm_reason_text(why, r, sizeof r);

@@ -1,0 +1,103 @@
+/* tlsmodem — SPWF vendor extensions for diagnostics ("TM" commands: ST has
+ * none of that name; docs/spwf.md "Vendor extensions: diagnostics"):
+ *
+ *   AT+S.TMPROBE=<host>[,<port>]   the probe of src/diag/probe.c from the
+ *       module's network position with the trust and clock AT+S.SOCKON
+ *       (TLS) / AT+S.HTTPGET use; "AT-S.TMProbe:<text>" lines as it goes,
+ *       then AT-S.OK, or AT-S.ERROR when the server cannot be reached at TCP
+ *       level.
+ *   AT+S.TMCERTLIST                "AT-S.TMCertList:<where>:<n>/<count>:<summary>"
+ *       per stored certificate (TLSCERT items and file-system files),
+ *       "AT-S.TMCertList:<where>:<key>" per key, then AT-S.OK. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dialect/spwf/spwf.h"
+#include "diag/probe.h"
+#include "diag/summary.h"
+
+tm_err spwf_tmprobe_set(tm_at *at, const tm_at_args *a);
+tm_err spwf_tmcertlist_exec(tm_at *at, const tm_at_args *a);
+
+static struct {
+    tm_probe   probe;
+    spwf_creds creds;
+} g_probe;
+
+static void probe_line(void *arg, const char *text)
+{
+    tm_at_line(arg, "AT-S.TMProbe:%s", text);
+}
+
+static void probe_done(void *arg, tm_err e, const tm_reason *why)
+{
+    tm_at *at = arg;
+    spwf_creds_free(&g_probe.creds);
+    if (e != TM_OK && why)
+        *tm_at_reason(at) = *why;
+    tm_at_complete(at, e);
+}
+
+tm_err spwf_tmprobe_set(tm_at *at, const tm_at_args *a)
+{
+    char host[TM_HOST_MAX];
+    long port;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 2)) ||
+        (e = spwf_host_arg(at, a, 1, "host", host, sizeof host)) ||
+        (e = tm_at_opt_int(at, a, 2, "port", 1, 65535, 443, &port)))
+        return e;
+    if (tm_probe_running(&g_probe.probe))
+        return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
+    spwf_state *s = spwf_get(at);
+    tm_tls_config cfg;
+    spwf_creds_load(s, &g_probe.creds, false);
+    spwf_tls_config(s, &g_probe.creds, &cfg, host, NULL);   /* what a TLS socket / HTTPS GET trusts */
+    e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
+    if (e != TM_OK) {
+        spwf_creds_free(&g_probe.creds);
+        return e;
+    }
+    return TM_AT_PENDING;
+}
+
+typedef struct {
+    tm_at      *at;
+    bool        fs;      /* file system: files that are neither certificates nor keys are not listed */
+} list_ctx;
+
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n')
+            *s = ' ';
+}
+
+static void list_cb(void *arg, const char *name, tm_certlist_kind kind, int i, int count, const char *summary)
+{
+    list_ctx *l = arg;
+    if (l->fs && kind == TM_CERTLIST_OTHER)
+        return;
+    char where[TM_STORE_NAME_MAX + 16], sum[1700];
+    if (l->fs)
+        snprintf(where, sizeof where, "fs:%s", name + strlen("spwf/fs/"));
+    else
+        snprintf(where, sizeof where, "tlscert:%s", name + strlen("spwf/tls/"));
+    snprintf(sum, sizeof sum, "%s", summary);
+    one_line(sum);
+    if (kind == TM_CERTLIST_CERT)
+        tm_at_line(l->at, "AT-S.TMCertList:%s:%d/%d:%s", where, i, count, sum);
+    else
+        tm_at_line(l->at, "AT-S.TMCertList:%s:%s", where, sum);
+}
+
+tm_err spwf_tmcertlist_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    tm_modem *m = spwf_modem(at);
+    list_ctx tls = { at, false }, fs = { at, true };
+    if (tm_certlist(&m->store, "spwf/tls/", tm_modem_now(m), list_cb, &tls) < 0 ||
+        tm_certlist(&m->store, "spwf/fs/", tm_modem_now(m), list_cb, &fs) < 0)
+        return tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed");
+    return TM_OK;
+}

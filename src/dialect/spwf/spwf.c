@@ -1,0 +1,612 @@
+/* tlsmodem — SPWF dialect: state, configuration variables (SCFG, GCFG, STS,
+ * WCFG, FCFG), time (AT+S.TIME), reset and boot indications, payload
+ * collection with a silence watchdog, start/stop. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/trace.h"
+#include "dialect/spwf/spwf.h"
+#include "port/port.h"
+
+extern const tm_at_dialect spwf_at_dialect;
+
+static spwf_state g_spwf;
+
+spwf_state *spwf_get(tm_at *at)
+{
+    tm_modem *m = tm_at_user(at);
+    return m ? m->dialect_state : NULL;
+}
+
+tm_modem *spwf_modem(tm_at *at) { return tm_at_user(at); }
+
+/* ---- configuration variables -------------------------------------------- */
+
+/* Defaults: console_echo 0 (echo off, what every SPWF04 driver sets and
+ * expects), console_errs 2 (number and text, as in the seeds),
+ * console_verbose 1 (our reason after the text).  The Wi-Fi variables are
+ * accepted and kept so host start-up sequences work; they have no effect. */
+static const spwf_var_def vars[] = {
+    { "console_echo", "0" },
+    { "console_errs", "2" },
+    { "console_verbose", "1" },
+    { "console_wind_off_low", "0x00000000" },
+    { "console_wind_off_medium", "0x00000000" },
+    { "console_wind_off_high", "0x00000000" },
+    { "console_enabled", "1" },
+    { "console_speed", "115200" },
+    { "console_hwfc", "0" },
+    { "console_delimiter", "0" },
+    { "sleep_enabled", "0" },
+    { "standby_enabled", "0" },
+    { "standby_time", "10" },
+    { "wifi_mode", "1" },
+    { "wifi_ht_mode", "1" },
+    { "wifi_opr_rate_mask", "0x003FFFCF" },
+    { "wifi_priv_mode", "2" },
+    { "wifi_wpa_psk_text", "" },
+    { "wifi_ssid", "" },
+    { "wifi_powersave", "0" },
+    { "wifi_channelnum", "6" },
+    { "ip_use_dhcp", "1" },
+    { "ip_hostname", "tlsmodem" },
+    { "ip_use_httpd", "0" },
+    { "nv_wifi_macaddr", "00:80:E1:00:00:01" },
+    { "nv_model", "SPWF04SA (tlsmodem)" },
+    { NULL, NULL },
+};
+
+static int var_index(const char *name)
+{
+    for (int i = 0; vars[i].name; i++)
+        if (strcasecmp(vars[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *spwf_var(spwf_state *s, const char *name)
+{
+    int i = var_index(name);
+    return i < 0 ? NULL : s->vars[i];
+}
+
+int spwf_var_int(spwf_state *s, const char *name)
+{
+    const char *v = spwf_var(s, name);
+    return v ? (int)strtol(v, NULL, 0) : 0;
+}
+
+static void vars_defaults(spwf_state *s)
+{
+    for (int i = 0; vars[i].name; i++)
+        snprintf(s->vars[i], SPWF_VAR_VAL, "%s", vars[i].dflt);
+}
+
+static void apply_vars(tm_at *at, spwf_state *s)
+{
+    tm_at_set_echo(at, spwf_var_int(s, "console_echo") != 0);
+    tm_at_set_cmee(at, spwf_var_int(s, "console_errs") >= 2 ? 2 : 1);
+}
+
+/* Checks a value for a variable; numeric ones must be numbers in range. */
+static tm_err check_value(tm_at *at, const char *name, const char *val)
+{
+    static const struct { const char *name; long lo, hi; } nums[] = {
+        { "console_echo", 0, 1 }, { "console_errs", 0, 2 }, { "console_verbose", 0, 1 },
+        { "console_enabled", 0, 1 }, { "console_hwfc", 0, 1 }, { "console_delimiter", 0, 255 },
+        { "console_speed", 300, 6000000 }, { "sleep_enabled", 0, 1 }, { "standby_enabled", 0, 1 },
+        { "standby_time", 0, 86400 }, { "wifi_mode", 0, 3 }, { "wifi_ht_mode", 0, 1 },
+        { "wifi_priv_mode", 0, 2 }, { "wifi_powersave", 0, 2 }, { "wifi_channelnum", 1, 14 },
+        { "ip_use_dhcp", 0, 2 }, { "ip_use_httpd", 0, 1 },
+        { "console_wind_off_low", 0, 0xffffffffL }, { "console_wind_off_medium", 0, 0xffffffffL },
+        { "console_wind_off_high", 0, 0xffffffffL }, { "wifi_opr_rate_mask", 0, 0xffffffffL },
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (strcasecmp(nums[i].name, name) != 0)
+            continue;
+        char *end;
+        long v = strtol(val, &end, 0);
+        if (!val[0] || *end)
+            return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "argument 2 (value) \"%s\" for %s is not a number",
+                           val, name);
+        if (v < nums[i].lo || v > nums[i].hi)
+            return tm_fail(tm_at_reason(at), TM_E_ARG_RANGE, "argument 2 (value) %ld for %s is out of range "
+                           "%ld..%ld", v, name, nums[i].lo, nums[i].hi);
+    }
+    if (strlen(val) >= SPWF_VAR_VAL)
+        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "argument 2 (value) is longer than %d bytes",
+                       SPWF_VAR_VAL - 1);
+    return TM_OK;
+}
+
+static tm_err unknown_var(tm_at *at, const char *name)
+{
+    tm_at_reason(at)->arg_index = 1;
+    return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "no configuration variable \"%s\" (AT+S.GCFG lists them)",
+                   name);
+}
+
+tm_err spwf_scfg_set(tm_at *at, const tm_at_args *a)
+{
+    spwf_state *s = spwf_get(at);
+    char name[64], val[SPWF_VAR_VAL + 8];
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 2)) ||
+        (e = tm_at_get_str(at, a, 1, "variable", name, sizeof name)))
+        return e;
+    if (a->count < 2)
+        return tm_fail(tm_at_reason(at), TM_E_ARG_MISSING, "AT+S.SCFG=<variable>,<value>: no value");
+    snprintf(val, sizeof val, "%s", a->v[1].p);
+    int i = var_index(name);
+    if (i < 0)
+        return unknown_var(at, name);
+    if ((e = check_value(at, vars[i].name, val)))
+        return e;
+    snprintf(s->vars[i], SPWF_VAR_VAL, "%s", val);
+    tm_trace("spwf", "SCFG %s=%s (RAM; AT+S.WCFG saves)", vars[i].name, val);
+    apply_vars(at, s);
+    return TM_OK;
+}
+
+tm_err spwf_gcfg_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    spwf_state *s = spwf_get(at);
+    for (int i = 0; vars[i].name; i++)
+        tm_at_line(at, "AT-S.Var:%s=%s", vars[i].name, s->vars[i]);
+    return TM_OK;
+}
+
+tm_err spwf_gcfg_set(tm_at *at, const tm_at_args *a)
+{
+    spwf_state *s = spwf_get(at);
+    char name[64];
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_str(at, a, 1, "variable", name, sizeof name)))
+        return e;
+    int i = var_index(name);
+    if (i < 0)
+        return unknown_var(at, name);
+    tm_at_line(at, "AT-S.Var:%s=%s", vars[i].name, s->vars[i]);
+    return TM_OK;
+}
+
+tm_err spwf_wcfg_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    spwf_state *s = spwf_get(at);
+    tm_modem *m = spwf_modem(at);
+    for (int i = 0; vars[i].name; i++) {
+        tm_err e;
+        if (strcmp(s->vars[i], vars[i].dflt) == 0)
+            e = tm_store_setting_set(&m->store, "spwf/settings", vars[i].name, NULL, tm_at_reason(at));
+        else
+            e = tm_store_setting_set(&m->store, "spwf/settings", vars[i].name, s->vars[i], tm_at_reason(at));
+        if (e && e != TM_E_NOT_FOUND)
+            return e;
+    }
+    tm_reason_clear(tm_at_reason(at));
+    tm_trace("store", "WCFG: configuration saved to spwf/settings");
+    return TM_OK;
+}
+
+tm_err spwf_fcfg_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    spwf_state *s = spwf_get(at);
+    vars_defaults(s);
+    apply_vars(at, s);
+    tm_trace("spwf", "FCFG: factory defaults in RAM (AT+S.WCFG saves them)");
+    return TM_OK;
+}
+
+/* ---- status variables ---------------------------------------------------- */
+
+static void status_value(tm_at *at, const char *name, char *out, size_t cap)
+{
+    tm_modem *m = spwf_modem(at);
+    spwf_state *s = spwf_get(at);
+    out[0] = '\0';
+    if (!strcasecmp(name, "version"))
+        snprintf(out, cap, "tlsmodem-spwf04-1.1.0");
+    else if (!strcasecmp(name, "ip_ipaddr"))
+        snprintf(out, cap, "127.0.0.1");
+    else if (!strcasecmp(name, "ip_gw"))
+        snprintf(out, cap, "127.0.0.1");
+    else if (!strcasecmp(name, "ip_netmask"))
+        snprintf(out, cap, "255.0.0.0");
+    else if (!strcasecmp(name, "wifi_state"))
+        snprintf(out, cap, "10");
+    else if (!strcasecmp(name, "time")) {
+        if (m->clock_mode == TM_CLOCK_UNSET)
+            snprintf(out, cap, "not set");
+        else
+            snprintf(out, cap, "%lld", (long long)tm_modem_now(m));
+    } else if (!strcasecmp(name, "clock_source"))
+        snprintf(out, cap, "%s", m->clock_mode == TM_CLOCK_SET ? "AT+S.TIME" :
+                 m->clock_mode == TM_CLOCK_UNSET ? "unset" : "host");
+    else if (!strcasecmp(name, "sockets")) {
+        int n = 0;
+        for (int i = 0; i < TM_SESSIONS_MAX; i++)
+            n += s->sock[i] != NULL;
+        snprintf(out, cap, "%d", n);
+    }
+}
+
+static const char *const status_names[] = { "version", "ip_ipaddr", "ip_gw", "ip_netmask", "wifi_state",
+                                            "time", "clock_source", "sockets", NULL };
+
+tm_err spwf_sts_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    char v[128];
+    for (int i = 0; status_names[i]; i++) {
+        status_value(at, status_names[i], v, sizeof v);
+        tm_at_line(at, "AT-S.Var:%s=%s", status_names[i], v);
+    }
+    return TM_OK;
+}
+
+tm_err spwf_sts_set(tm_at *at, const tm_at_args *a)
+{
+    char name[64], v[128];
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_str(at, a, 1, "variable", name, sizeof name)))
+        return e;
+    for (int i = 0; status_names[i]; i++) {
+        if (strcasecmp(status_names[i], name) == 0) {
+            status_value(at, status_names[i], v, sizeof v);
+            tm_at_line(at, "AT-S.Var:%s=%s", status_names[i], v);
+            return TM_OK;
+        }
+    }
+    tm_at_reason(at)->arg_index = 1;
+    return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "no status variable \"%s\" (AT+S.STS lists them)", name);
+}
+
+/* ---- Wi-Fi (accepted, no effect) ----------------------------------------- */
+
+tm_err spwf_ssidtxt_set(tm_at *at, const tm_at_args *a)
+{
+    spwf_state *s = spwf_get(at);
+    int i = var_index("wifi_ssid");
+    snprintf(s->vars[i], SPWF_VAR_VAL, "%s", a->count ? a->v[0].p : "");
+    return TM_OK;
+}
+
+tm_err spwf_wifi_set(tm_at *at, const tm_at_args *a)
+{
+    long on;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_int(at, a, 1, "enable", 0, 1, &on)))
+        return e;
+    if (on)
+        spwf_wind(at, 24, "WiFi Up:0:127.0.0.1");
+    return TM_OK;
+}
+
+tm_err spwf_ok_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)at;
+    (void)a;
+    return TM_OK;
+}
+
+tm_err spwf_help_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    static const char *const cmds[] = {
+        "AT+S.SCFG=<var>,<value>", "AT+S.GCFG[=<var>]", "AT+S.STS[=<var>]", "AT+S.WCFG", "AT+S.FCFG",
+        "AT+S.RESET", "AT+S.TIME[=<seconds since 1970>]",
+        "AT+S.SOCKON=<host>,<port>,[NULL],<t|s|name>", "AT+S.SOCKW=<id>,<len>", "AT+S.SOCKQ=<id>",
+        "AT+S.SOCKR=<id>[,<len>]", "AT+S.SOCKC=<id>", "AT+S.SOCKL",
+        "AT+S.HTTPGET=<host>,<path>,<port>,<TLS>,<user>,<pass>,<out_file>,",
+        "AT+S.HTTPPOST=<host>,<path>,<port>,<TLS>,<user>,<pass>,<in_file>,<out_file>",
+        "AT+S.TLSCERT=<ca|cert|key>,<len> | =content,<1|2>",
+        "AT+S.FSC=<name>,<len>", "AT+S.FSA=<name>,<len>", "AT+S.FSD=<name>", "AT+S.FSR=<old>,<new>",
+        "AT+S.FSL", "AT+S.FSP=<name>[,<offset>,<length>]", NULL,
+    };
+    for (int i = 0; cmds[i]; i++)
+        tm_at_line(at, "AT-S.Help:%s", cmds[i]);
+    return TM_OK;
+}
+
+/* ---- +WIND ------------------------------------------------------------------ */
+
+void spwf_wind(tm_at *at, int n, const char *fmt, ...)
+{
+    spwf_state *s = spwf_get(at);
+    if (s && n >= 0 && n < 96) {
+        static const char *const masks[] = { "console_wind_off_low", "console_wind_off_medium",
+                                             "console_wind_off_high" };
+        const char *v = spwf_var(s, masks[n / 32]);
+        unsigned long mask = v ? strtoul(v, NULL, 0) : 0;
+        if (mask & (1UL << (n % 32))) {
+            tm_trace("urc", "+WIND:%d masked by %s", n, masks[n / 32]);
+            return;
+        }
+    }
+    char text[TM_AT_URC_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    tm_at_urc(at, "+WIND:%d:%s", n, text);
+}
+
+static void boot_winds(tm_at *at)
+{
+    spwf_wind(at, 1, "Poweron (tlsmodem)");
+    spwf_wind(at, 13, "ST SPWF04S IWM: tlsmodem emulation");
+    spwf_wind(at, 0, "Console active");
+    spwf_wind(at, 32, "WiFi Hardware Started");
+    spwf_wind(at, 24, "WiFi Up:0:127.0.0.1");
+}
+
+tm_err spwf_reset_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    spwf_state *s = spwf_get(at);
+    tm_modem *m = spwf_modem(at);
+    spwf_sock_close_all(s);
+    vars_defaults(s);
+    char val[SPWF_VAR_VAL];
+    for (int i = 0; vars[i].name; i++)
+        if (tm_store_setting_get(&m->store, "spwf/settings", vars[i].name, val, sizeof val) == TM_OK)
+            snprintf(s->vars[i], SPWF_VAR_VAL, "%s", val);
+    apply_vars(at, s);
+    tm_trace("spwf", "RESET: sockets closed, saved configuration reloaded");
+    boot_winds(at);   /* queued: written after AT-S.OK */
+    return TM_OK;
+}
+
+/* ---- time ------------------------------------------------------------------- */
+
+tm_err spwf_time_set(tm_at *at, const tm_at_args *a)
+{
+    long t;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) ||
+        (e = tm_at_get_int(at, a, 1, "seconds since 1970", 0, 0x7fffffffL, &t)))
+        return e;
+    tm_modem *m = spwf_modem(at);
+    tm_modem_set_clock(m, t);
+    char buf[40];
+    struct tm tmv;
+    time_t tt = (time_t)t;
+    gmtime_r(&tt, &tmv);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tmv);
+    tm_trace("clock", "module clock set by AT+S.TIME to %ld (%s)", t, buf);
+    return TM_OK;
+}
+
+tm_err spwf_time_exec(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    tm_modem *m = spwf_modem(at);
+    if (m->clock_mode == TM_CLOCK_UNSET) {
+        tm_at_line(at, "AT-S.Time:not set");
+        tm_at_line(at, "AT-S.Date:not set");
+        return TM_OK;
+    }
+    time_t tt = (time_t)tm_modem_now(m);
+    struct tm tmv;
+    char d[32], t[32];
+    gmtime_r(&tt, &tmv);
+    strftime(t, sizeof t, "%H:%M:%S", &tmv);
+    strftime(d, sizeof d, "%d:%m:%Y", &tmv);
+    tm_at_line(at, "AT-S.Time:%s", t);
+    tm_at_line(at, "AT-S.Date:%s", d);
+    tm_at_line(at, "AT-S.Var:time=%lld", (long long)tt);
+    return TM_OK;
+}
+
+/* ---- arguments ---------------------------------------------------------------- */
+
+tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *out)
+{
+    return tm_at_get_int(at, a, idx, "length", 1, max, out);
+}
+
+tm_err spwf_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap)
+{
+    tm_err e = tm_at_get_str(at, a, idx, name, out, cap);
+    if (e)
+        return e;
+    size_t n = strlen(out);
+    if (out[0] == ' ' || out[n - 1] == ' ' || out[0] == '\t' || out[n - 1] == '\t') {
+        tm_at_reason(at)->arg_index = idx;
+        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
+                       "argument %d (%s) \"%s\" %s a space (SPWF arguments are taken as typed); remove it",
+                       idx, name, out, out[n - 1] == ' ' || out[n - 1] == '\t' ? "ends with" : "starts with");
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)out[i];
+        if (c <= ' ' || c == '/' || c == '"' || c >= 0x7f) {
+            tm_at_reason(at)->arg_index = idx;
+            return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
+                           "argument %d (%s) \"%s\" is not a host name or IP address "
+                           "(character %zu is not allowed; give only the host, no scheme, path or quotes)",
+                           idx, name, out, i + 1);
+        }
+    }
+    return TM_OK;
+}
+
+/* ---- payload watchdog ----------------------------------------------------------- */
+
+static void watch_tick(void *arg)
+{
+    tm_at *at = arg;
+    spwf_state *s = spwf_get(at);
+    s->data_timer = 0;
+    if (!s->data_active)
+        return;
+    int64_t idle = tm_port_mono_ms() - s->data_last_ms;
+    if (idle >= SPWF_DATA_IDLE_MS) {
+        s->data_active = false;
+        tm_trace("spwf", "payload: %zu of %zu bytes, then %lld ms of silence: aborted", s->data_got,
+                 s->data_expected, (long long)idle);
+        if (s->data_abort)
+            s->data_abort(at, s->data_got, s->data_expected);
+        return;
+    }
+    s->data_timer = tm_port_timer_add((uint32_t)(SPWF_DATA_IDLE_MS - idle) + 5, watch_tick, at);
+}
+
+void spwf_data_watch(tm_at *at, size_t expected, void (*abort)(tm_at *at, size_t got, size_t expected))
+{
+    spwf_state *s = spwf_get(at);
+    s->data_active = true;
+    s->data_got = 0;
+    s->data_expected = expected;
+    s->data_abort = abort;
+    s->data_last_ms = tm_port_mono_ms();
+    if (s->data_timer)
+        tm_port_timer_cancel(s->data_timer);
+    s->data_timer = tm_port_timer_add(SPWF_DATA_IDLE_MS + 5, watch_tick, at);
+}
+
+void spwf_data_feed(tm_at *at, size_t n)
+{
+    spwf_state *s = spwf_get(at);
+    s->data_got += n;
+    s->data_last_ms = tm_port_mono_ms();
+}
+
+void spwf_data_unwatch(tm_at *at)
+{
+    spwf_state *s = spwf_get(at);
+    s->data_active = false;
+    if (s->data_timer)
+        tm_port_timer_cancel(s->data_timer);
+    s->data_timer = 0;
+}
+
+/* ---- payload collection ----------------------------------------------------------- */
+
+static size_t collect_room(void *arg)
+{
+    spwf_state *s = spwf_get(arg);
+    if (s->collect_pre)
+        return 1 << 20;
+    return TM_STORE_ITEM_MAX - s->collect_len;
+}
+
+static void collect_data(void *arg, const uint8_t *p, size_t n)
+{
+    tm_at *at = arg;
+    spwf_state *s = spwf_get(at);
+    spwf_data_feed(at, n);
+    if (s->collect_pre)
+        return;
+    size_t room = TM_STORE_ITEM_MAX - s->collect_len;
+    if (n > room)
+        n = room;
+    memcpy(s->collect + s->collect_len, p, n);
+    s->collect_len += n;
+}
+
+static void collect_on_end(void *arg, tm_at_data_end how, size_t total)
+{
+    tm_at *at = arg;
+    spwf_state *s = spwf_get(at);
+    (void)how;
+    (void)total;
+    spwf_data_unwatch(at);
+    if (s->collect_pre) {
+        tm_reason_append(tm_at_reason(at), "the %zu payload bytes were read and discarded",
+                         s->collect_expected);
+        tm_at_complete(at, s->collect_pre);
+        return;
+    }
+    s->collect_end(at, TM_OK, s->collect, s->collect_len);
+}
+
+static void collect_abort(tm_at *at, size_t got, size_t expected)
+{
+    tm_at_data_in_stop(at);
+    tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
+                               "announced %zu bytes after the command, received %zu, then nothing for %d s "
+                               "(the payload follows the command's CR directly, every byte counts); "
+                               "nothing was done", expected, got, SPWF_DATA_IDLE_MS / 1000));
+}
+
+tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end end)
+{
+    spwf_state *s = spwf_get(at);
+    if (!s->collect) {
+        s->collect = malloc(TM_STORE_ITEM_MAX);
+        if (!s->collect && !pre)
+            pre = tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory for the payload");
+    }
+    if (!pre && count > TM_STORE_ITEM_MAX)
+        pre = tm_fail(tm_at_reason(at), TM_E_TOO_LARGE, "%ld bytes announced, the limit is %d", count,
+                      TM_STORE_ITEM_MAX);
+    s->collect_len = 0;
+    s->collect_expected = (size_t)count;
+    s->collect_pre = pre;
+    s->collect_end = end;
+    if (pre)
+        tm_trace("spwf", "payload of %ld bytes will be discarded: %s", count, tm_at_reason(at)->detail);
+    tm_at_data_in spec = {
+        .count = (size_t)count,
+        .on_data = collect_data,
+        .on_end = collect_on_end,
+        .room = collect_room,
+        .arg = at,
+    };
+    tm_at_data_in_start(at, &spec);
+    spwf_data_watch(at, (size_t)count, collect_abort);
+    return TM_AT_PENDING;
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+static void spwf_idle(void *arg)
+{
+    spwf_http_idle(arg);
+}
+
+static void spwf_start(tm_modem *m)
+{
+    memset(&g_spwf, 0, sizeof g_spwf);
+    g_spwf.modem = m;
+    m->dialect_state = &g_spwf;
+    vars_defaults(&g_spwf);
+    char val[SPWF_VAR_VAL];
+    int loaded = 0;
+    for (int i = 0; vars[i].name; i++)
+        if (tm_store_setting_get(&m->store, "spwf/settings", vars[i].name, val, sizeof val) == TM_OK) {
+            snprintf(g_spwf.vars[i], SPWF_VAR_VAL, "%s", val);
+            loaded++;
+        }
+    apply_vars(m->at, &g_spwf);
+    tm_trace("spwf", "SPWF04 dialect ready (store %s, %d saved variable(s), echo %s)", m->store.root, loaded,
+             spwf_var_int(&g_spwf, "console_echo") ? "on" : "off");
+    tm_port_on_idle(spwf_idle, &g_spwf);
+    boot_winds(m->at);
+}
+
+static void spwf_stop(tm_modem *m)
+{
+    (void)m;
+    spwf_sock_close_all(&g_spwf);
+    spwf_http_free(&g_spwf);
+    if (g_spwf.data_timer)
+        tm_port_timer_cancel(g_spwf.data_timer);
+    free(g_spwf.collect);
+    g_spwf.collect = NULL;
+}
+
+const tm_dialect tm_dialect_spwf = {
+    .name = "spwf",
+    .at = &spwf_at_dialect,
+    .start = spwf_start,
+    .stop = spwf_stop,
+};
