@@ -355,6 +355,17 @@ class Nginx:
         if self.proc:
             self.proc.stop()
 
+    def wait_access_log(self, pred, count, timeout=5):
+        """Lines matching pred once at least `count` have been written: nginx
+        logs a request after sending its response, so a client can finish
+        before the line exists.  Polls the file (no event exists for it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [l for l in self.access_log() if pred(l)]
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.01)
+
     def access_log(self):
         try:
             with open(os.path.join(self.dir, "access.log")) as f:

@@ -62,7 +62,7 @@ def test_spwf_seed001_sni_follows_host_and_name_argument(t):
     data = read_socket(m, 0, lambda d: b"www page" in d or b"\r\n\r\n4" in d)
     assert data.startswith(b"HTTP/1.1 200"), data[:200]
     assert b"www page" in data
-    log = [l for l in ng.access_log() if '"GET / ' in l]
+    log = ng.wait_access_log(lambda l: '"GET / ' in l, 1)
     assert log and 'sni="www.ssl.test"' in log[-1] and " 200 " in log[-1], log
     ok(m, "AT+S.SOCKC=0")
     trace = m.trace_text()

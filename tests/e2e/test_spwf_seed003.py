@@ -64,5 +64,5 @@ def test_spwf_seed003_mtls_nginx_16_handshakes(t):
     for i in range(16):
         status, body, r = http_get(m, "mtls.seed3.test", "/", ng.port, 2)
         assert status == 200 and body == b"mtls ok\n", "request %d: %r" % (i + 1, r)
-    log = [l for l in ng.access_log() if '"GET / ' in l]
+    log = ng.wait_access_log(lambda l: '"GET / ' in l, 16)
     assert len(log) == 16 and all("verify=SUCCESS" in l and "CN=client-ec" in l for l in log), log[-3:]
