@@ -154,9 +154,10 @@ bool tm_key_summary(const uint8_t *der, size_t len, char *buf, size_t cap)
             goto unknown;
         if (alg.len)
             tlv(&alg, &pt, &param);
-        der_span key, inner, body;
-        bool have_key = tlv(&rest, &t, &key) && t == 0x04;
-        bool have_body = have_key && (inner = key, tlv(&inner, &t, &body)) && t == 0x30;
+        der_span key, body = { NULL, 0 };
+        bool have_body = false;
+        if (tlv(&rest, &t, &key) && t == 0x04)          /* the algorithm's own private key structure */
+            have_body = tlv(&key, &t, &body) && t == 0x30;
         if (oid_is(oid, OID_RSA, sizeof OID_RSA) || oid_is(oid, OID_RSAPSS, sizeof OID_RSAPSS)) {
             int bits = have_body ? rsa_bits(body) : 0;
             snprintf(buf, cap, "%s-%d", oid_is(oid, OID_RSA, sizeof OID_RSA) ? "RSA" : "RSA-PSS", bits);

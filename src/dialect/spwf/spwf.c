@@ -134,20 +134,25 @@ static tm_err unknown_var(tm_at *at, const char *name)
 tm_err spwf_scfg_set(tm_at *at, const tm_at_args *a)
 {
     spwf_state *s = spwf_get(at);
-    char name[64], val[SPWF_VAR_VAL + 8];
+    char name[64], val[SPWF_VAR_VAL];
     tm_err e;
     if ((e = tm_at_max_args(at, a, 2)) ||
         (e = tm_at_get_str(at, a, 1, "variable", name, sizeof name)))
         return e;
     if (a->count < 2)
         return tm_fail(tm_at_reason(at), TM_E_ARG_MISSING, "AT+S.SCFG=<variable>,<value>: no value");
-    snprintf(val, sizeof val, "%s", a->v[1].p);
+    if (a->v[1].len >= sizeof val) {
+        tm_at_reason(at)->arg_index = 2;
+        return tm_fail(tm_at_reason(at), TM_E_ARG_RANGE, "the value is %zu bytes, the limit is %zu",
+                       a->v[1].len, sizeof val - 1);
+    }
+    memcpy(val, a->v[1].p, a->v[1].len + 1);
     int i = var_index(name);
     if (i < 0)
         return unknown_var(at, name);
     if ((e = check_value(at, vars[i].name, val)))
         return e;
-    snprintf(s->vars[i], SPWF_VAR_VAL, "%s", val);
+    memcpy(s->vars[i], val, strlen(val) + 1);
     tm_trace("spwf", "SCFG %s=%s (RAM; AT+S.WCFG saves)", vars[i].name, val);
     apply_vars(at, s);
     return TM_OK;
