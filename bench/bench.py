@@ -133,6 +133,10 @@ def median(xs):
 
 # ---- tlsmodem host side ---------------------------------------------------------------
 
+class Stall(ModemError):
+    pass
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -174,7 +178,7 @@ class Bench:
                   name="tlsmodem%d" % self.started)
         self.started += 1
         self.modems.append(m)
-        hl.start(m)
+        hl.start(m, cmee=2)        # errors and URCs carry the reason
         r = hl.store_cert(m, self.pki.root.bytes("pem"), typ=0, end="count")
         if not r.ok:
             raise ModemError("KCERTSTORE: %r" % r.text)
@@ -189,7 +193,7 @@ class Bench:
         return sid
 
     @staticmethod
-    def get(m, sid, uri, timeout=120):
+    def get(m, sid, uri, timeout=120, idle=10):
         """AT+KHTTPSGET; the body is counted, not kept (read in large chunks from
         the pipe, the EOF pattern searched across chunk borders).  Returns the
         number of body bytes; checks OK and the +KHTTPS_IND (200, same size)."""
@@ -218,7 +222,10 @@ class Bench:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ModemError("GET %s: no EOF pattern after %ss (%d bytes)" % (uri, timeout, total))
-            rr, _, _ = select.select([m.fd_in], [], [], left)
+            rr, _, _ = select.select([m.fd_in], [], [], min(left, idle))
+            if not rr:
+                raise Stall("GET %s: no output from tlsmodem for %ss after %d body bytes "
+                            "(tlsmodem idle in poll: output held, see bench/README.md)" % (uri, idle, total))
             if rr:
                 try:
                     data = os.read(m.fd_in, 1 << 20)
@@ -243,15 +250,28 @@ class Bench:
         cu = {"wall": [], "cpu": [], "hwm": []}
         curl = ["curl", "-s", "-S", "--fail", "-o", "/dev/null", "--cacert", self.root_pem,
                 "--resolve", self.resolve, self.base + "/big.bin"]
+        stalls = []
         for rep in range(reps):
             order = ("tm", "curl") if rep % 2 == 0 else ("curl", "tm")
             for who in order:
                 if who == "tm":
-                    m = self.modem()
-                    sid = self.session(m)
-                    c0 = proc_cpu_s(m.pid)
-                    t0 = time.monotonic()
-                    n = self.get(m, sid, "/big.bin")
+                    for attempt in range(3):
+                        m = self.modem()
+                        sid = self.session(m)
+                        c0 = proc_cpu_s(m.pid)
+                        t0 = time.monotonic()
+                        try:
+                            n = self.get(m, sid, "/big.bin", idle=self.args.stall_s)
+                            break
+                        except Stall as e:
+                            # a known tlsmodem bug (output held until the next
+                            # network event); count it, retry with a new process
+                            stalls.append(str(e))
+                            log("download rep %d tlsmodem STALLED: %s; retrying" % (rep + 1, e))
+                            m.kill()
+                            self.modems.remove(m)
+                    else:
+                        raise ModemError("download: tlsmodem stalled 3 times in a row")
                     wall = time.monotonic() - t0
                     cpu = proc_cpu_s(m.pid) - c0
                     hwm = proc_status_kib(m.pid, "VmHWM")
@@ -272,7 +292,7 @@ class Bench:
         c_t, c_c = median(tm["cpu"]), median(cu["cpu"])
         h_t, h_c = median(tm["hwm"]), median(cu["hwm"])
         return {
-            "size_mib": mib, "reps": reps, "tm": tm, "curl": cu,
+            "size_mib": mib, "reps": reps, "tm": tm, "curl": cu, "stalls": stalls,
             "rows": [
                 ["wall time (s)", "%.3f" % w_t, "%.3f" % w_c, ratio(w_t, w_c)],
                 ["throughput (MiB/s)", "%.0f" % (mib / w_t), "%.0f" % (mib / w_c), ratio(mib / w_t, mib / w_c)],
@@ -532,6 +552,16 @@ def report(args, mach, dl, hs, mem, secs):
         ", ".join("%.3f" % x for x in dl["tm"]["wall"]), ", ".join("%.3f" % x for x in dl["tm"]["cpu"]),
         ", ".join("%.3f" % x for x in dl["curl"]["wall"]), ", ".join("%.3f" % x for x in dl["curl"]["cpu"])))
     out.append("")
+    n_att = len(dl["tm"]["wall"]) + len(dl["stalls"])
+    if dl["stalls"]:
+        out.append("**tlsmodem stalled in %d of %d download attempts** (no output for %g s while the body "
+                   "was incomplete; the process was idle in poll() without watching stdout; without the "
+                   "stall detector the transfer finishes only when nginx closes the idle connection, "
+                   "60 s later). Stalled attempts are retried with a new process and not in the medians. "
+                   "See README.md, \"Known issue\"." % (len(dl["stalls"]), n_att, args.stall_s))
+    else:
+        out.append("No tlsmodem download stalled in this run (%d attempts)." % n_att)
+    out.append("")
     out.append("## 2. Handshakes and keep-alive: %d sequential GETs of a %d-byte page" % (hs["n"], len(PAGE)))
     out.append("")
     out.append("tlsmodem fresh: `AT+KHTTPSGET` then `AT+KHTTPSCLOSE` ×N on one session (a new TCP+TLS "
@@ -563,6 +593,8 @@ def main():
                     help="run only these benchmarks (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file")
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
+    ap.add_argument("--stall-s", type=float, default=5.0,
+                    help="download: seconds without output that count as a stall (default 5)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (nginx logs, PKI)")
     ap.add_argument("--trace", action="store_true", help="run tlsmodem with --trace (slower; for debugging)")
     args = ap.parse_args()
@@ -599,6 +631,8 @@ def main():
     if dl:
         print("\n[1] download %d MiB, median of %d" % (dl["size_mib"], dl["reps"]))
         print(table(["metric", "tlsmodem", "curl", "ratio"], dl["rows"]))
+        if dl["stalls"]:
+            print("tlsmodem STALLED in %d download attempt(s), retried (not in the medians)" % len(dl["stalls"]))
     if hs:
         print("\n[2] %d sequential GETs, per GET" % hs["n"])
         print(table(["comparison", "tm wall ms", "peer wall ms", "wall ratio",

@@ -676,11 +676,13 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     if (cfg->n_anchors > 0)
         X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
     uint8_t ip[16];
-    if (t->host[0] && !tm_host_parse_ip(t->host, ip)) {
-        snprintf(t->sni, sizeof t->sni, "%s", t->host);
-        size_t l = strlen(t->sni);
-        if (l > 1 && t->sni[l - 1] == '.')
-            t->sni[l - 1] = '\0';
+    snprintf(t->sni, sizeof t->sni, "%s", t->host);
+    size_t sl = strlen(t->sni);
+    if (sl > 1 && t->sni[sl - 1] == '.')
+        t->sni[sl - 1] = '\0';
+    if (!t->host[0] || tm_host_parse_ip(t->host, ip) || tm_host_parse_ip(t->sni, ip))
+        t->sni[0] = '\0';                /* RFC 6066: no SNI for an IP literal ("127.0.0.1." too) */
+    if (t->sni[0]) {
         if (!SSL_set_tlsext_host_name(t->ssl, t->sni)) {
             e = tm_fail(why, TM_E_TLS_INIT, "cannot send SNI '%s'", t->sni);
             goto fail;
@@ -725,6 +727,12 @@ static tm_err alert_failure(tm_tls *t, int a, tm_reason *why)
     if (a == 116)
         return tm_fail(why, TM_E_CLIENT_CERT_REQUIRED,
                        "alert received: certificate_required (116); no client certificate was sent");
+    if (a == 70 && t->first_record_seen && t->first_record[0] == 0x15 && t->first_record[1] == 3 &&
+        t->first_record[2] < 3)
+        return tm_fail(why, TM_E_TLS_VERSION,
+                       "alert received: protocol_version (70) in a %s record: the server speaks only %s; "
+                       "tlsmodem requires TLSv1.2 or TLSv1.3",
+                       version_name(0x0300 | t->first_record[2]), version_name(0x0300 | t->first_record[2]));
     if (a == 70)
         return tm_fail(why, TM_E_TLS_VERSION,
                        "alert received: protocol_version (70): the server accepts none of %s..%s "

@@ -110,6 +110,13 @@ bool tm_host_match_dns(const char *pattern, const char *host)
     if (tm_host_parse_ip(host, ip))
         return false;                       /* IP literals match iPAddress SANs only */
     size_t pn = trimmed_len(pattern), hn = trimmed_len(host);
+    if (hn < strlen(host) && hn < 64) {     /* "127.0.0.1." / "::1." are IP literals too */
+        char tmp[64];
+        memcpy(tmp, host, hn);
+        tmp[hn] = '\0';
+        if (tm_host_parse_ip(tmp, ip))
+            return false;
+    }
     if (pn == 0 || hn == 0 || has_empty_label(host, hn))
         return false;
     if (memchr(host, '*', hn))

@@ -72,6 +72,18 @@ static const struct { const char *pattern, *host; bool match; } dns[] = {
     /* not an IP literal: a name that looks close */
     { "127.0.0.1.test",     "127.0.0.1.test",     true  },
     { "*.0.0.1.test",       "127.0.0.1.test",     true  },
+    /* an IP literal with a trailing dot is still an IP literal */
+    { "127.0.0.1",          "127.0.0.1.",         false },
+    { "::1",                "::1.",               false },
+    { "2001:db8::1",        "2001:db8::1",        false },
+    /* IDNA: A-labels compared as ASCII, never decoded; U-labels never match */
+    { "xn--bcher-kva.test.", "XN--BCHER-KVA.TEST", true  },
+    { "xn--bcher-kva.test", "b\xc3\xbc" "cher.test", false },
+    { "*.xn--bcher-kva.test", "a.b.xn--bcher-kva.test", false },
+    { "*.xn--bcher-kva.test", "xn--bcher-kva.test", false },
+    /* trailing dots on wildcard patterns and hosts */
+    { "*.a.test.",          "b.a.test.",          true  },
+    { "*.a.test",           "a.test.",            false },
     /* wildcard host never matches */
     { "a.test",             "*.test",             false },
 };
@@ -91,6 +103,11 @@ static const struct { const char *san; const char *host; bool match; } ips[] = {
     { "::ffff:127.0.0.1", "::ffff:7f00:1", true },
     { "10.0.0.1",   "10.0.0.1.",  false },
     { "10.0.0.1",   "[10.0.0.1]", false },
+    { "127.0.0.1",  "2130706433", false },   /* integer form is not an IP literal here */
+    { "127.0.0.1",  "127.1",      false },
+    { "::1",        "[::1]",      true  },
+    { "fe80::1",    "FE80:0::1",  true  },
+    { "::ffff:127.0.0.1", "127.0.0.1", false },   /* v4 host never matches a 16-byte SAN */
 };
 
 int main(void)

@@ -39,7 +39,9 @@ enum { M_NONE, M_LEAF_SHA1, M_ROOT_SHA1, M_INT_MD5, M_ROOT_RSA1024, M_INT_RSA102
        M_LEAF_EC256, M_LEAF_EC192, M_LEAF_ED25519, M_LEAF_CA, M_LEAF_CA_ANCHOR, M_EKU_CLIENT,
        M_EKU_NONE, M_INT_NOT_CA, M_LEAF_EXPIRED, M_LEAF_FUTURE, M_ROOT_EXPIRED,
        M_CLOCK_UNSET, M_CMD_CLOCK_OLD, M_CMD_CLOCK_OLD_REAL, M_HOST_CLOCK_1970, M_INT_ANCHOR_SHA1,
-       M_SIGALG_ONLY_SHA1, M_SIGALG_ONLY_SHA1_ECDSA, M_LEAF_SHA512, M_ROOT_MD5_SELF, M_INT_DSA1024 };
+       M_SIGALG_ONLY_SHA1, M_SIGALG_ONLY_SHA1_ECDSA, M_LEAF_SHA512, M_ROOT_MD5_SELF, M_INT_DSA1024,
+       M_LEAF_MD5, M_LEAF_SHA384_EC384, M_LEAF_RSA4096, M_LEAF_RSAPSS1024, M_INT_EXPIRED, M_INT_FUTURE,
+       M_PIN_SELF_SIGNED_CA, M_INT_NOT_CA_ANCHOR, M_LEAF_CA_EKU_CLIENT, M_LEAF_EKU_ANY };
 
 static const struct { int mod; size_t n; tm_err want; const char *needle; } rows[] = {
     { M_NONE,              3, TM_OK, NULL },
@@ -71,6 +73,16 @@ static const struct { int mod; size_t n; tm_err want; const char *needle; } rows
     { M_CMD_CLOCK_OLD,     3, TM_E_CLOCK_NOT_SET, "module clock 2016-06-19 14:30:54 UTC is before notBefore" },
     { M_CMD_CLOCK_OLD_REAL,3, TM_E_CERT_NOT_YET_VALID, NULL },  /* host clock fails too */
     { M_HOST_CLOCK_1970,   3, TM_E_CLOCK_NOT_SET, "implausible" },
+    { M_LEAF_MD5,          3, TM_E_CERT_WEAK_SIGNATURE, "depth 0 'CN=www.example.test' is signed with md5WithRSAEncryption" },
+    { M_LEAF_SHA384_EC384, 3, TM_OK, NULL },
+    { M_LEAF_RSA4096,      3, TM_OK, NULL },
+    { M_LEAF_RSAPSS1024,   3, TM_E_CERT_WEAK_KEY, "RSA-PSS-1024" },
+    { M_INT_EXPIRED,       3, TM_E_CERT_EXPIRED, "depth 1 'CN=Test Int' expired on" },
+    { M_INT_FUTURE,        3, TM_E_CERT_NOT_YET_VALID, "depth 1 'CN=Test Int' is valid only from" },
+    { M_PIN_SELF_SIGNED_CA,1, TM_OK, NULL },           /* loaded self-signed CA:TRUE server cert */
+    { M_INT_NOT_CA_ANCHOR, 2, TM_E_CERT_NOT_CA, "depth 1 'CN=Test Int' issued depth 0" },  /* a loaded non-CA above the leaf */
+    { M_LEAF_CA_EKU_CLIENT,3, TM_E_CERT_LEAF_IS_CA, NULL },  /* CA:TRUE reported before EKU */
+    { M_LEAF_EKU_ANY,      3, TM_OK, NULL },           /* anyExtendedKeyUsage counts as serverAuth */
 };
 
 static void apply(int mod, tm_cert_facts *c, tm_policy_clock *k)
@@ -104,6 +116,16 @@ static void apply(int mod, tm_cert_facts *c, tm_policy_clock *k)
     case M_CMD_CLOCK_OLD: k->clock_from_cmd = true; k->now = 1466346654; break;   /* 2016-06-19 14:30:54 */
     case M_CMD_CLOCK_OLD_REAL: k->clock_from_cmd = true; k->now = NOW - 10 * DAY; c[0].not_before = NOW + DAY; break;
     case M_HOST_CLOCK_1970: k->now = 0; k->host_now = 0; break;
+    case M_LEAF_MD5: c[0].sig_alg = "md5WithRSAEncryption"; c[0].sig_hash = "MD5"; break;
+    case M_LEAF_SHA384_EC384: c[0].key_type = "EC"; c[0].key_bits = 384; c[0].sig_alg = "ecdsa-with-SHA384"; c[0].sig_hash = "SHA384"; break;
+    case M_LEAF_RSA4096: c[0].key_bits = 4096; break;
+    case M_LEAF_RSAPSS1024: c[0].key_type = "RSA-PSS"; c[0].key_bits = 1024; break;
+    case M_INT_EXPIRED: c[1].not_after = NOW - 2 * DAY; break;
+    case M_INT_FUTURE: c[1].not_before = NOW + 2 * DAY; break;
+    case M_PIN_SELF_SIGNED_CA: c[0].is_ca = true; c[0].is_anchor = true; c[0].self_signed = true; break;
+    case M_INT_NOT_CA_ANCHOR: c[1].is_ca = false; break;
+    case M_LEAF_CA_EKU_CLIENT: c[0].is_ca = true; c[0].eku_server_auth = false; break;
+    case M_LEAF_EKU_ANY: c[0].has_eku = true; c[0].eku_server_auth = true; break;
     default: break;
     }
 }
@@ -164,6 +186,10 @@ int main(void)
         { "other.test", { NULL, 0, "cn.test" }, TM_E_CERT_NAME_MISMATCH, "asked for other.test; certificate has no subjectAltName and CN=cn.test" },
         { "192.168.1.1", { NULL, 0, "192.168.1.1" }, TM_OK, NULL },
         { "x.test", { NULL, 0, NULL }, TM_E_CERT_NAME_MISMATCH, "no CN" },
+        { "ssllabs.com.", { ssllabs, 2, NULL }, TM_OK, NULL },
+        { "127.0.0.1.", { ipdns, 1, NULL }, TM_E_CERT_NAME_MISMATCH, NULL },
+        { "::1", { ipdns, 1, NULL }, TM_E_CERT_NAME_MISMATCH, "asked for IP ::1" },
+        { "127.0.0.1", { NULL, 0, "cn.test" }, TM_E_CERT_NAME_MISMATCH, "asked for IP 127.0.0.1; certificate has no subjectAltName and CN=cn.test" },
         { "cn.test", { ipsan, 1, "cn.test" }, TM_E_CERT_NAME_MISMATCH, NULL },
     };
     for (size_t i = 0; i < sizeof nrows / sizeof nrows[0]; i++) {
@@ -181,6 +207,11 @@ int main(void)
     TM_EQ_INT(tm_policy_check_pin(a, a, &r), TM_OK);
     TM_EQ_INT(tm_policy_check_pin(a, b, &r), TM_E_PIN_MISMATCH);
     TM_CHECK(strstr(r.detail, "pinned sha256//AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=") != NULL);
+    TM_CHECK(strstr(r.detail, "(hex 0100000000000000000000000000000000000000000000000000000000000000), "
+                              "server key is sha256//AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= "
+                              "(hex 0200000000000000000000000000000000000000000000000000000000000000)") != NULL);
+    TM_EQ_INT(tm_policy_check_pin(a, NULL, &r), TM_E_PIN_MISMATCH);
+    TM_CHECK(strstr(r.detail, "server key is sha256//(none)") != NULL);
     TM_CHECK(tm_policy_weak_sig(NULL, "dsaWithSHA1"));
     TM_CHECK(!tm_policy_weak_sig(NULL, "sha1WithRSAEncryption2") == false);
     TM_CHECK(!tm_policy_weak_sig("SHA256", "sha1WithRSAEncryption"));
