@@ -53,7 +53,6 @@ tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a)
     tm_tls_config cfg;
     hl_creds_load(s, &g_probe.creds, false);
     hl_tls_config(s, &g_probe.creds, &cfg, host, 1);   /* what AT+KHTTPSGET at sec_level 1 trusts */
-    cfg.clock_hint = "AT+CCLK";
     g_probe.at = at;
     e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
     if (e != TM_OK) {

@@ -25,10 +25,6 @@ void hl_tls_apply_pin(const hl_session *ss, tm_tls_config *t)
 {
     if (ss && ss->has_pin)
         t->pin_spki_sha256 = ss->pin;
-    /* Every HL TLS connection passes here after hl_tls_config(): name the
-     * dialect's clock command in clock reasons ("set the clock (AT+CCLK)"). */
-    if (!t->clock_hint)
-        t->clock_hint = "AT+CCLK";
 }
 
 static int hexval(int c)

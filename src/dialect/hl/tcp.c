@@ -637,7 +637,6 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
         hl_creds_load(t->s, &t->creds, t->sec_level >= 2);
         hl_tls_config(t->s, &t->creds, &opts.tls, t->host, (int)t->sec_level);
         hl_tls_apply_pin(t->ss, &opts.tls);
-        opts.tls.clock_hint = "AT+CCLK";
         if (t->sec_level == 0)
             hl_warn(at, "session %d: sec_level 0: the server certificate will not be verified "
                         "(encrypt only)", id);

@@ -212,9 +212,13 @@ void tm_loop_remove_idle(void (*cb)(void *arg), void *arg)
         }
 }
 
+/* Newest first: the host endpoint registers at start-up, before the
+ * dialect, so its flush (which decides whether poll() waits for the host to
+ * be writable) runs after every producer that may have written output in
+ * its own idle callback (e.g. a body resumed after backpressure). */
 static void run_idle(void)
 {
-    for (int i = 0; i < TM_LOOP_IDLE_MAX; i++) {
+    for (int i = TM_LOOP_IDLE_MAX - 1; i >= 0; i--) {
         tm_idle_cb cb = g_idle[i].cb;
         if (cb)
             cb(g_idle[i].arg);
@@ -223,6 +227,8 @@ static void run_idle(void)
 
 /* ---- the loop --------------------------------------------------------------- */
 
+static bool g_wake;
+void tm_loop_wake(void)       { g_wake = true; }
 void tm_loop_stop(void)       { g_stop = 1; }
 bool tm_loop_stopped(void)    { return g_stop != 0; }
 void tm_loop_clear_stop(void) { g_stop = 0; }
@@ -270,6 +276,10 @@ int tm_loop_run_once(int timeout_cap_ms)
     if (g_stop)
         timeout = 0;
 
+    if (g_wake) {                 /* an idle callback has more to do: don't sleep */
+        g_wake = false;
+        timeout = 0;
+    }
     int r = poll(pfd, (nfds_t)n, timeout);
     if (r < 0) {
         if (errno != EINTR)

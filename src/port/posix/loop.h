@@ -24,6 +24,9 @@
 int  tm_loop_run_once(int timeout_cap_ms);
 
 /* Stop flag: set by tm_loop_stop() (signal handler safe), read by main. */
+/* The next poll() does not sleep: something freed during this iteration
+ * (host output drained) lets an idle callback continue. */
+void tm_loop_wake(void);
 void tm_loop_stop(void);
 bool tm_loop_stopped(void);
 void tm_loop_clear_stop(void);
