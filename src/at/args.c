@@ -1,5 +1,6 @@
 /* tlsmodem — typed argument getters: every failure names the argument by
  * index and manual name, says what was expected and what was found. */
+#include <stdio.h>
 #include "at/at_internal.h"
 
 #include <limits.h>
@@ -138,4 +139,45 @@ tm_err tm_at_max_args(tm_at *at, const tm_at_args *a, int max)
         return TM_OK;
     return fail_arg(at, max + 1, TM_E_ARG_TOO_MANY, "AT%s takes at most %d parameter%s, %d given",
                     at->tok.name, max, max == 1 ? "" : "s", a->count);
+}
+
+/* A host name or IP literal: what the user typed must be exactly the host
+ * (seed 000 wrote "www.coursera.org " with a trailing space). */
+tm_err tm_at_get_host(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap)
+{
+    tm_err e = tm_at_get_str(at, a, idx, name, out, cap);
+    if (e)
+        return e;
+    size_t n = strlen(out);
+    if (out[0] == ' ' || out[n - 1] == ' ' || out[0] == '\t' || out[n - 1] == '\t') {
+        char trimmed[256];
+        size_t b = 0, t = n;
+        while (b < n && (out[b] == ' ' || out[b] == '\t')) b++;
+        while (t > b && (out[t - 1] == ' ' || out[t - 1] == '\t')) t--;
+        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(t - b), out + b);
+        tm_at_reason(at)->arg_index = idx;
+        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
+                       "argument %d (%s) \"%s\" %s a space; remove it: \"%s\"", idx, name, out,
+                       out[n - 1] == ' ' || out[n - 1] == '\t' ? "ends with" : "starts with", trimmed);
+    }
+    const char *scheme = strstr(out, "://");
+    if (scheme) {
+        const char *h = scheme + 3;
+        size_t hl = strcspn(h, "/?#");
+        tm_at_reason(at)->arg_index = idx;
+        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
+                       "argument %d (%s) \"%s\" is a URL, not a host name; give only the host: \"%.*s\" "
+                       "(no scheme or path; the path goes in the request)", idx, name, out, (int)hl, h);
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)out[i];
+        if (c <= ' ' || c == '/' || c == '"' || c >= 0x7f) {
+            tm_at_reason(at)->arg_index = idx;
+            return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
+                           "argument %d (%s) \"%s\" is not a host name or IP address "
+                           "(character %zu is not allowed; give only the host, no scheme or path)",
+                           idx, name, out, i + 1);
+        }
+    }
+    return TM_OK;
 }

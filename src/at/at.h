@@ -226,6 +226,10 @@ tm_err tm_at_get_str(tm_at *at, const tm_at_args *a, int idx, const char *name,
                      char *out, size_t cap);                     /* omitted/empty -> TM_E_ARG_MISSING */
 tm_err tm_at_opt_str(tm_at *at, const tm_at_args *a, int idx, const char *name,
                      char *out, size_t cap, const char *dflt);
+/* A host name or IP address: no space at either end (the reason suggests
+ * the trimmed name), no blanks, '/', '"' or non-ASCII inside. */
+tm_err tm_at_get_host(tm_at *at, const tm_at_args *a, int idx, const char *name,
+                      char *out, size_t cap);
 bool   tm_at_omitted(const tm_at_args *a, int idx);             /* absent or empty (SPWF: or "NULL") */
 tm_err tm_at_max_args(tm_at *at, const tm_at_args *a, int max); /* TM_E_ARG_TOO_MANY with detail */
 

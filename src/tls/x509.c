@@ -343,3 +343,30 @@ tm_err tm_x509_check_key(const uint8_t *key, size_t key_len,
     ERR_clear_error();
     return rc;
 }
+
+size_t tm_der_split(const uint8_t *p, size_t len, tm_blob *out, size_t max)
+{
+    size_t n = 0, off = 0;
+    while (off + 2 <= len && n < max) {
+        size_t hdr = 2, body;
+        uint8_t l = p[off + 1];
+        if (l < 0x80) {
+            body = l;
+        } else {
+            int nb = l & 0x7f;
+            if (nb < 1 || nb > 4 || off + 2 + (size_t)nb > len)
+                break;
+            body = 0;
+            for (int i = 0; i < nb; i++)
+                body = (body << 8) | p[off + 2 + i];
+            hdr += (size_t)nb;
+        }
+        if (off + hdr + body > len)
+            break;
+        out[n].p = p + off;
+        out[n].len = hdr + body;
+        n++;
+        off += hdr + body;
+    }
+    return n;
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "tls/tls.h"
 
 typedef struct {
     char    subject[256];     /* one-line RFC 2253 ("CN=www.example.test,O=…") */
@@ -43,6 +44,10 @@ tm_err tm_x509_check_key(const uint8_t *key, size_t key_len,
                          const uint8_t *cert_der, size_t cert_len, tm_reason *why);
 /* SHA-256 of the certificate's SubjectPublicKeyInfo (for SPKI pins). */
 tm_err tm_x509_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32], tm_reason *why);
+/* Splits DER items stored back to back (how the store keeps a chain) into
+ * out[0..max); returns how many complete items were found. */
+size_t tm_der_split(const uint8_t *p, size_t len, tm_blob *out, size_t max);
+
 /* "2027-03-01 12:00:00 UTC" */
 const char *tm_x509_time_str(int64_t t, char *buf, size_t cap);
 

@@ -232,34 +232,6 @@ tm_err hl_kprivkdelete_set(tm_at *at, const tm_at_args *a)
     return delete_item(at, COLLECT_KEY, index);
 }
 
-/* Splits a stored DER concatenation into items. */
-static int der_split(const uint8_t *p, size_t len, tm_blob *out, int max)
-{
-    int n = 0;
-    size_t off = 0;
-    while (off + 2 <= len && n < max) {
-        size_t hdr = 2, body;
-        uint8_t l = p[off + 1];
-        if (l < 0x80) {
-            body = l;
-        } else {
-            int nb = l & 0x7f;
-            if (nb < 1 || nb > 4 || off + 2 + (size_t)nb > len)
-                break;
-            body = 0;
-            for (int i = 0; i < nb; i++)
-                body = (body << 8) | p[off + 2 + i];
-            hdr += (size_t)nb;
-        }
-        if (off + hdr + body > len)
-            break;
-        out[n].p = p + off;
-        out[n].len = hdr + body;
-        n++;
-        off += hdr + body;
-    }
-    return n;
-}
 
 tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
 {
@@ -276,7 +248,7 @@ tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
             if (tm_store_get(&m->store, name, der, sizeof der, &len, NULL) != TM_OK)
                 continue;
             tm_blob items[TM_CERTFMT_MAX_ITEMS];
-            int n = der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
+            int n = (int)tm_der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
             size_t o = 0;
             for (int i = 0; i < n && o < sizeof pem - 128; i++) {
                 o += (size_t)snprintf(pem + o, sizeof pem - o, "-----BEGIN CERTIFICATE-----\r\n");
@@ -318,8 +290,7 @@ static void load_root(void *arg, const char *name, size_t size)
     if (tm_store_get(l->st, name, c->buf + c->len, size, &len, NULL) != TM_OK)
         return;
     size_t max = sizeof c->anchors / sizeof c->anchors[0];
-    c->n_anchors += (size_t)der_split(c->buf + c->len, len, c->anchors + c->n_anchors,
-                                      (int)(max - c->n_anchors));
+    c->n_anchors += tm_der_split(c->buf + c->len, len, c->anchors + c->n_anchors, max - c->n_anchors);
     c->len += len;
 }
 
@@ -343,7 +314,7 @@ void hl_creds_load(hl_state *s, hl_creds *c, bool with_client)
     tm_store_list(st, "hl/root_ca.", load_root, &l);
     if (with_client && cert_len) {
         memcpy(c->buf + c->len, tmp, cert_len);
-        c->n_client_chain = (size_t)der_split(c->buf + c->len, cert_len, c->client_chain, 8);
+        c->n_client_chain = tm_der_split(c->buf + c->len, cert_len, c->client_chain, 8);
         c->len += cert_len;
         if (tm_store_get(st, "hl/privkey.0", tmp, sizeof tmp, &key_len, NULL) == TM_OK &&
             (c->key = malloc(key_len)) != NULL) {

@@ -44,7 +44,7 @@ tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a)
     long port;
     tm_err e;
     if ((e = tm_at_max_args(at, a, 2)) ||
-        (e = hl_host_arg(at, a, 1, "host", host, sizeof host)) ||
+        (e = tm_at_get_host(at, a, 1, "host", host, sizeof host)) ||
         (e = tm_at_opt_int(at, a, 2, "port", 1, 65535, 443, &port)))
         return e;
     if (tm_probe_running(&g_probe.probe))

@@ -64,35 +64,6 @@ tm_err hl_session_arg(tm_at *at, const tm_at_args *a, int idx, hl_sess_kind kind
     return TM_OK;
 }
 
-tm_err hl_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap)
-{
-    tm_err e = tm_at_get_str(at, a, idx, name, out, cap);
-    if (e)
-        return e;
-    size_t n = strlen(out);
-    if (out[0] == ' ' || out[n - 1] == ' ' || out[0] == '\t' || out[n - 1] == '\t') {
-        char trimmed[TM_HOST_MAX];
-        size_t b = 0, t = n;
-        while (b < n && (out[b] == ' ' || out[b] == '\t')) b++;
-        while (t > b && (out[t - 1] == ' ' || out[t - 1] == '\t')) t--;
-        snprintf(trimmed, sizeof trimmed, "%.*s", (int)(t - b), out + b);
-        tm_at_reason(at)->arg_index = idx;
-        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
-                       "argument %d (%s) \"%s\" %s a space; remove it: \"%s\"", idx, name, out,
-                       out[n - 1] == ' ' || out[n - 1] == '\t' ? "ends with" : "starts with", trimmed);
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)out[i];
-        if (c <= ' ' || c == '/' || c == '"' || c >= 0x7f) {
-            tm_at_reason(at)->arg_index = idx;
-            return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
-                           "argument %d (%s) \"%s\" is not a host name or IP address "
-                           "(character %zu is not allowed; give only the host, no scheme or path)",
-                           idx, name, out, i + 1);
-        }
-    }
-    return TM_OK;
-}
 
 /* Once per loop iteration: sessions paused because the host output was full
  * continue when it drained (backpressure without polling the host fd here). */

@@ -111,8 +111,6 @@ int         hl_notif_code(tm_err e);                /* tm_err -> +KTCP_NOTIF / +
 void        hl_report_failure(tm_at *at, const char *urc_name, int id, const tm_reason *why, bool no_carrier);
 /* "+TMWARN: <text>" at CMEE=2 (always in the trace). */
 void        hl_warn(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Validates a host name argument (no spaces, not empty). */
-tm_err      hl_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap);
 
 /* Command handlers, by file. */
 /* basic.c */

@@ -88,7 +88,7 @@ tm_err hl_khttpscfg_set(tm_at *at, const tm_at_args *a)
     tm_err e;
     if ((e = tm_at_max_args(at, a, 8)) ||
         (e = tm_at_opt_int(at, a, 1, "cnx_cnf", 0, HL_CNX_MAX - 1, s->cnx_profile, &cnx)) ||
-        (e = hl_host_arg(at, a, 2, "server", server, sizeof server)) ||
+        (e = tm_at_get_host(at, a, 2, "server", server, sizeof server)) ||
         (e = tm_at_opt_int(at, a, 3, "port", 1, 65535, 443, &port)))
         return e;
     if (port < 10) {

@@ -536,7 +536,7 @@ tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a)
                        "outgoing connections only (mode 0 TCP client, 3 TLS client)", mode,
                        mode == 1 ? "TCP server" : mode == 2 ? "server child" : "TLS server");
     }
-    if ((e = hl_host_arg(at, a, 3, "remote_name", host, sizeof host)) ||
+    if ((e = tm_at_get_host(at, a, 3, "remote_name", host, sizeof host)) ||
         (e = tm_at_get_int(at, a, 4, "remote_port", 1, 65535, &port)) ||
         (e = tm_at_opt_int(at, a, 5, "source_port", 0, 65535, 0, &src)) ||
         (e = tm_at_opt_int(at, a, 6, "data_mode", 0, 1, 0, &dmode)) ||

@@ -507,32 +507,8 @@ void spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client)
     }
     for (size_t i = 0; i < c->n_anchors; i++)
         c->anchors[i].p = c->buf + g_off[i];
-    if (cert_len) {
-        /* split the stored chain (DER items back to back) */
-        size_t off = 0;
-        const uint8_t *p = c->buf + cert_off;
-        while (off + 4 <= cert_len && c->n_client_chain < 8) {
-            size_t hdr = 2, body;
-            uint8_t lb = p[off + 1];
-            if (lb < 0x80) {
-                body = lb;
-            } else {
-                int nb = lb & 0x7f;
-                if (nb < 1 || nb > 4 || off + 2 + (size_t)nb > cert_len)
-                    break;
-                body = 0;
-                for (int i = 0; i < nb; i++)
-                    body = body << 8 | p[off + 2 + i];
-                hdr += (size_t)nb;
-            }
-            if (off + hdr + body > cert_len)
-                break;
-            c->client_chain[c->n_client_chain].p = p + off;
-            c->client_chain[c->n_client_chain].len = hdr + body;
-            c->n_client_chain++;
-            off += hdr + body;
-        }
-    }
+    if (cert_len)
+        c->n_client_chain = tm_der_split(c->buf + cert_off, cert_len, c->client_chain, 8);
 }
 
 void spwf_creds_free(spwf_creds *c)

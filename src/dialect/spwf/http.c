@@ -214,7 +214,7 @@ static tm_err request(tm_at *at, const tm_at_args *a, bool post)
     char host[TM_HOST_MAX], path[TM_HTTP_URI_MAX], user[64] = "", pass[64] = "";
     long port, tls;
     tm_err e;
-    if ((e = tm_at_max_args(at, a, 8)) || (e = spwf_host_arg(at, a, 1, "host", host, sizeof host)) ||
+    if ((e = tm_at_max_args(at, a, 8)) || (e = tm_at_get_host(at, a, 1, "host", host, sizeof host)) ||
         (e = tm_at_opt_str(at, a, 2, "path", path, sizeof path - 1, "/")) ||
         (e = tm_at_opt_int(at, a, 4, "TLS", 0, 2, 0, &tls)) ||
         (e = tm_at_opt_int(at, a, 3, "port", 1, 65535, tls ? 443 : 80, &port)) ||

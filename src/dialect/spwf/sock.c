@@ -228,7 +228,7 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
     char host[TM_HOST_MAX], kind[TM_HOST_MAX] = "t";
     long port;
     tm_err e;
-    if ((e = tm_at_max_args(at, a, 4)) || (e = spwf_host_arg(at, a, 1, "host", host, sizeof host)) ||
+    if ((e = tm_at_max_args(at, a, 4)) || (e = tm_at_get_host(at, a, 1, "host", host, sizeof host)) ||
         (e = tm_at_get_int(at, a, 2, "port", 1, 65535, &port)) ||
         (e = tm_at_opt_str(at, a, 4, "kind", kind, sizeof kind, "t")))
         return e;

@@ -418,30 +418,6 @@ tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *o
     return tm_at_get_int(at, a, idx, "length", 1, max, out);
 }
 
-tm_err spwf_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap)
-{
-    tm_err e = tm_at_get_str(at, a, idx, name, out, cap);
-    if (e)
-        return e;
-    size_t n = strlen(out);
-    if (out[0] == ' ' || out[n - 1] == ' ' || out[0] == '\t' || out[n - 1] == '\t') {
-        tm_at_reason(at)->arg_index = idx;
-        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
-                       "argument %d (%s) \"%s\" %s a space (SPWF arguments are taken as typed); remove it",
-                       idx, name, out, out[n - 1] == ' ' || out[n - 1] == '\t' ? "ends with" : "starts with");
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)out[i];
-        if (c <= ' ' || c == '/' || c == '"' || c >= 0x7f) {
-            tm_at_reason(at)->arg_index = idx;
-            return tm_fail(tm_at_reason(at), TM_E_ARG_BAD,
-                           "argument %d (%s) \"%s\" is not a host name or IP address "
-                           "(character %zu is not allowed; give only the host, no scheme, path or quotes)",
-                           idx, name, out, i + 1);
-        }
-    }
-    return TM_OK;
-}
 
 /* ---- payload watchdog ----------------------------------------------------------- */
 

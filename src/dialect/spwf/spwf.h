@@ -105,8 +105,6 @@ void   spwf_data_unwatch(tm_at *at);
 /* A count argument for a payload (1..max); fills the reason. */
 tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *out);
 
-/* Validates a host name argument. */
-tm_err spwf_host_arg(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap);
 
 /* Credentials (certs.c). */
 void   spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client);
