@@ -39,6 +39,7 @@ struct tm_http {
     bool                  body_ended;
     bool                  user_blocked;   /* a body write was short: on_body_writable owed */
     bool                  reused, retried, got_bytes, paused;
+    bool                  connect_only;   /* tm_http_connect: open, no request */
 
     char                  head[HEAD_CAP];
     size_t                head_len, head_off;
@@ -117,6 +118,7 @@ static void fail(tm_http *h, tm_err code, const tm_reason *why)
     cancel_kick(h);
     drop_stream(h);
     h->state = H_IDLE;
+    h->connect_only = false;
     h->gen++;
     if (h->ev->on_done)
         h->ev->on_done(h->arg, code, &r);
@@ -287,6 +289,25 @@ tm_err tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why)
     return TM_OK;
 }
 
+tm_err tm_http_connect(tm_http *h, const tm_stream_opts *conn, tm_reason *why)
+{
+    if (h->state != H_IDLE)
+        return tm_fail(why, TM_E_BUSY, "the previous HTTP request is still running");
+    h->opts = *conn;
+    h->connect_only = true;
+    int w = snprintf(h->reqline, sizeof h->reqline, "connect to %.60s:%u", conn->host, (unsigned)conn->port);
+    (void)w;   /* a cut name in the trace label is fine */
+    h->reused = h->retried = h->got_bytes = h->paused = false;
+    h->t_start = tm_port_mono_ms();
+    h->gen++;
+    tm_err e = connect_now(h, why);
+    if (e) {
+        h->connect_only = false;
+        h->state = H_IDLE;
+    }
+    return e;
+}
+
 long tm_http_body_write(tm_http *h, const uint8_t *p, size_t n)
 {
     if (h->state != H_BODY || h->body_ended)
@@ -363,6 +384,17 @@ static void on_open(void *arg)
     if (h->state != H_CONNECTING)
         return;
     tm_trace("http", "connected to %s:%u", h->opts.host, (unsigned)h->opts.port);
+    if (h->connect_only) {          /* kept for the next request */
+        h->connect_only = false;
+        h->reusable = true;
+        h->state = H_IDLE;
+        h->gen++;
+        tm_reason ok;
+        tm_reason_clear(&ok);
+        if (h->ev->on_done)
+            h->ev->on_done(h->arg, TM_OK, &ok);
+        return;
+    }
     h->state = H_HEAD;
     send_head(h);
 }

@@ -79,6 +79,10 @@ typedef struct tm_http tm_http;
 size_t   tm_http_sizeof(void);
 void     tm_http_init(tm_http *h, const tm_http_events *ev, void *arg);
 tm_err   tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why);
+/* Opens the connection without a request (HL AT+KHTTPSCNX); on_done(TM_OK)
+ * when it is up (TLS verified), on_done(error) otherwise.  The next request
+ * to the same target reuses it. */
+tm_err   tm_http_connect(tm_http *h, const tm_stream_opts *conn, tm_reason *why);
 long     tm_http_body_write(tm_http *h, const uint8_t *p, size_t n);  /* accepted bytes, or -1 */
 void     tm_http_body_end(tm_http *h);
 void     tm_http_resume(tm_http *h);     /* body_room grew: continue delivering */

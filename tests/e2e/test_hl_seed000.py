@@ -350,3 +350,29 @@ def test_hl_echo_default_error_levels_and_numbers(t):
     hl.cme(m, 'AT+KHTTPSCFG=1,"a.test",443,0,0,1,"u","p",1,2,3,4', number=915, text=r"too many")
     hl.cme(m, 'AT+KHTTPSGET=5,"/"', number=910, text=r"session")
     hl.cme(m, 'AT+KHTTPSCFG=1,"bad host!",443', number=916, text=r"host")
+
+
+@timeout(60)
+def test_khttpscnx_connects_verifies_and_the_get_reuses_it(t):
+    """AT+KHTTPSCNX answers OK, then +KHTTPS_IND: <id>,1 once the TLS
+    connection is up and verified; the next KHTTPSGET runs on it. With the
+    wrong CA the connect reports +KHTTPS_ERROR: <id>,13 and its reason."""
+    ng = coursera_nginx(t)
+    m = coursera_modem(t, ng.port)
+    hl.start(m, cmee=2)
+    assert hl.store_cert(m, t.pki.root.bytes("pem"), typ=0, end="count").ok
+    sid, _ = hl.cfg(m, 1, HOST, ng.port, 2)
+    m.at_ok("AT+KHTTPSCNX=%d" % sid)
+    m.expect(b"\r\n+KHTTPS_IND: %d,1\r\n" % sid, 10)
+    assert hl.get(m, sid, "/") == PAGE
+    assert "reused connection" in m.trace_text(), "the GET must reuse the KHTTPSCNX connection"
+    conns = [l.rsplit("conn=", 1)[-1] for l in served_to_modem(ng, "/", 1)]
+    assert len(conns) == 1, conns
+    # wrong CA: the connect itself fails, with the module's code and our reason
+    m.at_ok("AT+KCERTDELETE=0")
+    assert hl.store_cert(m, t.pki.wrong_root.bytes("pem"), typ=0, end="count").ok
+    sid2, _ = hl.cfg(m, 1, HOST, ng.port, 2)
+    m.at_ok("AT+KHTTPSCNX=%d" % sid2)
+    u = m.expect(hl.ERR_URC_RE, 10)
+    assert int(u.group(1)) == sid2 and int(u.group(2)) == 13, u.match
+    assert re.search(rb"(?i)trusted|issuer|CA", u.group(3) or b""), u.match

@@ -360,6 +360,7 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
     int op = h->op;
     h->op = OP_NONE;
     if (op == OP_CNX) {
+        h->connected = true;
         tm_at_urc(at, "+KHTTPS_IND: %d,1", h->ss->id);
         return;
     }
@@ -387,6 +388,21 @@ static void deferred_fail(void *arg)
     req_finish_fail(h, &h->fail);
 }
 
+/* Where and how a session connects: the server, TLS with the store's trust
+ * (loaded again for each new connection), the module clock, the pin. */
+static void conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o)
+{
+    snprintf(o->host, sizeof o->host, "%s", h->server);
+    o->port = (uint16_t)h->port;
+    o->use_tls = true;
+    if (!tm_http_connected(h->http)) {
+        hl_creds_free(&h->creds);
+        hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2);
+    }
+    hl_tls_config(hl_get(at), &h->creds, &o->tls, o->host, (int)h->sec_level);
+    hl_tls_apply_pin(h->ss, &o->tls);
+}
+
 static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, bool show)
 {
     hl_https *h = https_of(ss);
@@ -399,15 +415,7 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     static const char *const methods[] = { "", "GET", "HEAD", "POST", "" };
     tm_http_request req;
     memset(&req, 0, sizeof req);
-    snprintf(req.conn.host, sizeof req.conn.host, "%s", h->server);
-    req.conn.port = (uint16_t)h->port;
-    req.conn.use_tls = true;
-    if (!tm_http_connected(h->http)) {
-        hl_creds_free(&h->creds);
-        hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2);
-    }
-    hl_tls_config(hl_get(at), &h->creds, &req.conn.tls, req.conn.host, (int)h->sec_level);
-    hl_tls_apply_pin(ss, &req.conn.tls);
+    conn_opts(at, h, &req.conn);
     req.method = methods[op];
     req.uri = uri;
     req.user_headers = h->headers_len ? h->headers : NULL;
@@ -488,10 +496,15 @@ tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
         tm_at_urc(at, "+KHTTPS_IND: %d,1", ss->id);
         return TM_OK;
     }
-    /* The connection is made by the first request (keep-alive then reuses
-     * it); KHTTPSCNX answers OK and +KHTTPS_IND: <id>,1 is sent when a
-     * connection is up. */
-    tm_trace("hl", "session %d: KHTTPSCNX: the connection is made by the first request", ss->id);
+    /* OK now; "+KHTTPS_IND: <id>,1" when the connection is up and verified
+     * (the next request reuses it), "+KHTTPS_ERROR: <id>,<code>" if not. */
+    tm_stream_opts o;
+    memset(&o, 0, sizeof o);
+    conn_opts(at, h, &o);
+    e = tm_http_connect(h->http, &o, tm_at_reason(at));
+    if (e)
+        return e;
+    h->op = OP_CNX;
     return TM_OK;
 }
 
