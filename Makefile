@@ -66,7 +66,7 @@ asan:
 	$(MAKE) BUILD=build-asan \
 	  OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" all unit
-	ASAN_OPTIONS=detect_leaks=1 python3 tests/e2e/run.py --bin build-asan/tlsmodem --quick
+	ASAN_OPTIONS=detect_leaks=1 python3 tests/e2e/run.py --bin build-asan/tlsmodem
 
 bench: all
 	sh bench/run.sh
