@@ -233,6 +233,31 @@ tm_err hl_kprivkdelete_set(tm_at *at, const tm_at_args *a)
 }
 
 
+/* One certificate as PEM with CRLF line ends (what a terminal shows and a
+ * Windows tool writes), 64 base64 characters a line. */
+static size_t pem_crlf(const uint8_t *der, size_t len, char *out, size_t cap)
+{
+    static char b64[TM_STORE_ITEM_MAX * 2];
+    size_t n = tm_base64_encode(der, len, b64, sizeof b64, 0);
+    static const char head[] = "-----BEGIN CERTIFICATE-----\r\n";
+    static const char tail[] = "-----END CERTIFICATE-----\r\n";
+    size_t need = sizeof head - 1 + n + (n / 64 + 1) * 2 + sizeof tail - 1;
+    if (n == 0 || need > cap)
+        return 0;
+    size_t o = 0;
+    memcpy(out, head, sizeof head - 1);
+    o += sizeof head - 1;
+    for (size_t i = 0; i < n; i += 64) {
+        size_t k = n - i < 64 ? n - i : 64;
+        memcpy(out + o, b64 + i, k);
+        o += k;
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    memcpy(out + o, tail, sizeof tail - 1);
+    return o + sizeof tail - 1;
+}
+
 tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
 {
     (void)a;
@@ -251,11 +276,7 @@ tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
             int n = (int)tm_der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
             size_t o = 0;
             for (int i = 0; i < n && o < sizeof pem - 128; i++) {
-                o += (size_t)snprintf(pem + o, sizeof pem - o, "-----BEGIN CERTIFICATE-----\r\n");
-                size_t b64 = tm_base64_encode(items[i].p, items[i].len, pem + o, sizeof pem - o - 40, 64);
-                o += b64;
-                /* tm_base64_encode breaks lines with LF; make them CRLF-free of doubling */
-                o += (size_t)snprintf(pem + o, sizeof pem - o, "\r\n-----END CERTIFICATE-----\r\n");
+                o += pem_crlf(items[i].p, items[i].len, pem + o, sizeof pem - o);
             }
             tm_at_line(at, "+KCERTSTORE: %s,%d,%zu", kinds[kind], idx, o);
             tm_at_write(at, pem, o);
