@@ -208,6 +208,22 @@ tm_err tm_net_connect_start(const struct sockaddr_storage *addr, socklen_t len, 
     return TM_OK;
 }
 
+tm_err tm_net_udp_start(const struct sockaddr_storage *addr, socklen_t len, int *fd, tm_reason *why)
+{
+    char a[80];
+    tm_net_addr_str(addr, a, sizeof a);
+    int s = socket(addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (s < 0)
+        return tm_fail(why, TM_E_NET, "UDP socket for %s: %s", a, strerror(errno));
+    if (connect(s, (const struct sockaddr *)addr, len) != 0) {
+        int err = errno;
+        close(s);
+        return connect_errno(err, a, NULL, why);
+    }
+    *fd = s;
+    return TM_OK;
+}
+
 tm_err tm_net_connect_result_addr(int fd, const struct sockaddr_storage *addr, const char *host,
                                   uint16_t port, tm_reason *why)
 {

@@ -28,6 +28,9 @@ tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *
 /* Starts a non-blocking connect; *fd is set on success (connection may still
  * be in progress: wait for writable, then tm_net_connect_result). */
 tm_err tm_net_connect_start(const struct sockaddr_storage *addr, socklen_t len, int *fd, tm_reason *why);
+/* The same for a connected UDP socket (SPWF SOCKON …,u): datagrams go to and
+ * come from that one peer only. */
+tm_err tm_net_udp_start(const struct sockaddr_storage *addr, socklen_t len, int *fd, tm_reason *why);
 tm_err tm_net_connect_result(int fd, const char *host, uint16_t port, tm_reason *why);
 
 /* Added: like tm_net_connect_result, with the address tried, for the detail

@@ -214,7 +214,8 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
     s->want_read = true;
     snprintf(s->host, sizeof s->host, "%s", opts->host);
     s->port = opts->port;
-    s->use_tls = opts->use_tls;
+    s->use_tls = opts->use_tls && !opts->udp;
+    s->udp = opts->udp;
     if (s->use_tls) {
         s->tls_cfg = opts->tls;
         s->tls_cfg.host = s->host;
@@ -235,8 +236,10 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
         return e;
     }
     tm_net_addr_str(&s->addr, s->addr_str, sizeof s->addr_str);
-    tm_trace("net", "connecting to %s:%u (%s)%s", s->host, s->port, s->addr_str, s->use_tls ? " TLS" : "");
-    e = tm_net_connect_start(&s->addr, s->addr_len, &s->fd, why);
+    tm_trace("net", "connecting to %s:%u (%s)%s", s->host, s->port, s->addr_str,
+             s->use_tls ? " TLS" : s->udp ? " UDP" : "");
+    e = s->udp ? tm_net_udp_start(&s->addr, s->addr_len, &s->fd, why)
+               : tm_net_connect_start(&s->addr, s->addr_len, &s->fd, why);
     if (e != TM_OK) {
         s->fd = -1;
         s->state = TM_STREAM_FAILED;
@@ -276,6 +279,8 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
         ssize_t n = recv(s->fd, buf, cap, 0);
         if (n > 0)
             return (long)n;
+        if (n == 0 && s->udp)
+            return TM_STREAM_AGAIN;        /* an empty datagram carries nothing */
         if (n == 0) {
             tm_trace("net", "%s:%u closed by the server", s->host, s->port);
             return 0;

@@ -26,6 +26,8 @@ typedef struct {
     char           host[TM_HOST_MAX];
     uint16_t       port;
     bool           use_tls;
+    bool           udp;           /* a connected UDP socket: each write is one datagram,
+                                     each read one datagram (no TLS) */
     tm_tls_config  tls;           /* used when use_tls; tls.host is set from host */
     uint32_t       connect_timeout_ms;   /* 0 = TM_CONNECT_TIMEOUT_MS */
 } tm_stream_opts;
@@ -40,6 +42,7 @@ typedef struct tm_stream {
     const tm_stream_events *ev;
     void                   *arg;
     bool                    want_read;
+    bool                    udp;
     bool                    write_blocked;
     bool                    tls_wants_write;   /* TLS read needs the socket writable */
     unsigned                timer;

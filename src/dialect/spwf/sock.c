@@ -4,7 +4,8 @@
  *
  * Decisions (docs/spwf.md):
  * - SOCKON=<host>,<port>,[<3rd>|NULL],<kind>: t TCP, s TLS (name checked =
- *   host), u refused (UDP is not implemented), anything else TLS with that
+ *   host), u UDP (a connected datagram socket: each SOCKW is one datagram,
+ *   received datagrams are buffered like stream bytes), anything else TLS with that
  *   string as the name the certificate must carry.  SNI is always the host.
  * - Ids from 0, lowest free first, TM_SESSIONS_MAX at once.
  * - Received bytes wait in a TM_SOCK_RX_BUF buffer per socket; when it is
@@ -238,14 +239,13 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
             return tm_fail(why, TM_E_ARG_BAD, "argument 3 \"%s\" must be empty or NULL (or a number)",
                                a->v[2].p);
     }
-    bool tls;
+    bool tls, udp = false;
     char expected[TM_HOST_MAX] = "";
     if (!strcasecmp(kind, "t")) {
         tls = false;
     } else if (!strcasecmp(kind, "u")) {
-        why->arg_index = 4;
-        return tm_fail(why, TM_E_NOT_SUPPORTED, "argument 4 \"u\": UDP sockets are not implemented by "
-                       "tlsmodem; use t (TCP), s (TLS) or the certificate name (TLS)");
+        tls = false;
+        udp = true;
     } else if (!strcasecmp(kind, "s")) {
         tls = true;
     } else {
@@ -284,13 +284,14 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
     snprintf(o.host, sizeof o.host, "%s", host);
     o.port = (uint16_t)port;
     o.use_tls = tls;
+    o.udp = udp;
     if (tls) {
         spwf_creds_load(s, &k->creds, true);
         spwf_tls_config(s, &k->creds, &o.tls, o.host, expected);
         tm_trace("spwf", "SOCKON %d: TLS to %s:%ld, SNI %s, certificate name checked: %s", id, host, port, host,
                  expected[0] ? expected : host);
     } else {
-        tm_trace("spwf", "SOCKON %d: TCP to %s:%ld", id, host, port);
+        tm_trace("spwf", "SOCKON %d: %s to %s:%ld", id, udp ? "UDP" : "TCP", host, port);
     }
     e = tm_stream_open(&k->st, &o, &sock_events, k, why);
     if (e) {
