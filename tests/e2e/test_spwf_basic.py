@@ -109,7 +109,7 @@ def test_spwf_malformed_commands(t):
     err(m, "AT+S.SOCKON=www.example.test,https,,s", 7, "port")
     err(m, "AT+S.SOCKON=www.example.test ,443,,s", 7, "space")
     err(m, "AT+S.SOCKON=https://www.example.test,443,,s", 7, "host name")
-    err(m, "AT+S.SOCKON=www.example.test,443,,u", 18, "UDP")
+    err(m, "AT+S.SOCKON=www.example.test,443,,a/b", 7, "certificate name")
     err(m, "AT+S.HTTPGET=www.example.test,/,443,7,,,,", 8, "TLS")
     err(m, "AT+S.SOCKR=0", 10, "socket 0")
     err(m, "AT+S.TLSCERT=content,3", 8)
