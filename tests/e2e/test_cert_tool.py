@@ -11,6 +11,8 @@ import os
 import re
 import subprocess
 
+from pki import Served
+
 import hl
 from framework import timeout
 from modem import FINAL_RE
@@ -50,50 +52,8 @@ def skis(text):
     return re.findall(r"^\s+SKI\s+([0-9A-F:]+)\s*$", text, re.M)
 
 
-class _Std:
-    """The standard certificates (pki.root, pki.inter, pki.coursera, …) built with the
-    PKI's make_* calls and the same tags, so they are shared with the other tests and
-    do not depend on the properties (tests/e2e/pki.py is being edited)."""
-
-    def __init__(self, pki):
-        self.p = pki
-
-    def __getattr__(self, name):
-        return getattr(self.p, name)
-
-    @property
-    def root(self):
-        return self.p.make_ca("Test Root CA", key="rsa:2048")
-
-    @property
-    def inter(self):
-        return self.p.make_intermediate("Test Intermediate CA", self.root)
-
-    @property
-    def coursera(self):
-        return self.p.make_leaf(self.inter, cn="www.coursera.test",
-                                sans=["DNS:www.coursera.test", "DNS:coursera.test"])
-
-    @property
-    def wrong_root(self):
-        return self.p.make_ca("Wrong Root CA", key="rsa:2048")
-
-    @property
-    def client_ec(self):
-        ca = self.p.make_ca("Test Client CA", key="ec:P-256")
-        return self.p.make_leaf(ca, sans=(), cn="client-ec", key="ec:P-256", eku="clientAuth")
-
-
 def std(t):
-    return _Std(t.pki)
-
-
-class _Shim:
-    """What servers.Nginx.vhost needs from a pki.Cert (chain file + key)."""
-
-    def __init__(self, chain, key):
-        self.chain = chain
-        self.key = key
+    return t.pki
 
 
 def sni_nginx(t, cert=None, name=HOST):
@@ -223,7 +183,7 @@ def test_cert_probe_sni_nginx_and_script_loads_root(t):
 def test_cert_probe_incomplete_chain(t):
     pki = std(t)
     leaf = pki.make_leaf(pki.inter, sans=["DNS:inc.test"], tag="cert-tool-incomplete")
-    ng = sni_nginx(t, cert=_Shim(leaf.pem, leaf.key), name="inc.test")   # leaf only, no intermediate
+    ng = sni_nginx(t, cert=Served(t.pki, "leaf-only", leaf, []), name="inc.test")   # leaf only, no intermediate
     p = run(t, "probe", "inc.test:%d" % ng.port, "--resolve", "inc.test:%d:127.0.0.1" % ng.port,
             "--ca-bundle", pki.root.pem, check_rc=1)
     out = p.stdout.decode()

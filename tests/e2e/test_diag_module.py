@@ -12,52 +12,15 @@ import re
 import hl
 from framework import timeout
 from modem import FINAL_RE
+from pki import Served
 from servers import free_port
 
 HOST = "www.coursera.test"
 PAGE = b"<html><body>diag page</body></html>\n"
 
 
-class _Std:
-    """The standard certificates built with the PKI's make_* calls and the usual tags
-    (shared with the other tests; independent of pki.py's properties, which another
-    engineer may be editing)."""
-
-    def __init__(self, pki):
-        self.p = pki
-
-    @property
-    def root(self):
-        return self.p.make_ca("Test Root CA", key="rsa:2048")
-
-    @property
-    def inter(self):
-        return self.p.make_intermediate("Test Intermediate CA", self.root)
-
-    @property
-    def coursera(self):
-        return self.p.make_leaf(self.inter, cn="www.coursera.test",
-                                sans=["DNS:www.coursera.test", "DNS:coursera.test"])
-
-    @property
-    def client_ca(self):
-        return self.p.make_ca("Test Client CA", key="ec:P-256")
-
-    @property
-    def client_ec(self):
-        return self.p.make_leaf(self.client_ca, sans=(), cn="client-ec", key="ec:P-256", eku="clientAuth")
-
-
-class _Shim:
-    """What servers.Nginx.vhost needs (chain file + key)."""
-
-    def __init__(self, chain, key):
-        self.chain = chain
-        self.key = key
-
-
 def std(t):
-    return _Std(t.pki)
+    return t.pki
 
 
 def sni_nginx(t, cert, name=HOST):
@@ -115,8 +78,8 @@ def test_diag_hl_probe_sni_nginx(t):
 @timeout(90)
 def test_diag_hl_probe_incomplete_chain_same_reason_as_get(t):
     pki = std(t)
-    leaf = pki.p.make_leaf(pki.inter, sans=["DNS:inc.test"], tag="cert-tool-incomplete")
-    ng = sni_nginx(t, _Shim(leaf.pem, leaf.key), name="inc.test")     # leaf only
+    leaf = pki.make_leaf(pki.inter, sans=["DNS:inc.test"], tag="cert-tool-incomplete")
+    ng = sni_nginx(t, Served(t.pki, "leaf-only", leaf, []), name="inc.test")     # leaf only
     m = t.modem(resolve=["inc.test:%d:127.0.0.1" % ng.port])
     hl.start(m, cmee=2)
     assert hl.store_cert(m, pki.root.bytes("pem")).ok
