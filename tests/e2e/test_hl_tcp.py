@@ -512,3 +512,28 @@ def test_tls_mode3_wrong_host_and_untrusted_give_13(t):
     m2.expect(IND_RE, 15)
     snd(m2, sid0, b"unverified")
     assert rcv_all(m2, sid0, 10) == b"unverified"
+
+
+@timeout(90)
+def test_tls_mode3_sec2_presents_the_client_certificate(t):
+    """KTCPCFG mode 3 with sec_level 2: local certificate 0 and private key 0
+    are presented when the server asks (openssl s_server -Verify), ECDSA P-256
+    and RSA-2048; data flows both ways afterwards."""
+    for client, cn in ((t.pki.client_ec, "client-ec"), (t.pki.client_rsa, "client-rsa")):
+        s = t.s_server(t.pki.coursera, mode="-rev", verify=1, ca=t.pki.client_ca)
+        m = modem(t, resolve=["www.coursera.test:%d:127.0.0.1" % s.port])
+        assert hl.store_cert(m, t.pki.root.bytes("pem"), 0).ok
+        assert hl.store_cert(m, client.bytes("pem"), 1).ok
+        key = client.bytes("key")
+        assert hl.data_cmd(m, "AT+KPRIVKSTORE=0,%d" % len(key), key, "count").ok
+        sid = cfg(m, '1,3,"www.coursera.test",%d,,,,2' % s.port)
+        connect(m, sid)
+        snd(m, sid, b"hello\n")
+        m.expect(DATA_RE, 10)
+        got = rcv_all(m, sid, 6, check=None)
+        assert got == b"olleh\n", got
+        log = s.log()
+        assert "Peer certificate: CN = %s" % cn in log, "s_server saw no client certificate:\n%s" % log[-800:]
+        m.at_ok("AT+KTCPCLOSE=%d" % sid)
+        m.close()
+        s.stop()
