@@ -537,3 +537,29 @@ def test_tls_mode3_sec2_presents_the_client_certificate(t):
         m.at_ok("AT+KTCPCLOSE=%d" % sid)
         m.close()
         s.stop()
+
+
+@timeout(60)
+def test_tls_mode3_transparent_ktcpstart_escape_ato(t):
+    """KTCPSTART on a verified TLS socket: bytes both ways unchanged (the EOF
+    pattern is data here), +++ back to command mode, ATO resumes."""
+    p = peer(t, "echo", cert=t.pki.coursera)
+    m = _tls_modem(t, p, t.pki.root)
+    m.set_guard(5)
+    sid = cfg(m, '1,3,"www.coursera.test",%d' % p.port)
+    connect(m, sid)
+    r = m.at("AT+KTCPSTART=%d" % sid)
+    assert r.text == b"\r\nCONNECT\r\n", r.text
+    msg = b"tls transparent \r\n\x00\xff --EOF--Pattern-- " + os.urandom(3000).replace(b"+", b"_")
+    m.send(msg)
+    got = m.expect(msg, 10)
+    assert got.before == b"", got.before[:200]
+    m.escape()
+    m.expect(b"\r\nOK\r\n", 5)
+    assert stat(m, sid)[0] == 3
+    assert m.at("ATO%d" % sid).final == b"CONNECT"
+    m.send(b"again")
+    m.expect(b"again", 10)
+    m.escape()
+    m.expect(b"\r\nOK\r\n", 5)
+    m.at_ok("AT+KTCPCLOSE=%d" % sid)
