@@ -24,7 +24,6 @@ typedef struct {
     tm_at_data_in  spec;
     size_t         recv;          /* data bytes received (delivered + held + rel) */
     size_t         delivered;     /* bytes given to the sink */
-    bool           skip_lf;       /* swallow one LF right after the command's CR */
     /* pattern: bytes that may be the start of the EOF pattern, held back */
     uint8_t        held[TM_AT_REL_MAX];
     bool           deferred;      /* count reached inside a possible EOF pattern */

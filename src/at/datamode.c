@@ -86,7 +86,6 @@ void tm_at_data_in_start(tm_at *at, const tm_at_data_in *spec)
     D->last_rx_ms = at->now;
     /* A LF that came with the CR was already taken (engine.c); a LF that
      * arrives later is payload. */
-    D->skip_lf = false;
     at->skip_lf = false;
 }
 
@@ -316,13 +315,6 @@ size_t tm_at__data_feed(tm_at *at, const uint8_t *p, size_t len)
         }
         if (i >= len)
             return i;
-        if (D->skip_lf) {
-            D->skip_lf = false;
-            if (p[i] == '\n') {
-                i++;
-                continue;
-            }
-        }
         if (D->held_len == 0 && D->plus == 0) {
             size_t lim = len;
             if (D->spec.count && D->spec.count - D->recv < lim - i)
