@@ -30,15 +30,16 @@ static const char *item_name(int kind, int index, char *buf, size_t cap)
 
 /* ---- collecting data-mode bytes ---------------------------------------- */
 
+/* Data-mode sink callbacks; arg is the engine. */
 static size_t collect_room(void *arg)
 {
-    hl_state *s = arg;
+    hl_state *s = hl_get(arg);
     return s->collect_cap - s->collect_len;
 }
 
 static void collect_data(void *arg, const uint8_t *p, size_t n)
 {
-    hl_state *s = arg;
+    hl_state *s = hl_get(arg);
     size_t room = s->collect_cap - s->collect_len;
     if (n > room)
         n = room;               /* the engine honours room(); this is a guard */
@@ -147,9 +148,6 @@ static void cert_end(void *arg, tm_at_data_end how, size_t total)
     tm_at_complete(at, e);
 }
 
-/* room/data callbacks receive the engine: adapt. */
-static size_t collect_room_at(void *arg) { return collect_room(hl_get(arg)); }
-static void collect_data_at(void *arg, const uint8_t *p, size_t n) { collect_data(hl_get(arg), p, n); }
 
 tm_err hl_collect_start(tm_at *at, int kind, long index, long count,
                         void (*on_end)(void *at, tm_at_data_end how, size_t total))
@@ -168,9 +166,9 @@ tm_err hl_collect_start(tm_at *at, int kind, long index, long count,
         .count = (size_t)count,
         .pattern = true,
         .escape = true,
-        .on_data = collect_data_at,
+        .on_data = collect_data,
         .on_end = on_end,
-        .room = collect_room_at,
+        .room = collect_room,
         .arg = at,
     };
     tm_at_data_in_start(at, &spec);
@@ -237,20 +235,16 @@ tm_err hl_kprivkdelete_set(tm_at *at, const tm_at_args *a)
  * Windows tool writes), 64 base64 characters a line. */
 static size_t pem_crlf(const uint8_t *der, size_t len, char *out, size_t cap)
 {
-    static char b64[TM_STORE_ITEM_MAX * 2];
-    size_t n = tm_base64_encode(der, len, b64, sizeof b64, 0);
     static const char head[] = "-----BEGIN CERTIFICATE-----\r\n";
     static const char tail[] = "-----END CERTIFICATE-----\r\n";
-    size_t need = sizeof head - 1 + n + (n / 64 + 1) * 2 + sizeof tail - 1;
-    if (n == 0 || need > cap)
+    size_t lines = (len + 47) / 48;     /* 48 bytes -> one 64-character line */
+    if (len == 0 || sizeof head + lines * 66 + sizeof tail > cap)
         return 0;
-    size_t o = 0;
-    memcpy(out, head, sizeof head - 1);
-    o += sizeof head - 1;
-    for (size_t i = 0; i < n; i += 64) {
-        size_t k = n - i < 64 ? n - i : 64;
-        memcpy(out + o, b64 + i, k);
-        o += k;
+    size_t o = sizeof head - 1;
+    memcpy(out, head, o);
+    for (size_t i = 0; i < len; i += 48) {
+        size_t k = len - i < 48 ? len - i : 48;
+        o += tm_base64_encode(der + i, k, out + o, cap - o, 0);
         out[o++] = '\r';
         out[o++] = '\n';
     }
