@@ -187,8 +187,13 @@ extern const tm_at_cmd tm_at_v250_table[];
 /* Where handlers put the detail of a failure: return tm_fail(tm_at_reason(at), …). */
 tm_reason *tm_at_reason(tm_at *at);
 /* Finish a command that returned TM_AT_PENDING: TM_OK -> voice ok, else
- * voice error with tm_at_reason().  Then the rest of a ';' chain runs, then
- * queued URCs are written. */
+ * voice error with tm_at_reason().  The final result is written at once; the
+ * rest of a ';' chain, held (pipelined) bytes and queued URCs are run from
+ * the next tm_at_tick()/tm_at_feed(), never from inside this call, so the
+ * caller may keep using its session state afterwards (e.g. to build the URC
+ * that follows the result) even when the host pipelined a command that
+ * frees it.  tm_at_next_deadline() returns "now" while such work waits.
+ * A second completion of the same command is ignored (logged). */
 void    tm_at_complete(tm_at *at, tm_err result);
 /* Finish a pending command without any final result (the handler printed
  * its own, e.g. "NO CARRIER").  The rest of a ';' chain is not run. */

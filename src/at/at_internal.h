@@ -80,6 +80,8 @@ struct tm_at {
     bool     pending;          /* its current command returned TM_AT_PENDING */
     bool     in_handler;       /* a handler is running right now */
     bool     early;            /* ...and called tm_at_complete before returning */
+    bool     resume;           /* completed OK with commands left in the chain: the
+                                * next pump runs them (never from inside tm_at_complete) */
     tm_err   early_result;
     tm_reason reason;
     int      depth;            /* nesting of engine internals: pump only at 0 */

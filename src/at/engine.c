@@ -429,11 +429,19 @@ static void data_drain(tm_at *at)
     at->depth--;
 }
 
-/* Runs bytes held while a command was pending, once it is not. */
+/* Runs what completion left for later, at the top level only (depth 0, no
+ * handler or network callback on the stack): the rest of a ';' chain, then
+ * bytes held while a command was pending, then queued URCs. */
 static void pump(tm_at *at)
 {
     if (at->depth)
         return;
+    if (at->resume) {
+        at->resume = false;
+        at->depth++;
+        run_chain(at);
+        at->depth--;
+    }
     data_drain(at);
     while (at->hold_len > 0) {
         size_t n = process(at, at->hold, at->hold_len);
@@ -493,6 +501,8 @@ int64_t tm_at_next_deadline(tm_at *at)
                                    : !at->running;
     if ((at->hold_len > 0 || at->data.rel_len > 0) && can_run)
         d = at->now;
+    if (at->resume)
+        d = at->now;
     if (at->urc_n > 0 && tm_at__idle(at))
         d = at->now;
     return d;
@@ -500,9 +510,27 @@ int64_t tm_at_next_deadline(tm_at *at)
 
 /* ---- completion ------------------------------------------------------------ */
 
+/* True when the running line has another command after cmd_pos. */
+static bool chain_has_more(tm_at *at)
+{
+    bool spwf = at->d->syntax == TM_AT_SYNTAX_SPWF;
+    for (size_t i = at->cmd_pos; at->cmd[i]; i++)
+        if (!(at->cmd[i] == ' ' || at->cmd[i] == '\t' || (!spwf && at->cmd[i] == ';')))
+            return true;
+    return false;
+}
+
+/* Completion is called from network and data-mode callbacks, often with the
+ * caller's session state live on the stack and about to be read again (the
+ * URC that follows a final result).  So it only says how the command ended:
+ * the final result is written now, but nothing else is dispatched from here.
+ * The rest of a chain and the commands the host pipelined behind it run from
+ * the next tm_at_tick()/tm_at_feed() (tm_at_next_deadline() says "now"),
+ * when no callback is on the stack: a pipelined AT+KHTTPSDEL can no longer
+ * free the session whose GET is still reporting its end. */
 static void complete(tm_at *at, tm_err result)
 {
-    if (!at->running) {
+    if (!at->running || (!at->pending && !at->in_handler) || at->resume) {
         tm_at__log(at, "warn", "tm_at_complete without a running command (ignored)");
         return;
     }
@@ -516,13 +544,10 @@ static void complete(tm_at *at, tm_err result)
         at->data.active = false;
     }
     at->pending = false;
-    at->depth++;
-    if (result == TM_OK)
-        run_chain(at);
+    if (result == TM_OK && chain_has_more(at))
+        at->resume = true;          /* still running: URCs keep queueing */
     else
         final(at, result);
-    at->depth--;
-    pump(at);
 }
 
 void tm_at_complete(tm_at *at, tm_err result) { complete(at, result); }

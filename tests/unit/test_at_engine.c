@@ -179,6 +179,16 @@ static size_t  g_out_len;
 static uint8_t g_in[1 << 15];            /* port-side input not yet taken */
 static size_t  g_in_len;
 static uint64_t g_rng;
+static int64_t g_now;
+
+/* What the port's loop does after a network callback completed a command:
+ * it comes around, sees tm_at_next_deadline() due and ticks. */
+static void loop_comes_around(void)
+{
+    int64_t d = tm_at_next_deadline(g_at);
+    if (d >= 0 && d <= g_now)
+        tm_at_tick(g_at, g_now);
+}
 
 static unsigned rnd(void)
 {
@@ -223,16 +233,17 @@ static void run_script(const tm_at_dialect *d, const step *s, size_t chunk)
     g_in_len = 0;
     g_room = SIZE_MAX;
     g_room_violations = 0;
+    g_now = 0;
     for (; s->op != END; s++) {
         switch (s->op) {
         case FEED:
             memcpy(g_in + g_in_len, s->s, s->len);
             g_in_len += s->len;
             break;
-        case NOW:      tm_at_set_now(g_at, s->v); break;
-        case TICK:     tm_at_tick(g_at, s->v); break;
-        case COMPLETE: tm_at_complete(g_at, (tm_err)s->v); break;
-        case SILENT:   tm_at_complete_silent(g_at); break;
+        case NOW:      g_now = s->v; tm_at_set_now(g_at, s->v); break;
+        case TICK:     g_now = s->v; tm_at_tick(g_at, s->v); break;
+        case COMPLETE: tm_at_complete(g_at, (tm_err)s->v); loop_comes_around(); break;
+        case SILENT:   tm_at_complete_silent(g_at); loop_comes_around(); break;
         case URC:      tm_at_urc(g_at, "%s", s->s); break;
         case ROOM:     g_room = s->v < 0 ? SIZE_MAX : (size_t)s->v; break;
         case CMEE:     tm_at_set_cmee(g_at, (int)s->v); break;
@@ -247,6 +258,7 @@ static void run_script(const tm_at_dialect *d, const step *s, size_t chunk)
             tm_at_data_in_stop(g_at);
             tm_at_v250_result(g_at, "NO CARRIER", 3);
             tm_at_complete_silent(g_at);
+            loop_comes_around();
             break;
         }
         drain();
@@ -482,6 +494,75 @@ static void test_pending_urc(void)
     TM_EQ_INT(tm_at_feed(g_at, lots, 10), 10);
 }
 
+/* A network callback completes a command and then reads its own session
+ * state to build the URC: commands the host pipelined behind it (which may
+ * free that session) must not run inside tm_at_complete(), only when the
+ * loop comes around.  (Issue 10: AT+KHTTPSGET;AT+KHTTPSDEL use-after-free.) */
+static void test_completion_does_not_dispatch(void)
+{
+    static const struct { const tm_at_dialect *d; const char *in; const char *after_complete;
+                          const char *after_tick; } cases[] = {
+        /* pipelined line behind a pending command */
+        { &d_noecho, "AT+WAIT\rAT+HELLO\r", OK, OK "\r\nhello\r\n" OK },
+        /* rest of a ';' chain */
+        { &d_noecho, "AT+WAIT;+HELLO\r", "", "\r\nhello\r\n" OK },
+        /* failure: final result now, the held line later */
+        { &d_noecho, "AT+WAIT\rAT+HELLO\r", NULL, NULL },
+        /* SPWF: no chains, pipelined lines only */
+        { &d_spwf, "AT+S.SOCKW=0,2\rabAT+S.ARGS\r", NULL, NULL },
+    };
+    /* case 1 and 2 */
+    for (int i = 0; i < 2; i++) {
+        tm_at_init(g_at, cases[i].d, NULL);
+        g_out_len = 0;
+        TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)cases[i].in, strlen(cases[i].in)), strlen(cases[i].in));
+        drain();
+        TM_EQ_INT(g_out_len, 0);
+        tm_at_complete(g_at, TM_OK);
+        drain();
+        TM_EQ_INT(g_out_len, strlen(cases[i].after_complete));
+        TM_EQ_INT(tm_at_next_deadline(g_at), 0);     /* the loop must come around now */
+        tm_at_tick(g_at, 0);
+        drain();
+        g_out[g_out_len] = '\0';
+        TM_EQ_STR(g_out, cases[i].after_tick);
+        TM_CHECK(!tm_at_busy(g_at));
+    }
+    /* case 3: a failed command writes its error at once, the next line waits */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    tm_at_feed(g_at, (const uint8_t *)cases[2].in, strlen(cases[2].in));
+    tm_at_complete(g_at, TM_E_TIMEOUT);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "\r\n+CME ERROR: 65\r\n");
+    tm_at_tick(g_at, 0);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "\r\n+CME ERROR: 65\r\n\r\nhello\r\n" OK);
+    /* case 4: SPWF data mode ends by count inside the feed: on_end has
+     * returned before the engine goes on with the rest of the input */
+    tm_at_init(g_at, &d_spwf, NULL);
+    g_out_len = 0;
+    g_sink_len = 0;
+    g_room = SIZE_MAX;
+    tm_at_feed(g_at, (const uint8_t *)cases[3].in, strlen(cases[3].in));
+    tm_at_tick(g_at, 0);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "AT-S.END 0 2\r\nAT-S.OK\r\nAT-S.hello\r\nAT-S.OK\r\n");
+    /* a second completion of the same command is ignored */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    tm_at_feed(g_at, (const uint8_t *)"AT+WAIT;+HELLO\r", 15);
+    tm_at_complete(g_at, TM_OK);
+    tm_at_complete(g_at, TM_E_TIMEOUT);
+    tm_at_tick(g_at, 0);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "\r\nhello\r\n" OK);
+}
+
 static void test_datamode(void)
 {
     /* by count, data in the same feed as the command; HL swallows the LF */
@@ -641,6 +722,7 @@ int main(void)
     test_datamode();
     test_escape();
     test_backpressure();
+    test_completion_does_not_dispatch();
     test_output();
     test_spwf();
     free(g_at);
