@@ -165,11 +165,15 @@ static int process_head(tm_http_parser *p, tm_reason *why)
                         perr(p, why, "Content-Length in \"%s\" is not a number of bytes", sh);
                         return -1;
                     }
-                    x = x * 10 + (uint64_t)(v[k] - '0');
-                    if (x >= LEN_LIMIT) {
-                        perr(p, why, "Content-Length in \"%s\" is too large", sh);
+                    /* Checked before multiplying: x * 10 + d must stay below
+                     * LEN_LIMIT, so 18446744073709551621 (2^64 + 5) can
+                     * never wrap around to 5. */
+                    uint64_t d = (uint64_t)(v[k] - '0');
+                    if (x > (LEN_LIMIT - 1 - d) / 10) {
+                        perr(p, why, "Content-Length in \"%s\" is too large (the limit is 2^62 - 1 bytes)", sh);
                         return -1;
                     }
+                    x = x * 10 + d;
                 }
                 if ((has_cl || any) && x != cl) {
                     perr(p, why, "conflicting Content-Length values %" PRIu64 " and %" PRIu64, cl, x);
@@ -240,8 +244,9 @@ static tm_err chunk_size(tm_http_parser *p, tm_reason *why)
     while (i < n && isxdigit((unsigned char)p->line[i])) {
         int c = (unsigned char)p->line[i];
         int d = isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10);
-        if (v >= (LEN_LIMIT >> 4))
-            return perr(p, why, "the chunk size \"%s\" is too large", sh);
+        /* Checked before multiplying (no wrap-around): v * 16 + d < LEN_LIMIT. */
+        if (v > (LEN_LIMIT - 1 - (uint64_t)d) / 16)
+            return perr(p, why, "the chunk size \"%s\" is too large (the limit is 2^62 - 1 bytes)", sh);
         v = v * 16 + (uint64_t)d;
         i++;
     }
