@@ -423,12 +423,25 @@ out:
 
 tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why)
 {
+    return tm_http_parser_eof_tls(p, true, done, why);
+}
+
+tm_err tm_http_parser_eof_tls(tm_http_parser *p, bool clean, bool *done, tm_reason *why)
+{
     *done = false;
     switch (p->state) {
     case P_DONE:
         *done = true;
         return TM_OK;
     case P_BODY_CLOSE:
+        if (!clean) {
+            /* Over TLS only close_notify ends a close-delimited body: a bare
+             * FIN is what a truncation attack (or a crash) looks like. */
+            p->state = P_ERROR;
+            return tm_fail(why, TM_E_HTTP_TRUNCATED, "body truncated: connection closed without TLS "
+                           "close_notify after %" PRIu64 " bytes (the body has no Content-Length or "
+                           "chunked framing, so only close_notify can mark its end)", p->body_total);
+        }
         p->state = P_DONE;
         *done = true;
         return TM_OK;
@@ -443,13 +456,13 @@ tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why)
                        "(%zu bytes of it received)", p->head_len);
     case P_BODY_LEN:
         p->state = P_ERROR;
-        return tm_fail(why, TM_E_PEER_CLOSED, "the connection closed after %" PRIu64 " of %" PRIu64
-                       " body bytes (Content-Length)", p->body_total, p->content_length);
+        return tm_fail(why, TM_E_HTTP_TRUNCATED, "body truncated: the connection closed after %" PRIu64
+                       " of %" PRIu64 " body bytes (Content-Length)", p->body_total, p->content_length);
     case P_ERROR:
         return tm_fail(why, TM_E_HTTP_PROTOCOL, "the response was already found malformed");
     default:
         p->state = P_ERROR;
-        return tm_fail(why, TM_E_PEER_CLOSED, "the connection closed inside the chunked body after %" PRIu64
-                       " body bytes (no final 0-size chunk)", p->body_total);
+        return tm_fail(why, TM_E_HTTP_TRUNCATED, "body truncated: the connection closed inside the chunked "
+                       "body after %" PRIu64 " body bytes (no final 0-size chunk)", p->body_total);
     }
 }

@@ -292,9 +292,9 @@ static const bad_case BAD[] = {
       "longer than" },
     { "nothing", "", true, TM_E_HTTP_NO_RESPONSE, "without sending a response" },
     { "cut head", "HTTP/1.1 200 OK\r\nContent-Le", true, TM_E_HTTP_PROTOCOL, "inside the response head" },
-    { "cut body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, TM_E_PEER_CLOSED,
-      "after 3 of 10 body bytes" },
-    { "cut chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true, TM_E_PEER_CLOSED,
+    { "cut body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, TM_E_HTTP_TRUNCATED,
+      "body truncated: the connection closed after 3 of 10 body bytes" },
+    { "cut chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true, TM_E_HTTP_TRUNCATED,
       "no final 0-size chunk" },
     { "only interim", "HTTP/1.1 100 Continue\r\n\r\n", true, TM_E_HTTP_PROTOCOL, "inside the response head" },
 };

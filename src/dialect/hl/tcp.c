@@ -378,7 +378,8 @@ static void ev_readable(void *arg)
             announce(t);        /* +KTCP_DATA before +KTCP_NOTIF */
         tm_reason why;
         if (n == 0) {
-            tm_fail(&why, TM_E_PEER_CLOSED, "%s:%ld closed the connection", t->host, t->port);
+            tm_fail(&why, TM_E_PEER_CLOSED, "%s:%ld closed the connection%s", t->host, t->port,
+                    t->st.eof_unclean ? " without TLS close_notify (the last data may be cut short)" : "");
         } else {
             why = t->st.reason;
             if (why.code == TM_OK)
