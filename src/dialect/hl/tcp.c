@@ -632,6 +632,8 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     memset(&opts, 0, sizeof opts);
     snprintf(opts.host, sizeof opts.host, "%s", t->host);
     opts.port = (uint16_t)t->port;
+    uint32_t idle_ms;        /* sockets have no idle timeout: an idle socket is legitimate */
+    hl_cnx_timeouts(t->s, t->ss->cnx, &opts.connect_timeout_ms, &idle_ms);
     if (t->mode == 3) {
         opts.use_tls = true;
         hl_creds_free(&t->creds);
