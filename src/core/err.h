@@ -81,6 +81,7 @@
     X(TM_E_HTTP_HEADER_SYNTAX,  161, "a header line is malformed") \
     X(TM_E_HTTP_NO_RESPONSE,    162, "the server sent no HTTP response") \
     X(TM_E_HTTP_BODY_LENGTH,    163, "the request body length does not match Content-Length") \
+    X(TM_E_HTTP_TRUNCATED,      164, "the response body was cut short") \
     /* internal: 250.. */ \
     X(TM_E_INTERNAL,            250, "internal error") \
     X(TM_E_NO_MEMORY,           251, "out of memory")

@@ -28,6 +28,13 @@ typedef struct {
 static resolve_entry g_res[TM_RESOLVE_MAX];
 static int g_nres;
 
+static tm_net_timeouts g_timeouts = {
+    TM_CONNECT_TIMEOUT_MS, TM_DNS_TIMEOUT_MS, TM_RESPONSE_TIMEOUT_MS, TM_IDLE_TIMEOUT_MS,
+};
+
+const tm_net_timeouts *tm_net_timeouts_get(void) { return &g_timeouts; }
+void tm_net_timeouts_set(const tm_net_timeouts *t) { g_timeouts = *t; }
+
 static bool name_eq(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);

@@ -13,6 +13,20 @@
 
 #include "core/err.h"
 
+/* Default timeouts in ms (config.h values until --timeout-* changes them);
+ * TM_TIMEOUT_NONE = never.  connect: DNS + TCP + TLS handshake in total;
+ * dns: the resolution alone; response: request complete -> response head;
+ * idle: longest silence of a server while a byte is awaited (HTTP). */
+#define TM_TIMEOUT_NONE UINT32_MAX
+typedef struct {
+    uint32_t connect_ms;
+    uint32_t dns_ms;
+    uint32_t response_ms;
+    uint32_t idle_ms;
+} tm_net_timeouts;
+const tm_net_timeouts *tm_net_timeouts_get(void);
+void   tm_net_timeouts_set(const tm_net_timeouts *t);
+
 /* "HOST:PORT:ADDR" (ADDR may be [v6]; PORT may be "*" = any port); a later
  * entry for the same HOST:PORT replaces the earlier; TM_E_ARG_BAD on a
  * malformed spec. */

@@ -264,8 +264,9 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
         s->state = TM_STREAM_FAILED;
         return tm_fail(why, TM_E_INTERNAL, "the event loop has no room for another socket");
     }
-    uint32_t to = opts->connect_timeout_ms ? opts->connect_timeout_ms : TM_CONNECT_TIMEOUT_MS;
-    s->timer = tm_port_timer_add(to, on_timeout, s);
+    uint32_t to = opts->connect_timeout_ms ? opts->connect_timeout_ms : tm_net_timeouts_get()->connect_ms;
+    if (to != TM_TIMEOUT_NONE)
+        s->timer = tm_port_timer_add(to, on_timeout, s);
     return TM_OK;
 }
 
@@ -307,7 +308,11 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
         update_watch(s);
         return TM_STREAM_AGAIN;
     case TM_TLS_CLOSED:
-        tm_trace("net", "%s:%u closed by the server (TLS)", s->host, s->port);
+        tm_trace("net", "%s:%u closed by the server (TLS close_notify)", s->host, s->port);
+        return 0;
+    case TM_TLS_CLOSED_UNCLEAN:
+        s->eof_unclean = true;
+        tm_trace("net", "%s:%u closed by the server WITHOUT TLS close_notify", s->host, s->port);
         return 0;
     default:
         s->reason = why;

@@ -650,7 +650,13 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         e = tm_fail(why, TM_E_TLS_INIT, "TLS versions/ciphers: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
         goto fail;
     }
-    SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    /* No SSL_OP_IGNORE_UNEXPECTED_EOF: a FIN without close_notify must stay
+     * distinguishable from a clean close (tm_tls_read -> TM_TLS_CLOSED_UNCLEAN),
+     * or a close-delimited HTTP body cut by an attacker looks complete. */
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    /* Bound what the server may send as its certificate chain (a 200 KB chain
+     * fails the handshake with a reason instead of growing memory). */
+    SSL_CTX_set_max_cert_list(t->ctx, TM_TLS_CHAIN_MAX);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     if ((e = setup_trust(t, why)) != TM_OK || (e = setup_client_cert(t, why)) != TM_OK)
@@ -814,6 +820,9 @@ static tm_err ssl_failure(tm_tls *t, int ret, int ssl_err, bool in_handshake, tm
                      eb, TM_TLS_CIPHERS);
     } else if (reason == SSL_R_DH_KEY_TOO_SMALL || reason == SSL_R_BAD_DH_VALUE) {
         rc = tm_fail(why, TM_E_TLS_WEAK_DH, "the server's DHE group is smaller than 2048 bits (%s)", eb);
+    } else if (reason == SSL_R_EXCESSIVE_MESSAGE_SIZE) {
+        rc = tm_fail(why, TM_E_TLS_HANDSHAKE, "the server sent a handshake message larger than tlsmodem "
+                     "accepts: its certificate chain must stay below %d KiB", TM_TLS_CHAIN_MAX / 1024);
     } else if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
         long vr = SSL_get_verify_result(t->ssl);
         rc = tm_fail(why, TM_E_CERT_BAD, "verification failed: %s", X509_verify_cert_error_string(vr));
@@ -905,9 +914,17 @@ tm_tls_status tm_tls_read(tm_tls *t, void *buf, size_t cap, size_t *got, tm_reas
         return TM_TLS_WANT_READ;
     if (e == SSL_ERROR_WANT_WRITE)
         return TM_TLS_WANT_WRITE;
-    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0)) {
+    if (e == SSL_ERROR_ZERO_RETURN) {        /* close_notify received */
         ERR_clear_error();
         return TM_TLS_CLOSED;
+    }
+    unsigned long pe = ERR_peek_error();
+    if ((e == SSL_ERROR_SYSCALL && pe == 0 && errno == 0) ||
+        (e == SSL_ERROR_SSL && ERR_GET_REASON(pe) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+        ERR_clear_error();
+        t->failed = true;                  /* nothing more can come */
+        tm_trace("tls", "%s closed the TCP connection without TLS close_notify", t->host);
+        return TM_TLS_CLOSED_UNCLEAN;
     }
     ssl_failure(t, r, e, false, why);
     return TM_TLS_FAILED;

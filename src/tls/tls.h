@@ -54,6 +54,8 @@ typedef enum {
     TM_TLS_WANT_WRITE,    /* wait until the socket is writable, then call again */
     TM_TLS_CLOSED,        /* peer sent close_notify or closed (read only) */
     TM_TLS_FAILED,        /* see the reason; the session is dead */
+    TM_TLS_CLOSED_UNCLEAN,/* read only: the peer closed TCP without close_notify; what was
+                             read may be cut short (a truncation attack looks the same) */
 } tm_tls_status;
 
 typedef struct tm_tls tm_tls;

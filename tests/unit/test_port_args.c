@@ -91,6 +91,31 @@ static void test_errors(void)
     PARSE(r, "stray");
     TM_EQ_INT(r, TM_ARGS_ERROR);
     TM_CHECK(strstr(err, "stray") != NULL);
+    PARSE(r, "--timeout-idle", "-5");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "--timeout-idle \"-5\"") && strstr(err, "milliseconds"), "%s", err);
+    PARSE(r, "--timeout-connect", "1s");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "--timeout-connect"), "%s", err);
+    PARSE(r, "--timeout-response");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+}
+
+static void test_timeouts(void)
+{
+    tm_args a;
+    char err[256];
+    tm_args_result r;
+    PARSE(r, "--stdio");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_EQ_INT(a.timeout_connect, -1);
+    TM_EQ_INT(a.timeout_idle, -1);
+    PARSE(r, "--timeout-connect", "1500", "--timeout-dns=200", "--timeout-response", "0", "--timeout-idle", "750");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_EQ_INT(a.timeout_connect, 1500);
+    TM_EQ_INT(a.timeout_dns, 200);
+    TM_EQ_INT(a.timeout_response, 0);
+    TM_EQ_INT(a.timeout_idle, 750);
 }
 
 static void test_hostport(void)
@@ -134,6 +159,7 @@ int main(void)
     test_defaults();
     test_full();
     test_errors();
+    test_timeouts();
     test_hostport();
     test_modem_clock();
     TM_TEST_MAIN_END();

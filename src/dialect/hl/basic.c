@@ -13,6 +13,7 @@
 
 #include "core/trace.h"
 #include "dialect/hl/hl.h"
+#include "net/net.h"
 
 tm_err hl_ati(tm_at *at, const tm_at_args *a)
 {
@@ -77,7 +78,41 @@ tm_err hl_kcnxtimer_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, 4, "retry_delay", 1, 3600, 60, &v[2])) ||
         (e = tm_at_opt_int(at, a, 5, "idle_timeout", 0, 3600, 0, &v[3])))
         return e;
-    memcpy(s->cnx[cnx].timers, v, sizeof v);
+    hl_cnx *c = &s->cnx[cnx];
+    memcpy(c->timers, v, sizeof v);
+    c->timer_set = true;
+    c->idle_set = !tm_at_omitted(a, 5);
+    char idle[32];
+    snprintf(idle, sizeof idle, !c->idle_set ? "the default" : v[3] ? "%ld s" : "none", v[3]);
+    tm_trace("hl", "bearer %ld: connect timeout %ld s (DNS + TCP + TLS), HTTPS idle timeout %s", cnx, v[0], idle);
+    return TM_OK;
+}
+
+/* What KCNXTIMER means here (docs/hl.md): <tim1> bounds DNS + TCP connect +
+ * TLS handshake of every session on the profile, <idle> the longest silence
+ * of an HTTPS server while a byte is awaited (0 = never); attempts and delay
+ * are kept and shown only (no bearer to retry).  Not set: the CLI defaults. */
+void hl_cnx_timeouts(hl_state *s, int cnx, uint32_t *connect_ms, uint32_t *idle_ms)
+{
+    const tm_net_timeouts *d = tm_net_timeouts_get();
+    hl_cnx *c = cnx >= 0 && cnx < HL_CNX_MAX ? &s->cnx[cnx] : NULL;
+    *connect_ms = c && c->timer_set ? (uint32_t)c->timers[0] * 1000 : d->connect_ms;
+    *idle_ms = c && c->idle_set ? (c->timers[3] ? (uint32_t)c->timers[3] * 1000 : TM_TIMEOUT_NONE) : d->idle_ms;
+}
+
+tm_err hl_kcnxtimer_read(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    hl_state *s = hl_get(at);
+    for (int i = 0; i < HL_CNX_MAX; i++) {
+        hl_cnx *c = &s->cnx[i];
+        uint32_t cm, im;
+        hl_cnx_timeouts(s, i, &cm, &im);
+        tm_at_line(at, "+KCNXTIMER: %d,%lu,%ld,%ld,%lu", i,
+                   cm == TM_TIMEOUT_NONE ? 0UL : (unsigned long)(cm + 999) / 1000,
+                   c->timer_set ? c->timers[1] : 2, c->timer_set ? c->timers[2] : 60,
+                   im == TM_TIMEOUT_NONE ? 0UL : (unsigned long)(im + 999) / 1000);
+    }
     return TM_OK;
 }
 

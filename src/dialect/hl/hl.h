@@ -56,7 +56,9 @@ typedef struct {
     char  apn[64];
     char  login[64];
     char  password[64];
-    long  timers[4];
+    long  timers[4];                 /* KCNXTIMER: connect s, attempts, delay s, idle s */
+    bool  timer_set;                 /* KCNXTIMER was given for this profile */
+    bool  idle_set;                  /* … with its 5th argument */
     bool  up;
 } hl_cnx;
 
@@ -118,6 +120,9 @@ tm_err hl_ati(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxcfg_read(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxtimer_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kcnxtimer_read(tm_at *at, const tm_at_args *a);
+/* Connect and idle timeouts (ms, TM_TIMEOUT_NONE = never) of a bearer profile. */
+void   hl_cnx_timeouts(hl_state *s, int cnx, uint32_t *connect_ms, uint32_t *idle_ms);
 tm_err hl_kcnxprofile_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxprofile_read(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxup_set(tm_at *at, const tm_at_args *a);

@@ -395,6 +395,8 @@ static void conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o)
     snprintf(o->host, sizeof o->host, "%s", h->server);
     o->port = (uint16_t)h->port;
     o->use_tls = true;
+    uint32_t idle;
+    hl_cnx_timeouts(hl_get(at), h->ss->cnx, &o->connect_timeout_ms, &idle);
     if (!tm_http_connected(h->http)) {
         hl_creds_free(&h->creds);
         hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2);
@@ -420,6 +422,8 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     req.uri = uri;
     req.user_headers = h->headers_len ? h->headers : NULL;
     req.body_mode = TM_HTTP_BODY_NONE;
+    uint32_t connect_ms;
+    hl_cnx_timeouts(hl_get(at), ss->cnx, &connect_ms, &req.idle_timeout_ms);
     if (op == OP_POST) {
         char v[64];
         if (h->headers_len && tm_http_header_value(h->headers, "Content-Length", v, sizeof v)) {
@@ -517,8 +521,14 @@ tm_err hl_khttpsclose_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, 2, "closing_type", 0, 1, 1, &type)))
         return e;
     hl_https *h = https_of(ss);
-    if (h->op != OP_NONE)
+    if (h->op == OP_CNX) {
+        /* The host gives up on a KHTTPSCNX still connecting (a stalled
+         * server): abandon it; no +KHTTPS_IND / +KHTTPS_ERROR follows. */
+        tm_trace("hl", "session %d: KHTTPSCLOSE abandons the connection still being opened", ss->id);
+        h->op = OP_NONE;
+    } else if (h->op != OP_NONE) {
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    }
     tm_http_close(h->http);
     h->connected = false;
     return TM_OK;

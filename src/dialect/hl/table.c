@@ -10,7 +10,7 @@ static const tm_at_cmd hl_table[] = {
     { "+CCLK",        NULL,                hl_cclk_read,         hl_cclk_set,           NULL,             NULL },
     { "+KPATTERN",    NULL,                hl_kpattern_read,     hl_kpattern_set,       NULL,             "+KPATTERN: (128)" },
     { "+KCNXCFG",     NULL,                hl_kcnxcfg_read,      hl_kcnxcfg_set,        NULL,             "+KCNXCFG: (0-4),\"GPRS\",<apn>[,<login>[,<password>]]" },
-    { "+KCNXTIMER",   NULL,                NULL,                 hl_kcnxtimer_set,      NULL,             "+KCNXTIMER: (0-4),(1-120),(1-4),(1-3600),(0-3600)" },
+    { "+KCNXTIMER",   NULL,                hl_kcnxtimer_read,    hl_kcnxtimer_set,      NULL,             "+KCNXTIMER: (0-4),(1-120),(1-4),(1-3600),(0-3600)" },
     { "+KCNXPROFILE", NULL,                hl_kcnxprofile_read,  hl_kcnxprofile_set,    NULL,             "+KCNXPROFILE: (0-4)" },
     { "+KCNXUP",      NULL,                NULL,                 hl_kcnxup_set,         NULL,             "+KCNXUP: (0-4)" },
     { "+KCNXDOWN",    NULL,                NULL,                 hl_kcnxdown_set,       NULL,             "+KCNXDOWN: (0-4),(0-1)" },

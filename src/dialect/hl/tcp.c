@@ -378,7 +378,8 @@ static void ev_readable(void *arg)
             announce(t);        /* +KTCP_DATA before +KTCP_NOTIF */
         tm_reason why;
         if (n == 0) {
-            tm_fail(&why, TM_E_PEER_CLOSED, "%s:%ld closed the connection", t->host, t->port);
+            tm_fail(&why, TM_E_PEER_CLOSED, "%s:%ld closed the connection%s", t->host, t->port,
+                    t->st.eof_unclean ? " without TLS close_notify (the last data may be cut short)" : "");
         } else {
             why = t->st.reason;
             if (why.code == TM_OK)
@@ -631,6 +632,8 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     memset(&opts, 0, sizeof opts);
     snprintf(opts.host, sizeof opts.host, "%s", t->host);
     opts.port = (uint16_t)t->port;
+    uint32_t idle_ms;        /* sockets have no idle timeout: an idle socket is legitimate */
+    hl_cnx_timeouts(t->s, t->ss->cnx, &opts.connect_timeout_ms, &idle_ms);
     if (t->mode == 3) {
         opts.use_tls = true;
         hl_creds_free(&t->creds);

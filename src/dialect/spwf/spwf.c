@@ -56,6 +56,7 @@ static const spwf_var_def vars[] = {
     { "ip_use_dhcp", "1" },
     { "ip_hostname", "tlsmodem" },
     { "ip_use_httpd", "0" },
+    { "ip_http_get_recv_timeout", "0" },   /* s of server silence in HTTPGET/POST; 0 = --timeout-idle */
     { "nv_wifi_macaddr", "00:80:E1:00:00:01" },
     { "nv_model", "SPWF04SA (tlsmodem)" },
     { NULL, NULL },
@@ -102,7 +103,7 @@ static tm_err check_value(tm_at *at, const char *name, const char *val)
         { "console_speed", 300, 6000000 }, { "sleep_enabled", 0, 1 }, { "standby_enabled", 0, 1 },
         { "standby_time", 0, 86400 }, { "wifi_mode", 0, 3 }, { "wifi_ht_mode", 0, 1 },
         { "wifi_priv_mode", 0, 2 }, { "wifi_powersave", 0, 2 }, { "wifi_channelnum", 1, 14 },
-        { "ip_use_dhcp", 0, 2 }, { "ip_use_httpd", 0, 1 },
+        { "ip_use_dhcp", 0, 2 }, { "ip_use_httpd", 0, 1 }, { "ip_http_get_recv_timeout", 0, 3600 },
         { "console_wind_off_low", 0, 0xffffffffL }, { "console_wind_off_medium", 0, 0xffffffffL },
         { "console_wind_off_high", 0, 0xffffffffL }, { "wifi_opr_rate_mask", 0, 0xffffffffL },
     };

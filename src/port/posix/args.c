@@ -22,6 +22,11 @@ static const char USAGE[] =
     "  --resolve HOST:PORT:ADDR   pin a name to an address (repeatable)\n"
     "  --trace FILE|-             readable timeline of events (- = stderr)\n"
     "  --clock host|unset         module clock follows the host (default) or starts unset\n"
+    "  --timeout-connect MS       DNS + TCP connect + TLS handshake, in total (default 30000)\n"
+    "  --timeout-dns MS           name resolution alone (default 10000)\n"
+    "  --timeout-response MS      request sent -> complete response head (default 60000)\n"
+    "  --timeout-idle MS          longest silence of a server while data is awaited\n"
+    "                             (default 30000); 0 = never, for any --timeout-*\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -89,6 +94,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE,
 };
 
 static const struct option LONGOPTS[] = {
@@ -103,6 +109,10 @@ static const struct option LONGOPTS[] = {
     { "resolve",   required_argument, NULL, O_RESOLVE },
     { "trace",     required_argument, NULL, O_TRACE },
     { "clock",     required_argument, NULL, O_CLOCK },
+    { "timeout-connect",  required_argument, NULL, O_TO_CONNECT },
+    { "timeout-dns",      required_argument, NULL, O_TO_DNS },
+    { "timeout-response", required_argument, NULL, O_TO_RESPONSE },
+    { "timeout-idle",     required_argument, NULL, O_TO_IDLE },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -115,6 +125,7 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
     a->host = TM_HOST_STDIO;
     a->baud = TM_DEFAULT_BAUD;
     a->ca_bundle = TM_DEFAULT_CA_BUNDLE;
+    a->timeout_connect = a->timeout_dns = a->timeout_response = a->timeout_idle = -1;
     if (cap)
         err[0] = '\0';
 
@@ -196,6 +207,19 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
             else
                 return fail(err, cap, "--clock \"%s\": expected host or unset", optarg);
             break;
+        case O_TO_CONNECT: case O_TO_DNS: case O_TO_RESPONSE: case O_TO_IDLE: {
+            static const char *const names[] = { "--timeout-connect", "--timeout-dns", "--timeout-response",
+                                                 "--timeout-idle" };
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || errno || v < 0 || v > 86400000)
+                return fail(err, cap, "%s \"%s\": expected milliseconds, 0 (never) to 86400000",
+                            names[c - O_TO_CONNECT], optarg);
+            long *dst[] = { &a->timeout_connect, &a->timeout_dns, &a->timeout_response, &a->timeout_idle };
+            *dst[c - O_TO_CONNECT] = v;
+            break;
+        }
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;
             break;

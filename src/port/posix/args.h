@@ -3,7 +3,9 @@
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
  *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
- *          [--trace FILE|-] [--clock host|unset] [--help] [--version]
+ *          [--trace FILE|-] [--clock host|unset]
+ *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
+ *          [--timeout-idle MS] [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -36,6 +38,11 @@ typedef struct {
     int          resolve_count;
     const char  *trace;            /* NULL = off, "-" = stderr */
     bool         clock_unset;      /* --clock unset */
+    /* --timeout-*: milliseconds, -1 = not given (config.h default), 0 = never */
+    long         timeout_connect;
+    long         timeout_dns;
+    long         timeout_response;
+    long         timeout_idle;
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one

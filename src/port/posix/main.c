@@ -217,6 +217,15 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    {   /* --timeout-*: 0 = never; not given = config.h */
+        tm_net_timeouts to = *tm_net_timeouts_get();
+        long given[] = { a.timeout_connect, a.timeout_dns, a.timeout_response, a.timeout_idle };
+        uint32_t *dst[] = { &to.connect_ms, &to.dns_ms, &to.response_ms, &to.idle_ms };
+        for (int i = 0; i < 4; i++)
+            if (given[i] >= 0)
+                *dst[i] = given[i] == 0 ? TM_TIMEOUT_NONE : (uint32_t)given[i];
+        tm_net_timeouts_set(&to);
+    }
     if (a.trace && open_trace(a.trace) < 0) {
         snprintf(err, sizeof err, "--trace %s: %s", a.trace, strerror(errno));
         usage_error(err);
