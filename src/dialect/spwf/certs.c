@@ -372,6 +372,8 @@ tm_err spwf_fsp_set(tm_at *at, const tm_at_args *a)
 
 static bool creds_add(spwf_creds *c, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return true;            /* nothing to copy (and c->buf may still be NULL) */
     if (c->len + n > c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
         while (cap < c->len + n)
@@ -408,18 +410,68 @@ static void add_anchor(spwf_creds *c, const uint8_t *der, size_t n, const char *
     c->n_anchors++;
 }
 
+/* A stored credential that cannot be used refuses the connection: skipping
+ * it would leave fewer anchors (or none, and then the --ca-bundle decides),
+ * which widens trust instead of failing. */
 typedef struct {
     spwf_creds *c;
     tm_store   *st;
+    tm_reason  *why;
+    tm_err      err;       /* first unusable item */
 } load_ctx;
+
+/* Checks that p[0..len) is DER certificates back to back and nothing else.
+ * Returns the number of certificates, or 0 with `what` describing the fault. */
+static size_t check_der_certs(const uint8_t *p, size_t len, char *what, size_t cap)
+{
+    if (len == 0) {
+        snprintf(what, cap, "it is empty");
+        return 0;
+    }
+    if (p[0] != 0x30)   /* every certificate is a DER SEQUENCE */
+        return snprintf(what, cap, "it is not DER (it starts with byte 0x%02x%s)", p[0],
+                        len > 5 && !memcmp(p, "-----", 5) ? ", PEM text: a stored item is always DER" : ""), 0;
+    tm_blob items[64];
+    size_t n = tm_der_split(p, len, items, 64), used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += items[i].len;
+    if (n == 0 || used != len) {
+        snprintf(what, cap, "%zu of its %zu bytes are not complete DER items (corrupted or truncated)",
+                 len - used, len);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tm_x509_info x;
+        tm_reason r;
+        tm_reason_clear(&r);
+        if (tm_x509_info_der(items[i].p, items[i].len, &x, &r) != TM_OK) {
+            snprintf(what, cap, "item %zu of %zu is not a certificate (%.200s)", i + 1, n, r.detail);
+            return 0;
+        }
+    }
+    return n;
+}
 
 static void load_tlscert_ca(void *arg, const char *name, size_t size)
 {
     load_ctx *l = arg;
-    size_t len;
-    (void)size;
-    if (tm_store_get(l->st, name, g_tmp, sizeof g_tmp, &len, NULL) != TM_OK)
+    size_t len = 0;
+    char what[300] = "";
+    tm_reason r;
+    tm_reason_clear(&r);
+    if (l->err)
         return;
+    if (tm_store_get(l->st, name, g_tmp, sizeof g_tmp, &len, &r) != TM_OK)
+        snprintf(what, sizeof what, "it cannot be read (%.200s)", r.detail);
+    else if (check_der_certs(g_tmp, len, what, sizeof what) != 1 && !what[0])
+        snprintf(what, sizeof what, "it holds more than one certificate");
+    if (what[0]) {
+        l->err = tm_fail(l->why, TM_E_CERT_FORMAT, "the CA stored with AT+S.TLSCERT=ca (item %s, %zu bytes) "
+                         "cannot be used: %s; the connection is refused rather than trusting anything else; "
+                         "AT+S.TLSCERT=content,2 removes what TLSCERT stored, then load the CA again", name +
+                         strlen("spwf/tls/"), size, what);
+        return;
+    }
     add_anchor(l->c, g_tmp, len, "AT+S.TLSCERT=ca");
 }
 
@@ -485,30 +537,62 @@ static void load_fs_file(void *arg, const char *name, size_t size)
     }
 }
 
-void spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client)
+static tm_err creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reason *why)
 {
     tm_store *st = &s->modem->store;
     memset(c, 0, sizeof *c);
-    load_ctx l = { c, st };
+    load_ctx l = { c, st, why, TM_OK };
     tm_store_list(st, "spwf/tls/ca.", load_tlscert_ca, &l);
-    tm_store_list(st, "spwf/fs/", load_fs_file, &l);
+    if (!l.err)
+        tm_store_list(st, "spwf/fs/", load_fs_file, &l);
+    if (l.err)
+        return l.err;
     size_t cert_off = 0, cert_len = 0;
-    if (with_client &&
-        tm_store_get(st, "spwf/tls/cert", g_tmp, sizeof g_tmp, &cert_len, NULL) == TM_OK) {
+    tm_reason r;
+    tm_reason_clear(&r);
+    tm_err e = with_client ? tm_store_get(st, "spwf/tls/cert", g_tmp, sizeof g_tmp, &cert_len, &r) : TM_E_NOT_FOUND;
+    if (e == TM_OK) {
+        char what[300] = "";
+        if (check_der_certs(g_tmp, cert_len, what, sizeof what) == 0)
+            return tm_fail(why, TM_E_CERT_FORMAT, "the client certificate stored with AT+S.TLSCERT=cert (%zu "
+                           "bytes) cannot be used: %s; load it again with AT+S.TLSCERT=cert", cert_len, what);
         cert_off = c->len;
         if (!creds_add(c, g_tmp, cert_len))
-            cert_len = 0;
-        size_t kl;
-        if (cert_len && tm_store_get(st, "spwf/tls/key", g_tmp, sizeof g_tmp, &kl, NULL) == TM_OK &&
-            (c->key = malloc(kl)) != NULL) {
+            return tm_fail(why, TM_E_NO_MEMORY, "no memory for the client certificate");
+        size_t kl = 0;
+        tm_reason_clear(&r);
+        e = tm_store_get(st, "spwf/tls/key", g_tmp, sizeof g_tmp, &kl, &r);
+        if (e == TM_OK) {
+            tm_reason_clear(&r);
+            if (kl == 0 || tm_x509_check_key(g_tmp, kl, NULL, 0, &r) != TM_OK)
+                return tm_fail(why, TM_E_KEY_FORMAT, "the client key stored with AT+S.TLSCERT=key (%zu bytes) "
+                               "cannot be used: %s; load it again with AT+S.TLSCERT=key", kl,
+                               kl ? r.detail : "it is empty");
+            if ((c->key = malloc(kl)) == NULL)
+                return tm_fail(why, TM_E_NO_MEMORY, "no memory for the client key");
             memcpy(c->key, g_tmp, kl);
             c->key_len = kl;
+        } else if (e != TM_E_NOT_FOUND) {
+            return tm_fail(why, TM_E_KEY_FORMAT, "the client key stored with AT+S.TLSCERT=key cannot be read "
+                           "(%s); load it again with AT+S.TLSCERT=key", r.detail);
         }
+    } else if (e != TM_E_NOT_FOUND) {
+        return tm_fail(why, TM_E_CERT_FORMAT, "the client certificate stored with AT+S.TLSCERT=cert cannot be "
+                       "read (%s); load it again with AT+S.TLSCERT=cert", r.detail);
     }
     for (size_t i = 0; i < c->n_anchors; i++)
         c->anchors[i].p = c->buf + g_off[i];
     if (cert_len)
         c->n_client_chain = tm_der_split(c->buf + cert_off, cert_len, c->client_chain, 8);
+    return TM_OK;
+}
+
+tm_err spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reason *why)
+{
+    tm_err e = creds_load(s, c, with_client, why);
+    if (e)
+        spwf_creds_free(c);
+    return e;
 }
 
 void spwf_creds_free(spwf_creds *c)

@@ -277,8 +277,9 @@ static tm_err request(tm_at *at, const tm_at_args *a, bool post)
     req.conn.port = (uint16_t)port;
     req.conn.use_tls = tls != 0;
     spwf_creds_free(&h->creds);
+    if (tls && (e = spwf_creds_load(s, &h->creds, true, why)))
+        return e;               /* an unusable stored credential refuses the request */
     if (tls) {
-        spwf_creds_load(s, &h->creds, true);
         spwf_tls_config(s, &h->creds, &req.conn.tls, req.conn.host, NULL);
     }
     req.method = post ? "POST" : "GET";

@@ -107,7 +107,10 @@ tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *o
 
 
 /* Credentials (certs.c). */
-void   spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client);
+/* Trust + client credentials from the store.  A stored item that cannot be
+ * used fails (TM_E_CERT_FORMAT / TM_E_KEY_FORMAT, reason naming it): the
+ * connection must then be refused, never made with less (or bundle) trust. */
+tm_err spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reason *why);
 void   spwf_creds_free(spwf_creds *c);
 void   spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const char *host,
                        const char *expected);
