@@ -43,7 +43,7 @@ struct tm_tls {
     bool          has_pin;
     bool          has_client_cert;
     char          client_subject[256];
-    char          trust_desc[400];
+    char          trust_desc[800];
     bool          done;
     bool          failed;
     /* seen on the wire (msg callback) */
@@ -661,6 +661,10 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     if ((e = setup_trust(t, why)) != TM_OK || (e = setup_client_cert(t, why)) != TM_OK)
         goto fail;
+    if (cfg->trust_note && cfg->trust_note[0]) {    /* e.g. stored files that are not anchors, and why */
+        size_t o = strlen(t->trust_desc);
+        snprintf(t->trust_desc + o, sizeof t->trust_desc - o, "; %s", cfg->trust_note);
+    }
     SSL_CTX_set_cert_cb(t->ctx, cert_cb, t);
     if (cfg->verify) {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);

@@ -275,6 +275,13 @@ tm_err tm_x509_info_der(const uint8_t *der, size_t len, tm_x509_info *out, tm_re
     return TM_OK;
 }
 
+void tm_sha256(const void *p, size_t len, uint8_t out[32])
+{
+    unsigned int olen = 0;
+    if (!EVP_Digest(len ? p : "", len, out, &olen, EVP_sha256(), NULL) || olen != 32)
+        memset(out, 0, 32);
+}
+
 tm_err tm_x509_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32], tm_reason *why)
 {
     X509 *x = der && len ? parse_der(der, len) : NULL;

@@ -97,8 +97,11 @@ tm_err      hl_collect_start(tm_at *at, int kind, long index, long count,
 tm_err      hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total);
 
 /* Credentials from the store (certs.c). with_client: also the local
- * certificate 0 and private key 0 (sec_level 2). */
-void        hl_creds_load(hl_state *s, hl_creds *c, bool with_client);
+ * certificate 0 and private key 0 (sec_level 2).  A stored item that cannot
+ * be used (empty, truncated, garbage, unreadable) fails with TM_E_CERT_FORMAT
+ * / TM_E_KEY_FORMAT and a reason naming the slot: the connection must then be
+ * refused (never fall back to fewer anchors or to the --ca-bundle). */
+tm_err      hl_creds_load(hl_state *s, hl_creds *c, bool with_client, tm_reason *why);
 void        hl_creds_free(hl_creds *c);
 /* Fills the TLS part of a stream's options from the modem (trust, clock). */
 void        hl_tls_config(hl_state *s, hl_creds *c, tm_tls_config *t, const char *host, int sec_level);

@@ -390,7 +390,7 @@ static void deferred_fail(void *arg)
 
 /* Where and how a session connects: the server, TLS with the store's trust
  * (loaded again for each new connection), the module clock, the pin. */
-static void conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o)
+static tm_err conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o, tm_reason *why)
 {
     snprintf(o->host, sizeof o->host, "%s", h->server);
     o->port = (uint16_t)h->port;
@@ -399,10 +399,15 @@ static void conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o)
     hl_cnx_timeouts(hl_get(at), h->ss->cnx, &o->connect_timeout_ms, &idle);
     if (!tm_http_connected(h->http)) {
         hl_creds_free(&h->creds);
-        hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2);
+        tm_err e = hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2, why);
+        if (e) {
+            hl_creds_free(&h->creds);
+            return e;
+        }
     }
     hl_tls_config(hl_get(at), &h->creds, &o->tls, o->host, (int)h->sec_level);
     hl_tls_apply_pin(h->ss, &o->tls);
+    return TM_OK;
 }
 
 static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, bool show)
@@ -417,7 +422,7 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     static const char *const methods[] = { "", "GET", "HEAD", "POST", "" };
     tm_http_request req;
     memset(&req, 0, sizeof req);
-    conn_opts(at, h, &req.conn);
+    tm_err ce = conn_opts(at, h, &req.conn, why);
     req.method = methods[op];
     req.uri = uri;
     req.user_headers = h->headers_len ? h->headers : NULL;
@@ -451,9 +456,9 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     if (h->sec_level == 0)
         tm_trace("verdict", "session %d: sec_level 0: server certificate NOT VERIFIED (encrypt only)",
                  ss->id);
-    tm_err e = tm_http_start(h->http, &req, why);
+    tm_err e = ce ? ce : tm_http_start(h->http, &req, why);
     if (e) {
-        /* DNS and the like fail at once; report as the module does (NO
+        /* unusable stored credentials, DNS and the like fail at once; report as the module does (NO
          * CARRIER + +KHTTPS_ERROR) from the loop, after this handler returns */
         h->fail = *why;
         tm_port_timer_add(0, deferred_fail, h);
@@ -504,7 +509,8 @@ tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
      * (the next request reuses it), "+KHTTPS_ERROR: <id>,<code>" if not. */
     tm_stream_opts o;
     memset(&o, 0, sizeof o);
-    conn_opts(at, h, &o);
+    if ((e = conn_opts(at, h, &o, tm_at_reason(at))))
+        return e;
     e = tm_http_connect(h->http, &o, tm_at_reason(at));
     if (e)
         return e;

@@ -634,10 +634,18 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     opts.port = (uint16_t)t->port;
     uint32_t idle_ms;        /* sockets have no idle timeout: an idle socket is legitimate */
     hl_cnx_timeouts(t->s, t->ss->cnx, &opts.connect_timeout_ms, &idle_ms);
+    tm_reason why;
+    tm_reason_clear(&why);
     if (t->mode == 3) {
         opts.use_tls = true;
         hl_creds_free(&t->creds);
-        hl_creds_load(t->s, &t->creds, t->sec_level >= 2);
+        if (hl_creds_load(t->s, &t->creds, t->sec_level >= 2, &why) != TM_OK) {
+            /* an unusable stored root refuses the connection (never the bundle instead) */
+            hl_creds_free(&t->creds);
+            t->status = ST_OPENING;
+            conn_down(t, &why);     /* the URC is queued: it follows the OK */
+            return TM_OK;
+        }
         hl_tls_config(t->s, &t->creds, &opts.tls, t->host, (int)t->sec_level);
         hl_tls_apply_pin(t->ss, &opts.tls);
         if (t->sec_level == 0)
@@ -648,8 +656,6 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
                         "(AT+KCERTSTORE=1 and AT+KPRIVKSTORE=0)", id);
     }
     t->status = ST_OPENING;
-    tm_reason why;
-    tm_reason_clear(&why);
     e = tm_stream_open(&t->st, &opts, &tcp_events, t, &why);
     if (e != TM_OK) {
         if (why.code == TM_OK)

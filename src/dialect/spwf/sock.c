@@ -293,7 +293,10 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
     o.use_tls = tls;
     o.udp = udp;
     if (tls) {
-        spwf_creds_load(s, &k->creds, true);
+        if ((e = spwf_creds_load(s, &k->creds, true, why))) {
+            sock_free(s, k);
+            return e;
+        }
         spwf_tls_config(s, &k->creds, &o.tls, o.host, expected);
         tm_trace("spwf", "SOCKON %d: TLS to %s:%ld, SNI %s, certificate name checked: %s", id, host, port, host,
                  expected[0] ? expected : host);

@@ -35,6 +35,7 @@ typedef struct {
     size_t   n_client_chain;
     uint8_t *key;
     size_t   key_len;
+    char     note[400];           /* CA-looking files that are not anchors, and why (reasons) */
 } spwf_creds;
 
 typedef struct spwf_sock spwf_sock;   /* sock.c */
@@ -107,8 +108,15 @@ tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *o
 
 
 /* Credentials (certs.c). */
-void   spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client);
+/* Trust + client credentials from the store.  A stored item that cannot be
+ * used fails (TM_E_CERT_FORMAT / TM_E_KEY_FORMAT, reason naming it): the
+ * connection must then be refused, never made with less (or bundle) trust. */
+tm_err spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reason *why);
 void   spwf_creds_free(spwf_creds *c);
+/* Records that the module writes fsname ("spwf/fs/<file>") from the network
+ * (`by`: "AT+S.HTTPGET"); call before writing the file.  Such a file is never
+ * a trust anchor (certs.c). */
+tm_err spwf_fs_from_network(tm_store *st, const char *fsname, const char *by, tm_reason *why);
 void   spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const char *host,
                        const char *expected);
 /* File-system name -> store name ("spwf/fs/<name>", leading '/' dropped). */
