@@ -22,6 +22,10 @@ static const char USAGE[] =
     "  --resolve HOST:PORT:ADDR   pin a name to an address (repeatable)\n"
     "  --trace FILE|-             readable timeline of events (- = stderr)\n"
     "  --clock host|unset         module clock follows the host (default) or starts unset\n"
+    "  --model NAME               module model: hl8548 (default), hl7800, hl7802 (--dialect hl)\n"
+    "  --imei DIGITS              IMEI the module reports (15 digits)\n"
+    "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
+    "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -88,7 +92,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
-    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION,
+    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
 };
 
 static const struct option LONGOPTS[] = {
@@ -103,6 +107,10 @@ static const struct option LONGOPTS[] = {
     { "resolve",   required_argument, NULL, O_RESOLVE },
     { "trace",     required_argument, NULL, O_TRACE },
     { "clock",     required_argument, NULL, O_CLOCK },
+    { "model",     required_argument, NULL, O_MODEL },
+    { "imei",      required_argument, NULL, O_IMEI },
+    { "iccid",     required_argument, NULL, O_ICCID },
+    { "imsi",      required_argument, NULL, O_IMSI },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -196,6 +204,22 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
             else
                 return fail(err, cap, "--clock \"%s\": expected host or unset", optarg);
             break;
+        case O_MODEL:
+            if (!*optarg)
+                return fail(err, cap, "--model needs a model name (hl8548, hl7800, hl7802)");
+            a->model = optarg;
+            break;
+        case O_IMEI: case O_ICCID: case O_IMSI: {
+            static const char *const names[] = { "--imei", "--iccid", "--imsi" };
+            static const size_t lo[] = { 15, 19, 6 }, hi[] = { 15, 20, 15 };  /* IMEI, ICCID, IMSI */
+            int k = c - O_IMEI;
+            size_t n = strlen(optarg);
+            if (n < lo[k] || n > hi[k] || strspn(optarg, "0123456789") != n)
+                return fail(err, cap, "%s \"%s\": expected %s digits", names[k], optarg,
+                            k == 0 ? "15" : k == 1 ? "19 or 20" : "6 to 15");
+            if (k == 0) a->imei = optarg; else if (k == 1) a->iccid = optarg; else a->imsi = optarg;
+            break;
+        }
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;
             break;

@@ -3,7 +3,8 @@
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
  *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
- *          [--trace FILE|-] [--clock host|unset] [--help] [--version]
+ *          [--trace FILE|-] [--clock host|unset] [--model NAME]
+ *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS] [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -36,6 +37,10 @@ typedef struct {
     int          resolve_count;
     const char  *trace;            /* NULL = off, "-" = stderr */
     bool         clock_unset;      /* --clock unset */
+    const char  *model;            /* NULL = the dialect's default (main checks the name) */
+    const char  *imei;             /* 15 digits, NULL = default */
+    const char  *iccid;            /* 19 or 20 digits, NULL = default */
+    const char  *imsi;             /* 6..15 digits, NULL = default */
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one
