@@ -11,11 +11,18 @@
 #include "at/at.h"
 #include "config.h"
 #include "core/modem.h"
+#include "dialect/hl/model.h"
 #include "http/http.h"
 #include "net/stream.h"
 #include "tls/tls.h"
 
 #define HL_CNX_MAX 5   /* bearer profiles 0..4 (KCNXCFG) */
+#define HL_CRYPTO_PROFILES 8   /* AT+KSSLCRYPTO profiles 0..7 (HL78xx) */
+
+/* One AT+KSSLCRYPTO profile (tlsprofile.c). */
+typedef struct {
+    long mkey, auth_algo, enc, mac, tls_ver, auth, root_idx;
+} hl_crypto;
 
 typedef enum { HL_SESS_FREE = 0, HL_SESS_HTTPS, HL_SESS_TCP } hl_sess_kind;
 
@@ -64,6 +71,8 @@ typedef struct {
 
 typedef struct {
     tm_modem    *modem;
+    const hl_model *model;           /* --model */
+    hl_crypto    crypto[HL_CRYPTO_PROFILES];
     hl_session   sess[TM_SESSIONS_MAX];
     hl_cnx       cnx[HL_CNX_MAX];
     int          cnx_profile;        /* KCNXPROFILE */
@@ -108,6 +117,14 @@ void        hl_tls_config(hl_state *s, hl_creds *c, tm_tls_config *t, const char
 
 /* Applies the session's SPKI pin (AT+TMPIN) to a TLS config (pin.c). */
 void        hl_tls_apply_pin(const hl_session *ss, tm_tls_config *t);
+
+/* TLS profiles (tlsprofile.c): AT+KSSLCRYPTO; hl_crypto_tls applies a
+ * profile's versions to t and returns its sec_level (0, 1, 2). */
+void        hl_crypto_defaults(hl_state *s);
+int         hl_crypto_tls(const hl_state *s, int profile, tm_tls_config *t);
+tm_err hl_ksslcrypto_set(tm_at *at, const tm_at_args *a);
+tm_err hl_ksslcrypto_read(tm_at *at, const tm_at_args *a);
+tm_err hl_ksslcrypto_test(tm_at *at, const tm_at_args *a);
 
 /* Voice helpers (voice.c). */
 extern const tm_at_voice hl_voice;
@@ -167,6 +184,7 @@ tm_err hl_tmcertlist_exec(tm_at *at, const tm_at_args *a);
 /* tcp.c */
 tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a);
+tm_err hl_ktcpcfg_test(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpsnd_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcprcv_set(tm_at *at, const tm_at_args *a);

@@ -4,20 +4,25 @@
  *
  * Decisions (docs/hl.md):
  * - AT+KTCPCFG=[<cnx_cnf>],<mode>,"<remote_host>",<remote_port>[,[<source_port>]
- *   [,[<data_mode>][,[<URC_ENDTCP>][,<sec_level>]]]] -> "+KTCPCFG: <id>", OK.
+ *   [,[<data_mode>][,[<URC_ENDTCP>][,<model's trailing arguments>]]]] -> "+KTCPCFG: <id>", OK.
+ *   Trailing arguments by model (ktcpcfg_model_args): HL8548 <cipher_suite>
+ *   (0),<sec_level> (0 encrypt only — announced, 1 verify the server
+ *   (default), 2 verify and present local certificate 0 + private key 0 when
+ *   asked); HL78xx <af> (0 IPv4, 1 IPv6),<cipher_suite_index> (the
+ *   AT+KSSLCRYPTO profile whose auth_mode gives the verification, default
+ *   0 = verify),<expand> (0).  More arguments than the model has: 915 with
+ *   the model's list, never reinterpreted.
  *   mode 0 = TCP client, 3 = TLS client; modes 1, 2, 4 (servers) answer
  *   +CME ERROR 4 (TM_E_NOT_SUPPORTED) with the reason.  <cnx_cnf> defaults
- *   to AT+KCNXPROFILE.  The 8th argument is the TLS <sec_level> (tlsmodem's
- *   decision, as for KHTTPSCFG): 0 encrypt only (announced), 1 verify the
- *   server (default), 2 verify and present local certificate 0 + private
- *   key 0 when the server asks.  SNI and the name check use <remote_host>.
+ *   to AT+KCNXPROFILE.  SNI and the name check use <remote_host>.
  *   With mode 0 a sec_level is accepted and ignored (trace).  <source_port>
  *   is accepted and ignored (the OS picks the port; trace).  <data_mode> 1
  *   (data inside +KTCP_DATA) and <URC_ENDTCP> 1 (+KTCP_ACK) are refused with
  *   +CME ERROR 4: a host waiting for them would wait forever.  The session id
  *   comes from the shared HL pool (none free -> +CME ERROR 912).
  * - AT+KTCPCFG? -> per TCP session "+KTCPCFG: <id>,<status>,<cnx_cnf>,<mode>,
- *   "<host>",<port>,<source_port>,<data_mode>,<URC_ENDTCP>,<sec_level>".
+ *   "<host>",<port>,<source_port>,<data_mode>,<URC_ENDTCP>,<trailing...>"
+ *   (HL8548 <cipher_suite>,<sec_level>; HL78xx <af>,<cipher_suite_index>).
  * - <status> (KTCPCFG?, KTCPSTAT): 1 defined not used, 2 opening, 3 connected,
  *   4 closing (KTCPCLOSE waiting for sent data), 5 closed (by KTCPCLOSE, by
  *   the peer, or a failed connection).  0 never shows: an unknown id is
@@ -108,7 +113,10 @@ struct hl_tcp {
     long        src_port;
     long        data_mode;
     long        urc_endtcp;
-    long        sec_level;
+    long        sec_level;        /* HL8548: from KTCPCFG; HL78xx: from the profile at KTCPCNX */
+    long        cipher;           /* HL8548 <cipher_suite> (0 only) */
+    long        af;               /* HL78xx <af> 0 IPv4, 1 IPv6 */
+    long        profile;          /* HL78xx <cipher_suite_index>: AT+KSSLCRYPTO profile */
     /* connection */
     int         status;
     int         notif;            /* last +KTCP_NOTIF code, -1 none */
@@ -520,15 +528,54 @@ void hl_tcp_free(hl_session *ss)
 
 /* ---- AT+KTCPCFG -------------------------------------------------------------------------- */
 
+/* The trailing arguments differ by model (docs/hl.md, "Models"):
+ *   HL8548  …,[<URC_ENDTCP>][,[<cipher_suite>][,<sec_level>]]        (9 at most)
+ *   HL78xx  …,[<URC_ENDTCP>][,[<af>][,[<cipher_suite_index>][,<expand>]]]  (10)
+ * A position is only ever read as what that model's guide says it is, and
+ * more arguments than the model has are refused: an HL78 command (whose 8th
+ * argument is the address family, typically 0) must never reach the HL8548
+ * list's <sec_level> and switch verification off. */
+static tm_err ktcpcfg_model_args(tm_at *at, const tm_at_args *a, const hl_model *mdl, long mode,
+                                 long *sec, long *cipher, long *af, long *profile, long *expand)
+{
+    tm_reason *why = tm_at_reason(at);
+    tm_err e;
+    int max = mdl->hl78 ? 10 : 9;
+    if (a->count > max) {
+        why->arg_index = max + 1;
+        return tm_fail(why, TM_E_ARG_TOO_MANY, "%d arguments; the %s's AT+KTCPCFG takes at most %d "
+                       "(%s)%s", a->count, mdl->cgmm, max,
+                       mdl->hl78 ? "...,<URC_ENDTCP>,<af>,<cipher_suite_index>,<expand>"
+                                 : "...,<URC_ENDTCP>,<cipher_suite>,<sec_level>",
+                       mdl->hl78 ? "" : "; a 10-argument form is the HL78xx list: start tlsmodem "
+                                        "with --model hl7800");
+    }
+    if (!mdl->hl78) {
+        if ((e = tm_at_opt_int(at, a, 8, "cipher_suite", 0, 0, 0, cipher)) ||
+            (e = tm_at_opt_int(at, a, 9, "sec_level", 0, 2, 1, sec)))
+            return e;
+        return TM_OK;
+    }
+    if ((e = tm_at_opt_int(at, a, 8, "af", 0, 1, 0, af)) ||
+        (e = tm_at_opt_int(at, a, 9, "cipher_suite_index", 0, HL_CRYPTO_PROFILES - 1, 0, profile)) ||
+        (e = tm_at_opt_int(at, a, 10, "expand", 0, 1, 0, expand)))
+        return e;
+    if (*expand == 1) {
+        why->arg_index = 10;
+        return tm_fail(why, TM_E_NOT_SUPPORTED, "expand 1 is not supported; leave it empty or 0");
+    }
+    (void)mode;
+    return TM_OK;
+}
+
 tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a)
 {
     hl_state *s = hl_get(at);
     tm_reason *why = tm_at_reason(at);
-    long cnx, mode, port, src = 0, dmode = 0, endtcp = 0, sec = 1;
+    long cnx, mode, port, src = 0, dmode = 0, endtcp = 0, sec = 1, cipher = 0, af = 0, profile = 0, expand = 0;
     char host[TM_HOST_MAX];
     tm_err e;
-    if ((e = tm_at_max_args(at, a, 8)) ||
-        (e = tm_at_opt_int(at, a, 1, "cnx_cnf", 0, HL_CNX_MAX - 1, s->cnx_profile, &cnx)) ||
+    if ((e = tm_at_opt_int(at, a, 1, "cnx_cnf", 0, HL_CNX_MAX - 1, s->cnx_profile, &cnx)) ||
         (e = tm_at_get_int(at, a, 2, "mode", 0, 4, &mode)))
         return e;
     if (mode == 1 || mode == 2 || mode == 4) {
@@ -542,8 +589,10 @@ tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, 5, "source_port", 0, 65535, 0, &src)) ||
         (e = tm_at_opt_int(at, a, 6, "data_mode", 0, 1, 0, &dmode)) ||
         (e = tm_at_opt_int(at, a, 7, "URC_ENDTCP", 0, 1, 0, &endtcp)) ||
-        (e = tm_at_opt_int(at, a, 8, "sec_level", 0, 2, 1, &sec)))
+        (e = ktcpcfg_model_args(at, a, s->model, mode, &sec, &cipher, &af, &profile, &expand)))
         return e;
+    if (af == 1)
+        tm_trace("hl", "KTCPCFG: af 1 (IPv6): the host name decides the address family");
     if (dmode == 1) {
         why->arg_index = 6;
         return tm_fail(why, TM_E_NOT_SUPPORTED, "data_mode 1 (data inside +KTCP_DATA) is not "
@@ -576,17 +625,36 @@ tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a)
     t->data_mode = dmode;
     t->urc_endtcp = endtcp;
     t->sec_level = sec;
+    t->cipher = cipher;
+    t->af = af;
+    t->profile = profile;
     t->status = ST_DEFINED;
     t->notif = -1;
     tm_at_line(at, "+KTCPCFG: %d", ss->id);
-    tm_trace("hl", "TCP session %d: %s %s:%ld%s", ss->id, mode == 3 ? "TLS" : "TCP", host, port,
-             mode != 3 ? "" : sec == 0 ? ", sec_level 0 (encrypt only, server NOT verified)" :
-             sec == 1 ? ", sec_level 1 (verify server)" :
-             ", sec_level 2 (verify server, client certificate when asked)");
+    if (s->model->hl78)
+        tm_trace("hl", "TCP session %d: %s %s:%ld%s%ld", ss->id, mode == 3 ? "TLS" : "TCP", host, port,
+                 mode == 3 ? ", verification from AT+KSSLCRYPTO profile " : ", af ",
+                 mode == 3 ? profile : af);
+    else
+        tm_trace("hl", "TCP session %d: %s %s:%ld%s", ss->id, mode == 3 ? "TLS" : "TCP", host, port,
+                 mode != 3 ? "" : sec == 0 ? ", sec_level 0 (encrypt only, server NOT verified)" :
+                 sec == 1 ? ", sec_level 1 (verify server)" :
+                 ", sec_level 2 (verify server, client certificate when asked)");
     if (src)
         tm_trace("hl", "TCP session %d: source_port %ld ignored (the OS chooses)", ss->id, src);
-    if (mode == 0 && !tm_at_omitted(a, 8))
+    if (mode == 0 && !s->model->hl78 && !tm_at_omitted(a, 9))
         tm_trace("hl", "TCP session %d: sec_level ignored for mode 0 (plain TCP)", ss->id);
+    return TM_OK;
+}
+
+tm_err hl_ktcpcfg_test(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    if (hl_get(at)->model->hl78)
+        tm_at_line(at, "+KTCPCFG: (0-4),(0,3),<remote_name>,(1-65535),,(0-1),(0-1),(0-1),(0-%d),(0)",
+                   HL_CRYPTO_PROFILES - 1);
+    else
+        tm_at_line(at, "+KTCPCFG: (0-4),(0,3),<remote_name>,(1-65535),,(0-1),(0-1),(0),(0-2)");
     return TM_OK;
 }
 
@@ -599,8 +667,14 @@ tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a)
         if (ss->kind != HL_SESS_TCP || !ss->tcp)
             continue;
         hl_tcp *t = ss->tcp;
-        tm_at_line(at, "+KTCPCFG: %d,%d,%d,%ld,\"%s\",%ld,%ld,%ld,%ld,%ld", ss->id, t->status, ss->cnx,
-                   t->mode, t->host, t->port, t->src_port, t->data_mode, t->urc_endtcp, t->sec_level);
+        if (s->model->hl78)
+            tm_at_line(at, "+KTCPCFG: %d,%d,%d,%ld,\"%s\",%ld,%ld,%ld,%ld,%ld,%ld", ss->id, t->status,
+                       ss->cnx, t->mode, t->host, t->port, t->src_port, t->data_mode, t->urc_endtcp,
+                       t->af, t->profile);
+        else
+            tm_at_line(at, "+KTCPCFG: %d,%d,%d,%ld,\"%s\",%ld,%ld,%ld,%ld,%ld,%ld", ss->id, t->status,
+                       ss->cnx, t->mode, t->host, t->port, t->src_port, t->data_mode, t->urc_endtcp,
+                       t->cipher, t->sec_level);
     }
     return TM_OK;
 }
@@ -638,6 +712,11 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     tm_reason_clear(&why);
     if (t->mode == 3) {
         opts.use_tls = true;
+        if (t->s->model->hl78) {
+            tm_tls_config probe;
+            memset(&probe, 0, sizeof probe);
+            t->sec_level = hl_crypto_tls(t->s, (int)t->profile, &probe);
+        }
         hl_creds_free(&t->creds);
         if (hl_creds_load(t->s, &t->creds, t->sec_level >= 2, &why) != TM_OK) {
             /* an unusable stored root refuses the connection (never the bundle instead) */
@@ -647,6 +726,8 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
             return TM_OK;
         }
         hl_tls_config(t->s, &t->creds, &opts.tls, t->host, (int)t->sec_level);
+        if (t->s->model->hl78)
+            hl_crypto_tls(t->s, (int)t->profile, &opts.tls);
         hl_tls_apply_pin(t->ss, &opts.tls);
         if (t->sec_level == 0)
             hl_warn(at, "session %d: sec_level 0: the server certificate will not be verified "

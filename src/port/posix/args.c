@@ -27,6 +27,10 @@ static const char USAGE[] =
     "  --timeout-response MS      request sent -> complete response head (default 60000)\n"
     "  --timeout-idle MS          longest silence of a server while data is awaited\n"
     "                             (default 30000); 0 = never, for any --timeout-*\n"
+    "  --model NAME               module model: hl8548 (default), hl7800, hl7802 (--dialect hl)\n"
+    "  --imei DIGITS              IMEI the module reports (15 digits)\n"
+    "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
+    "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -93,7 +97,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
-    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION,
+    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
     O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE,
 };
 
@@ -113,6 +117,10 @@ static const struct option LONGOPTS[] = {
     { "timeout-dns",      required_argument, NULL, O_TO_DNS },
     { "timeout-response", required_argument, NULL, O_TO_RESPONSE },
     { "timeout-idle",     required_argument, NULL, O_TO_IDLE },
+    { "model",     required_argument, NULL, O_MODEL },
+    { "imei",      required_argument, NULL, O_IMEI },
+    { "iccid",     required_argument, NULL, O_ICCID },
+    { "imsi",      required_argument, NULL, O_IMSI },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -218,6 +226,22 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
                             names[c - O_TO_CONNECT], optarg);
             long *dst[] = { &a->timeout_connect, &a->timeout_dns, &a->timeout_response, &a->timeout_idle };
             *dst[c - O_TO_CONNECT] = v;
+            break;
+        }
+        case O_MODEL:
+            if (!*optarg)
+                return fail(err, cap, "--model needs a model name (hl8548, hl7800, hl7802)");
+            a->model = optarg;
+            break;
+        case O_IMEI: case O_ICCID: case O_IMSI: {
+            static const char *const names[] = { "--imei", "--iccid", "--imsi" };
+            static const size_t lo[] = { 15, 19, 6 }, hi[] = { 15, 20, 15 };  /* IMEI, ICCID, IMSI */
+            int k = c - O_IMEI;
+            size_t n = strlen(optarg);
+            if (n < lo[k] || n > hi[k] || strspn(optarg, "0123456789") != n)
+                return fail(err, cap, "%s \"%s\": expected %s digits", names[k], optarg,
+                            k == 0 ? "15" : k == 1 ? "19 or 20" : "6 to 15");
+            if (k == 0) a->imei = optarg; else if (k == 1) a->iccid = optarg; else a->imsi = optarg;
             break;
         }
         case 'h': case O_HELP:

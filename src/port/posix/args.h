@@ -3,7 +3,8 @@
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
  *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
- *          [--trace FILE|-] [--clock host|unset]
+ *          [--trace FILE|-] [--clock host|unset] [--model NAME]
+ *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
  *          [--timeout-idle MS] [--help] [--version]
  *
@@ -43,6 +44,10 @@ typedef struct {
     long         timeout_dns;
     long         timeout_response;
     long         timeout_idle;
+    const char  *model;            /* NULL = the dialect's default (main checks the name) */
+    const char  *imei;             /* 15 digits, NULL = default */
+    const char  *iccid;            /* 19 or 20 digits, NULL = default */
+    const char  *imsi;             /* 6..15 digits, NULL = default */
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one
