@@ -242,3 +242,49 @@ def test_hl_ktcp_fin_without_close_notify_and_rst(t):
     alive(m2)
     r = m2.at_ok("AT+KTCPSTAT=%d" % sid2)
     assert b"+KTCPSTAT: 5,5,0,0" in r.text, r.text
+
+
+# ---- DNS ---------------------------------------------------------------------------------------
+
+@timeout(40)
+def test_hl_dns_silent_server_keeps_answering_and_times_out(t):
+    """The system resolver points at a DNS server that never answers (a private
+    mount namespace with its own /etc/resolv.conf): the modem keeps answering AT
+    while the name resolves in the background, and the DNS timeout ends it."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        t.skip("needs root and unshare(1) for a private /etc/resolv.conf")
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        dns.bind(("127.0.0.2", 53))                   # reads nothing, answers nothing
+    except OSError as e:
+        t.skip("cannot bind 127.0.0.2:53: %s" % e)
+    t.servers.append(type("Silent", (), {"stop": lambda self: dns.close(),
+                                         "describe": lambda self: "silent DNS on 127.0.0.2:53"})())
+    rc = t.path("resolv.conf")
+    with open(rc, "w") as f:
+        f.write("nameserver 127.0.0.2\noptions timeout:30 attempts:1\n")
+    wrap = t.path("in-ns.sh")
+    with open(wrap, "w") as f:
+        f.write("#!/bin/sh\nexec unshare -m sh -c 'mount --bind \"$0\" /etc/resolv.conf && exec \"$@\"' "
+                "%s %s \"$@\"\n" % (rc, os.path.abspath(t.bin)))
+    os.chmod(wrap, 0o755)
+    if subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+        t.skip("unshare -m is not permitted here")
+    from modem import Modem
+    m = Modem(wrap, t.tmp, name="modem-ns", extra_args=["--timeout-dns", "1500"])
+    t.modems.append(m)
+    hl.start(m, cmee=2)
+    r = m.at_ok('AT+KTCPCFG=1,0,"silent.example.test",80')
+    sid = int(re.search(rb"\+KTCPCFG: (\d+)", r.text).group(1))
+    m.at_ok("AT+KTCPCNX=%d" % sid)
+    for _ in range(3):                                # the loop is not blocked by the resolver
+        alive(m)
+    assert "resolving silent.example.test (system resolver, in the background)" in m.trace_text()
+    u = m.expect(NOTIF_RE, 10)
+    assert (int(u.group(1)), int(u.group(2))) == (sid, 3), u.match
+    assert b"no answer from the DNS within 1500 ms (DNS timeout)" in u.group(3), u.match
+    alive(m)
