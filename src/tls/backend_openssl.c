@@ -789,11 +789,16 @@ static tm_err ssl_failure(tm_tls *t, int ret, int ssl_err, bool in_handshake, tm
     } else if (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN ||
                (ssl_err == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
         int en = errno;
-        if (ssl_err == SSL_ERROR_SYSCALL && ret < 0 && en)
-            rc = tm_fail(why, TM_E_NET, "%s: %s", in_handshake ? "TLS handshake" : "TLS I/O", strerror(en));
+        /* SSL_read_ex/SSL_write_ex return 0 (not -1) on a socket error:
+         * errno (cleared before the call) tells a reset from an EOF. */
+        if (ssl_err == SSL_ERROR_SYSCALL && (ret < 0 || en) && en)
+            rc = tm_fail(why, TM_E_NET, "%s: %s%s", in_handshake ? "TLS handshake" : "TLS I/O", strerror(en),
+                         en == ECONNRESET && !in_handshake ? " (the server reset the connection in the "
+                         "middle of the data)" : "");
         else
             rc = tm_fail(why, in_handshake ? TM_E_TLS_HANDSHAKE : TM_E_PEER_CLOSED,
-                         "the server closed the connection %s without an alert%s%s%s",
+                         "the server closed the connection%s%s without an alert%s%s%s",
+                         in_handshake ? " " : "",
                          in_handshake ? (t->server_hello_seen ? "during the handshake" : "after ClientHello") : "",
                          t->sni[0] ? " (SNI '" : " (no SNI: IP literal", t->sni, t->sni[0] ? "')" : ")");
     } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
