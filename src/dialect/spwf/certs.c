@@ -587,6 +587,34 @@ static bool ski_named(const char *file, char *hex, size_t cap)
     return o > 0;
 }
 
+/* Why a file is not an anchor; NULL when it is one (a host-written *.ca). */
+static const char *why_not_anchor(bool dot_ca, prov_kind prov, const char *by, char *buf, size_t cap)
+{
+    if (prov == PROV_NET)
+        snprintf(buf, cap, "it was written from the network by %s (never a trust anchor)", by);
+    else if (prov == PROV_CHANGED)
+        snprintf(buf, cap, "it changed after the host wrote it");
+    else if (prov == PROV_NONE)
+        snprintf(buf, cap, "it was not written by the host with AT+S.FSC (store it again)");
+    else if (!dot_ca)
+        snprintf(buf, cap, "its name does not end in .ca (rename it with AT+S.FSR to <SKI>.ca to trust it)");
+    else
+        return NULL;
+    return buf;
+}
+
+const char *spwf_fs_not_anchor(tm_store *st, const char *fsname, char *buf, size_t cap)
+{
+    size_t len;
+    if (tm_store_get(st, fsname, g_tmp, sizeof g_tmp, &len, NULL) != TM_OK)
+        return NULL;
+    const char *file = fsname + strlen("spwf/fs/");
+    size_t fl = strlen(file);
+    char by[96];
+    prov_kind prov = prov_get(st, fsname, g_tmp, len, by, sizeof by);
+    return why_not_anchor(fl > 3 && strcasecmp(file + fl - 3, ".ca") == 0, prov, by, buf, cap);
+}
+
 /* A file that looks like trust but is not an anchor: said in the trace and
  * kept for the reason of a refused chain (tm_tls_config.trust_note). */
 static void not_anchor(spwf_creds *c, const char *file, const char *subject, const char *why)
@@ -632,16 +660,7 @@ static void load_fs_file(void *arg, const char *name, size_t size)
         if (!subject && !dot_ca)
             return;
         char why[160];
-        if (prov == PROV_NET)
-            snprintf(why, sizeof why, "it was written from the network by %s (never a trust anchor)", by);
-        else if (prov == PROV_CHANGED)
-            snprintf(why, sizeof why, "it changed after the host wrote it");
-        else if (prov == PROV_NONE)
-            snprintf(why, sizeof why, "it was not written by the host with AT+S.FSC (store it again)");
-        else
-            snprintf(why, sizeof why, "its name does not end in .ca (rename it with AT+S.FSR to <SKI>.ca to "
-                     "trust it)");
-        not_anchor(l->c, file, subject, why);
+        not_anchor(l->c, file, subject, why_not_anchor(dot_ca, prov, by, why, sizeof why));
         return;
     }
     if (!certs) {
