@@ -24,7 +24,7 @@ def conns_of(ng, host, start):
     return [re.search(r"conn=(\d+)", l).group(1) for l in log]
 
 
-@timeout(90)
+@timeout(240)
 def test_trust_pin_enforced_at_sec_level_0_https(t):
     ng = tt.trust_nginx(t)
     c = cases.cpki(t)
@@ -56,7 +56,7 @@ def test_trust_pin_enforced_at_sec_level_0_https(t):
     assert "NOT VERIFIED (encrypt only), SPKI pin matches" in m.trace_text(), m.trace_text()[-2000:]
 
 
-@timeout(90)
+@timeout(240)
 def test_trust_pin_rechecked_on_kept_alive_connection(t):
     ng = tt.trust_nginx(t)
     c = cases.cpki(t)
@@ -89,7 +89,7 @@ def test_trust_pin_rechecked_on_kept_alive_connection(t):
     assert "SPKI pin matches" in tr
 
 
-@timeout(90)
+@timeout(240)
 def test_trust_pin_tcp_sec0_and_no_change_while_connected(t):
     p = peer(t, "echo", cert=t.pki.coursera)
     m = t.modem(resolve=["www.coursera.test:%d:127.0.0.1" % p.port])
