@@ -506,6 +506,30 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
     return 1;
 }
 
+/* sec_level 0 ("encrypt only") with an SPKI pin: the chain and the name are
+ * not checked, but the pin is — a pin is enforced whatever the session's
+ * security level (it only ever narrows what is accepted). */
+static int pin_only_verify(X509_STORE_CTX *xs, void *arg)
+{
+    tm_tls *t = arg;
+    t->verify_ran = true;
+    tm_reason *why = &t->vwhy;
+    tm_reason_clear(why);
+    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+    uint8_t h[32];
+    tm_err rc = tm_policy_check_pin(t->pin, leaf && tm_x509_spki_hash(leaf, h) ? h : NULL, why);
+    if (rc != TM_OK) {
+        t->vfailed = true;
+        tm_reason_append(why, "the session verifies nothing else (encrypt only) but its pin is enforced");
+        snprintf(t->verdict, sizeof t->verdict, "REFUSED: %s", tm_err_name(rc));
+        tm_trace("verdict", "REFUSED (%s): encrypt only, SPKI pin enforced", tm_err_name(rc));
+        tm_trace("reason", "%s", why->detail);
+        X509_STORE_CTX_set_error(xs, x509_err_for(rc));
+        return 0;
+    }
+    return 1;
+}
+
 static int cert_cb(SSL *ssl, void *arg)
 {
     tm_tls *t = arg;
@@ -669,6 +693,9 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     if (cfg->verify) {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
         SSL_CTX_set_cert_verify_callback(t->ctx, app_verify, t);
+    } else if (t->has_pin) {
+        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+        SSL_CTX_set_cert_verify_callback(t->ctx, pin_only_verify, t);
     } else {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
     }
@@ -873,8 +900,9 @@ static void after_handshake(tm_tls *t)
         tm_trace("chain", "server sent %d certificate%s (not verified)", n, n == 1 ? "" : "s");
         for (int i = 0; i < n; i++)
             trace_cert("chain", i, sk_X509_value(sent, i), "");
-        snprintf(t->verdict, sizeof t->verdict, "NOT VERIFIED (encrypt only)");
-        tm_trace("verdict", "NOT VERIFIED (encrypt only)");
+        snprintf(t->verdict, sizeof t->verdict, "NOT VERIFIED (encrypt only)%s",
+                 t->has_pin ? ", SPKI pin matches" : "");
+        tm_trace("verdict", "%s", t->verdict);
     }
     const char *v = t->verdict;
     if (strncmp(v, "verified ", 9) == 0)

@@ -194,5 +194,7 @@ tm_err hl_ktcpstat_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpclose_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a);
 void   hl_tcp_free(hl_session *ss);
+/* May AT+TMPIN set (setting) or remove the pin of this TCP session now? */
+tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why);
 
 #endif

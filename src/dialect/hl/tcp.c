@@ -679,6 +679,24 @@ tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a)
     return TM_OK;
 }
 
+/* ---- AT+TMPIN on a TCP session (pin.c) ------------------------------------------------- */
+
+/* A pin needs TLS (mode 3), and it is checked when the connection is made:
+ * it cannot change under an open connection, so that AT+TMPIN? always shows
+ * the pin every open connection was verified with. */
+tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why)
+{
+    hl_tcp *t = ss->tcp;
+    if (setting && t->mode != 3)
+        return tm_fail(why, TM_E_NOT_SUPPORTED, "session %d is a plain TCP session (AT+KTCPCFG mode %ld): an "
+                       "SPKI pin needs TLS (mode 3)", ss->id, t->mode);
+    if (t->status == ST_OPENING || t->status == ST_CONNECTED || t->status == ST_CLOSING)
+        return tm_fail(why, TM_E_SESSION_BUSY, "session %d is %s: its pin is checked when the connection is "
+                       "made; close it first (AT+KTCPCLOSE=%d), then change the pin and connect again",
+                       ss->id, status_name(t->status), ss->id);
+    return TM_OK;
+}
+
 /* ---- AT+KTCPCNX ---------------------------------------------------------------------------- */
 
 tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)

@@ -117,6 +117,9 @@ void   spwf_creds_free(spwf_creds *c);
  * (`by`: "AT+S.HTTPGET"); call before writing the file.  Such a file is never
  * a trust anchor (certs.c). */
 tm_err spwf_fs_from_network(tm_store *st, const char *fsname, const char *by, tm_reason *why);
+/* Why the file fsname is not a trust anchor (text in buf), or NULL when it is
+ * one (AT+S.TMCERTLIST). */
+const char *spwf_fs_not_anchor(tm_store *st, const char *fsname, char *buf, size_t cap);
 void   spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const char *host,
                        const char *expected);
 /* File-system name -> store name ("spwf/fs/<name>", leading '/' dropped). */
