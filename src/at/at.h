@@ -97,6 +97,11 @@ typedef struct {
     /* HL: a LF right after a command's CR is swallowed even when the command
      * switched to data mode; SPWF: payload starts right after the CR. */
     bool                     swallow_lf_after_cr;
+    /* Echo the line terminator (CR, or a lone LF) as CR LF, so the echoed
+     * command is a complete line before the answer (SPWF, whose answers do
+     * not start with CR LF); false: echo the terminator byte as received
+     * (V.250: the answer's leading CR LF follows). */
+    bool                     echo_eol_crlf;
 } tm_at_dialect;
 
 /* ---- life cycle ---------------------------------------------------------- */

@@ -336,7 +336,12 @@ static void assemble(tm_at *at, uint8_t c)
             return;
     }
     if (c == at->s3 || c == '\n') {
-        echo_byte(at, c);
+        if (at->d->echo_eol_crlf) {
+            if (at->echo)
+                tm_at_write(at, "\r\n", 2);
+        } else {
+            echo_byte(at, c);
+        }
         at->skip_lf = (c == '\r') && !at->lf_taken;
         line_end(at);
         return;

@@ -38,7 +38,7 @@ def alive(m):
 def test_spwf_httpget_stall_after_handshake_recv_timeout(t):
     srv = hostile.start(t, t.pki.coursera, "stall_after_handshake")
     m = setup(t, srv)
-    ok(m, "AT+S.SCFG=ip_http_get_recv_timeout,1")
+    ok(m, "AT+S.SCFG=ip_http_get_recv_timeout,1000")
     r = ok(m, "AT+S.GCFG=ip_http_get_recv_timeout")
     assert b"ip_http_get_recv_timeout = 1" in r.text or b"ip_http_get_recv_timeout=1" in r.text, r.text
     ce, he, final = http_fail(m, HOST, "/", srv.port)

@@ -91,6 +91,7 @@ static void hl_start(tm_modem *m)
     if (tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat) == TM_OK)
         tm_at_set_pattern(m->at, pat);
     tm_port_on_idle(hl_idle, &g_hl);
+    hl_net_boot(&g_hl, m->at, 1, true);
     tm_trace("hl", "HL dialect ready: model %s (store %s)", g_hl.model->cgmm, m->store.root);
 }
 

@@ -48,7 +48,7 @@ typedef struct {
     const char *dflt;
 } spwf_var_def;
 
-#define SPWF_VAR_MAX 40
+#define SPWF_VAR_MAX 128
 #define SPWF_VAR_VAL 96
 
 typedef void (*spwf_collect_end)(tm_at *at, tm_err pre, const uint8_t *p, size_t n);
@@ -77,6 +77,18 @@ typedef struct {
 
 spwf_state *spwf_get(tm_at *at);
 tm_modem   *spwf_modem(tm_at *at);
+
+/* The configuration-variable table (config_vars.c): name + factory value,
+ * NULL-terminated; index by name (-1 unknown); value check for index i
+ * (range, read-only) with the reason filled. */
+extern const spwf_var_def spwf_config_vars[];
+int         spwf_config_index(const char *name);
+tm_err      spwf_config_check(tm_at *at, int i, const char *val);
+/* Radio, status and boot (radio.c): AT+S.STS, AT+S.PEERS, AT+S.WIFI, the
+ * boot +WIND sequence (start and AT+S.RESET). */
+void        spwf_boot_winds(tm_at *at);
+tm_err      spwf_peers_exec(tm_at *at, const tm_at_args *a);
+tm_err      spwf_peers_set(tm_at *at, const tm_at_args *a);
 
 /* Config variables. */
 const char *spwf_var(spwf_state *s, const char *name);    /* NULL when unknown */
