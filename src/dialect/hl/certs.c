@@ -62,6 +62,9 @@ static bool collect_begin(hl_state *s)
 /* Checks how the data ended; fills the reason on a mismatch. */
 tm_err hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total)
 {
+    if (how == TM_AT_DATA_END_HOST_GONE)
+        return tm_fail(tm_at_reason(at), TM_E_DATA_ABORTED,
+                       "the host went away after %zu bytes of data; nothing was stored", total);
     if (how == TM_AT_DATA_END_MANGLED)
         return tm_fail(tm_at_reason(at), TM_E_DATA_PATTERN_MANGLED,
                        "the data ended with a look-alike of the EOF pattern (typographic dashes?); "
