@@ -32,6 +32,12 @@
 #define TM_STORE_ITEM_MAX     (256 * 1024) /* one certificate/key/file (1000-SAN certs are ~40 KB) */
 #define TM_STORE_NAME_MAX     128
 #define TM_CERT_SLOTS         8      /* indexes per certificate type */
+/* The SPWF file system (AT+S.FSC/FSA, HTTPGET/HTTPPOST output files): at most
+ * this many files and bytes in all, like the module's flash; beyond them a
+ * write fails with TM_E_STORE_FULL (AT-S.ERROR:46) and nothing is written.
+ * AT+S.FSL streams any number of files (docs/spwf.md). */
+#define TM_FS_FILES_MAX       4096
+#define TM_FS_BYTES_MAX       (64 * 1024 * 1024)
 
 /* Reasons */
 #define TM_DETAIL_MAX         1024   /* per-event detail text */

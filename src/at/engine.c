@@ -376,6 +376,13 @@ static size_t process(tm_at *at, const uint8_t *p, size_t len)
         }
         if (at->running)
             break;
+        /* Backpressure towards the host: command-mode bytes are taken only
+         * while the reserve is free, so the answer of the line being typed
+         * always fits; otherwise the host's bytes wait in the port (which
+         * stops reading) until the host reads its output. */
+        size_t free_ = TM_OUT_BUF - at->out_len;
+        if (free_ < TM_AT_OUT_RESERVE)
+            break;
         if (at->skip_pat_armed) {
             const char *pat = tm_at_pattern(at);
             size_t plen = strlen(pat);
@@ -396,7 +403,8 @@ static size_t process(tm_at *at, const uint8_t *p, size_t len)
         }
         /* Fast path: ordinary bytes of a command line. */
         size_t j = i;
-        while (j < len && !at->skip_lf && p[j] >= 0x20 && p[j] != 0x7f &&
+        size_t jmax = at->echo ? i + (free_ - TM_AT_OUT_RESERVE) + 1 : len;  /* echo fits too */
+        while (j < len && j < jmax && !at->skip_lf && p[j] >= 0x20 && p[j] != 0x7f &&
                at->line_len < TM_AT_LINE_MAX && !at->too_long) {
             at->line[at->line_len++] = p[j++];
             at->line_total++;
@@ -474,6 +482,11 @@ size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
     return used;
 }
 
+bool tm_at_out_full(tm_at *at)
+{
+    return !at->data.active && TM_OUT_BUF - at->out_len < TM_AT_OUT_RESERVE;
+}
+
 void tm_at_discard_partial_line(tm_at *at)
 {
     if (at->line_len || at->too_long)
@@ -488,6 +501,68 @@ void tm_at_discard_partial_line(tm_at *at)
     tm_at__flush_urcs(at);
 }
 
+static void complete(tm_at *at, tm_err result);
+
+/* Calls the running command's stream producer while there is room for a
+ * part (see tm_at_stream); at the top level only. */
+static void stream_run(tm_at *at)
+{
+    while (at->stream_fn && at->pending && !at->in_handler && at->depth == 0 &&
+           tm_at_out_room(at) >= TM_AT_STREAM_ROOM) {
+        size_t before = at->out_len;
+        at->depth++;
+        tm_err e = at->stream_fn(at, at->stream_arg, false);
+        at->depth--;
+        if (e == TM_AT_PENDING && at->out_len == before)
+            e = tm_fail(&at->reason, TM_E_INTERNAL, "AT%s: its long answer stopped making progress",
+                        at->tok.name);
+        if (e == TM_AT_PENDING)
+            continue;
+        at->stream_fn = NULL;
+        at->stream_arg = NULL;
+        complete(at, e);
+    }
+}
+
+tm_err tm_at_stream(tm_at *at, tm_at_more more, void *arg)
+{
+    if (!at->running || !more)
+        return tm_fail(&at->reason, TM_E_INTERNAL, "tm_at_stream outside a command");
+    at->stream_fn = more;
+    at->stream_arg = arg;
+    return TM_AT_PENDING;
+}
+
+void tm_at_host_gone(tm_at *at)
+{
+    tm_at_discard_partial_line(at);
+    if (at->hold_len)
+        tm_at__log(at, "at<", "(%zu bytes typed behind the running command discarded: the host went away)",
+                   at->hold_len);
+    at->hold_len = 0;
+    if (at->stream_fn) {
+        tm_at_more fn = at->stream_fn;
+        void *arg = at->stream_arg;
+        at->stream_fn = NULL;
+        at->stream_arg = NULL;
+        at->depth++;
+        fn(at, arg, true);
+        at->depth--;
+        tm_at__log(at, "at>", "AT%s: long answer abandoned (the host went away)", at->tok.name);
+        if (at->pending)
+            complete(at, TM_AT_SILENT);
+    }
+    if (at->data.active) {
+        at->depth++;
+        tm_at__data_abort(at);
+        at->depth--;
+    }
+    if (at->out_len)
+        tm_at__log(at, "at>", "(%zu bytes of output discarded: the host went away)", at->out_len);
+    at->out_head = at->out_len = 0;
+    pump(at);
+}
+
 void tm_at_tick(tm_at *at, int64_t now_ms)
 {
     at->now = now_ms;
@@ -496,6 +571,7 @@ void tm_at_tick(tm_at *at, int64_t now_ms)
     at->depth++;
     tm_at__data_tick(at);
     at->depth--;
+    stream_run(at);
     pump(at);
 }
 
@@ -503,10 +579,12 @@ int64_t tm_at_next_deadline(tm_at *at)
 {
     int64_t d = tm_at__data_deadline(at);
     bool can_run = at->data.active ? (!at->data.spec.room || at->data.spec.room(at->data.spec.arg) > 0)
-                                   : !at->running;
+                                   : !at->running && !tm_at_out_full(at);
     if ((at->hold_len > 0 || at->data.rel_len > 0) && can_run)
         d = at->now;
     if (at->resume)
+        d = at->now;
+    if (at->stream_fn && at->pending && tm_at_out_room(at) >= TM_AT_STREAM_ROOM)
         d = at->now;
     if (at->urc_n > 0 && tm_at__idle(at))
         d = at->now;

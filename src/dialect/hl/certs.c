@@ -62,6 +62,9 @@ static bool collect_begin(hl_state *s)
 /* Checks how the data ended; fills the reason on a mismatch. */
 tm_err hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total)
 {
+    if (how == TM_AT_DATA_END_HOST_GONE)
+        return tm_fail(tm_at_reason(at), TM_E_DATA_ABORTED,
+                       "the host went away after %zu bytes of data; nothing was stored", total);
     if (how == TM_AT_DATA_END_MANGLED)
         return tm_fail(tm_at_reason(at), TM_E_DATA_PATTERN_MANGLED,
                        "the data ended with a look-alike of the EOF pattern (typographic dashes?); "
@@ -252,31 +255,60 @@ static size_t pem_crlf(const uint8_t *der, size_t len, char *out, size_t cap)
     return o + sizeof tail - 1;
 }
 
+/* AT+KCERTSTORE? can be larger than the output buffer (16 slots of up to
+ * TM_STORE_ITEM_MAX each): it streams (tm_at_stream), one slot encoded at a
+ * time and written as the host reads, then OK. */
+static struct {
+    int    slot;             /* next slot: kind * TM_CERT_SLOTS + index */
+    size_t off, len;         /* PEM of the current slot: written / total */
+} g_kcs;
+static char g_kcs_pem[TM_STORE_ITEM_MAX * 2];
+
+static tm_err kcertstore_more(tm_at *at, void *arg, bool stop)
+{
+    static uint8_t der[TM_STORE_ITEM_MAX];
+    static const char *const kinds[] = { "root_cert", "local_cert" };
+    (void)arg;
+    tm_modem *m = hl_modem(at);
+    while (!stop) {
+        size_t room = tm_at_out_room(at);
+        if (g_kcs.off < g_kcs.len) {
+            if (!room)
+                return TM_AT_PENDING;
+            size_t n = g_kcs.len - g_kcs.off < room ? g_kcs.len - g_kcs.off : room;
+            tm_at_write(at, g_kcs_pem + g_kcs.off, n);
+            g_kcs.off += n;
+            continue;
+        }
+        if (g_kcs.slot >= 2 * TM_CERT_SLOTS)
+            break;
+        if (room < 128)
+            return TM_AT_PENDING;
+        int kind = g_kcs.slot / TM_CERT_SLOTS, idx = g_kcs.slot % TM_CERT_SLOTS;
+        g_kcs.slot++;
+        char name[64];
+        size_t len;
+        item_name(kind, idx, name, sizeof name);
+        if (tm_store_get(&m->store, name, der, sizeof der, &len, NULL) != TM_OK)
+            continue;
+        tm_blob items[TM_CERTFMT_MAX_ITEMS];
+        int n = (int)tm_der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
+        size_t o = 0;
+        for (int i = 0; i < n && o < sizeof g_kcs_pem - 128; i++)
+            o += pem_crlf(items[i].p, items[i].len, g_kcs_pem + o, sizeof g_kcs_pem - o);
+        tm_at_line(at, "+KCERTSTORE: %s,%d,%zu", kinds[kind], idx, o);
+        g_kcs.off = 0;
+        g_kcs.len = o;
+    }
+    memset(&g_kcs, 0, sizeof g_kcs);
+    return TM_OK;
+}
+
 tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
 {
     (void)a;
-    tm_modem *m = hl_modem(at);
-    static uint8_t der[TM_STORE_ITEM_MAX];
-    static char pem[TM_STORE_ITEM_MAX * 2];
-    static const char *const kinds[] = { "root_cert", "local_cert" };
-    for (int kind = 0; kind < 2; kind++) {
-        for (int idx = 0; idx < TM_CERT_SLOTS; idx++) {
-            char name[64];
-            size_t len;
-            item_name(kind, idx, name, sizeof name);
-            if (tm_store_get(&m->store, name, der, sizeof der, &len, NULL) != TM_OK)
-                continue;
-            tm_blob items[TM_CERTFMT_MAX_ITEMS];
-            int n = (int)tm_der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
-            size_t o = 0;
-            for (int i = 0; i < n && o < sizeof pem - 128; i++) {
-                o += pem_crlf(items[i].p, items[i].len, pem + o, sizeof pem - o);
-            }
-            tm_at_line(at, "+KCERTSTORE: %s,%d,%zu", kinds[kind], idx, o);
-            tm_at_write(at, pem, o);
-        }
-    }
-    return TM_OK;
+    memset(&g_kcs, 0, sizeof g_kcs);
+    return tm_at_stream(at, kcertstore_more, NULL);
 }
 
 /* ---- credentials for a connection --------------------------------------- */

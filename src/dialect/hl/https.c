@@ -310,6 +310,14 @@ static void post_end(void *arg, tm_at_data_end how, size_t total)
         req_finish_fail(h, &h->fail);
         return;
     }
+    if (how == TM_AT_DATA_END_HOST_GONE) {
+        tm_http_close(h->http);
+        h->op = OP_NONE;
+        tm_at_complete(h->at, tm_fail(tm_at_reason(h->at), TM_E_DATA_ABORTED,
+                                      "the host went away during the request body; the request was "
+                                      "not completed"));
+        return;
+    }
     if (how == TM_AT_DATA_END_MANGLED) {
         tm_http_close(h->http);
         h->op = OP_NONE;

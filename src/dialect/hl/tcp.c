@@ -800,6 +800,13 @@ static void snd_end(void *arg, tm_at_data_end how, size_t total)
     tm_reason *why = tm_at_reason(at);
     int id = t->ss->id;
     t->op = OP_NONE;
+    if (how == TM_AT_DATA_END_HOST_GONE) {
+        t->staged = 0;
+        tm_fail(why, TM_E_DATA_ABORTED, "the host went away after %zu of %zu bytes; nothing was sent",
+                total, t->snd_expected);
+        finish_later(t, TM_E_DATA_ABORTED, false);
+        return;
+    }
     if (how == TM_AT_DATA_END_MANGLED) {
         t->staged = 0;
         tm_fail(why, TM_E_DATA_PATTERN_MANGLED, "the data ended with a look-alike of the EOF pattern "

@@ -31,6 +31,7 @@ static int cme_code(tm_err e)
         return 931;
     case TM_E_DATA_ABORTED:                                 return 3;
     case TM_E_NO_MEMORY:                                    return 23;
+    case TM_E_STORE_FULL:                                   return 20;   /* 27.007 "memory full" */
     default:                                                return 100;
     }
 }

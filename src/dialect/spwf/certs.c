@@ -304,6 +304,37 @@ tm_err spwf_fs_from_network(tm_store *st, const char *fsname, const char *by, tm
     return tm_store_put(st, mn, rec, strlen(rec), why);
 }
 
+/* ---- file-system bounds ------------------------------------------------------ */
+
+typedef struct {
+    const char *skip;      /* the file being rewritten: its old size does not count */
+    size_t      files, bytes;
+} fs_usage;
+
+static void usage_cb(void *arg, const char *name, size_t size)
+{
+    fs_usage *u = arg;
+    if (u->skip && strcmp(name, u->skip) == 0)
+        return;
+    u->files++;
+    u->bytes += size;
+}
+
+tm_err spwf_fs_room(tm_store *st, const char *fsname, size_t new_size, tm_reason *why)
+{
+    fs_usage u = { fsname, 0, 0 };
+    if (tm_store_list(st, "spwf/fs/", usage_cb, &u) < 0)
+        return tm_fail(why, TM_E_STORE_IO, "the file system could not be listed");
+    if (u.files + 1 > TM_FS_FILES_MAX && !tm_store_exists(st, fsname))
+        return tm_fail(why, TM_E_STORE_FULL, "the file system holds %zu files, the limit is %d; delete one "
+                       "with AT+S.FSD; nothing was written", u.files, TM_FS_FILES_MAX);
+    if (u.bytes + new_size > TM_FS_BYTES_MAX)
+        return tm_fail(why, TM_E_STORE_FULL, "%zu bytes would make the files hold %zu bytes, the limit is %d; "
+                       "delete files with AT+S.FSD; nothing was written", new_size, u.bytes + new_size,
+                       TM_FS_BYTES_MAX);
+    return TM_OK;
+}
+
 static void fs_end(tm_at *at, tm_err pre, const uint8_t *p, size_t n)
 {
     (void)pre;
@@ -321,8 +352,13 @@ static void fs_end(tm_at *at, tm_err pre, const uint8_t *p, size_t n)
                                    "limit is %d; nothing was written", old + n, TM_STORE_ITEM_MAX));
         return;
     }
+    tm_err e = spwf_fs_room(&m->store, s->collect_name, old + n, tm_at_reason(at));
+    if (e) {
+        tm_at_complete(at, e);
+        return;
+    }
     memcpy(g_tmp + old, p, n);
-    tm_err e = tm_store_put(&m->store, s->collect_name, g_tmp, old + n, tm_at_reason(at));
+    e = tm_store_put(&m->store, s->collect_name, g_tmp, old + n, tm_at_reason(at));
     if (!e) {
         if (host)
             prov_set_host(&m->store, s->collect_name, g_tmp, old + n);
@@ -347,6 +383,9 @@ static tm_err fs_write(tm_at *at, const tm_at_args *a, bool append)
     if (!pre && append && !tm_store_exists(&spwf_modem(at)->store, s->collect_name))
         pre = tm_fail(tm_at_reason(at), TM_E_NOT_FOUND, "no file \"%s\" to append to (create it with "
                       "AT+S.FSC)", user);
+    if (!pre)   /* full already: say so before the payload (which is then read and discarded) */
+        pre = spwf_fs_room(&spwf_modem(at)->store, s->collect_name, append ? 0 : (size_t)count,
+                           tm_at_reason(at));
     s->collect_kind = append ? KIND_FSA : KIND_FSC;
     return spwf_collect_start(at, count, pre, fs_end);
 }
@@ -407,19 +446,75 @@ tm_err spwf_fsr_set(tm_at *at, const tm_at_args *a)
     return e;
 }
 
+/* AT+S.FSL streams (tm_at_stream): the names are taken when the command
+ * runs, then printed as the host reads, so any number of files is listed
+ * completely, followed by AT-S.OK. */
+typedef struct {
+    char   name[TM_STORE_NAME_MAX + 1];
+    size_t size;
+} fsl_ent;
+
+static struct {
+    fsl_ent *v;
+    size_t   n, cap, next;
+    bool     oom;
+} g_fsl;
+
+static void fsl_free(void)
+{
+    free(g_fsl.v);
+    memset(&g_fsl, 0, sizeof g_fsl);
+}
+
 static void fsl_cb(void *arg, const char *name, size_t size)
 {
-    list_ctx *l = arg;
-    l->n++;
-    tm_at_line(l->at, "AT-S.File:%s:%zu", name + strlen("spwf/fs/"), size);
+    (void)arg;
+    if (g_fsl.n == g_fsl.cap) {
+        size_t nc = g_fsl.cap ? g_fsl.cap * 2 : 64;
+        fsl_ent *nv = realloc(g_fsl.v, nc * sizeof *nv);
+        if (!nv) {
+            g_fsl.oom = true;
+            return;
+        }
+        g_fsl.v = nv;
+        g_fsl.cap = nc;
+    }
+    snprintf(g_fsl.v[g_fsl.n].name, sizeof g_fsl.v[0].name, "%s", name + strlen("spwf/fs/"));
+    g_fsl.v[g_fsl.n].size = size;
+    g_fsl.n++;
+}
+
+static tm_err fsl_more(tm_at *at, void *arg, bool stop)
+{
+    (void)arg;
+    while (!stop && g_fsl.next < g_fsl.n) {
+        if (tm_at_out_room(at) < TM_STORE_NAME_MAX + 64)
+            return TM_AT_PENDING;
+        const fsl_ent *e = &g_fsl.v[g_fsl.next++];
+        tm_at_line(at, "AT-S.File:%s:%zu", e->name, e->size);
+    }
+    if (!stop)
+        tm_trace("store", "FSL: %zu file(s) listed", g_fsl.n);
+    fsl_free();
+    return TM_OK;
+}
+
+static tm_err fsl_start(tm_at *at, const char *prefix)
+{
+    fsl_free();
+    if (tm_store_list(&spwf_modem(at)->store, prefix, fsl_cb, NULL) < 0 || g_fsl.oom) {
+        bool oom = g_fsl.oom;
+        fsl_free();
+        return oom ? tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory for the file list")
+                   : tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the file system could not be listed");
+    }
+    return tm_at_stream(at, fsl_more, NULL);
 }
 
 tm_err spwf_fsl_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
-    list_ctx l = { at, 0, false };
-    tm_store_list(&spwf_modem(at)->store, "spwf/fs/", fsl_cb, &l);
-    return TM_OK;
+    return fsl_start(at, "spwf/fs/");
 }
 
 tm_err spwf_fsl_set(tm_at *at, const tm_at_args *a)
@@ -430,9 +525,7 @@ tm_err spwf_fsl_set(tm_at *at, const tm_at_args *a)
         return spwf_fsl_exec(at, a);
     if ((e = tm_at_max_args(at, a, 1)) || (e = fs_arg(at, a, 1, name, sizeof name, true)))
         return e;
-    list_ctx l = { at, 0, false };
-    tm_store_list(&spwf_modem(at)->store, name, fsl_cb, &l);
-    return TM_OK;
+    return fsl_start(at, name);
 }
 
 tm_err spwf_fsp_set(tm_at *at, const tm_at_args *a)

@@ -169,7 +169,10 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
              (unsigned long long)h->body_bytes, (long long)(tm_port_mono_ms() - h->t0));
     if (h->to_file) {
         /* a file from the network is never a trust anchor (docs/tls.md) */
-        tm_err e = spwf_fs_from_network(&spwf_modem(at)->store, h->out_name, "AT+S.HTTPGET/HTTPPOST", tm_at_reason(at));
+        tm_err e = spwf_fs_room(&spwf_modem(at)->store, h->out_name, h->out_len, tm_at_reason(at));
+        if (!e)
+            e = spwf_fs_from_network(&spwf_modem(at)->store, h->out_name, "AT+S.HTTPGET/HTTPPOST",
+                                     tm_at_reason(at));
         if (!e)
             e = tm_store_put(&spwf_modem(at)->store, h->out_name, h->out_buf, h->out_len, tm_at_reason(at));
         if (e) {

@@ -348,9 +348,12 @@ static void collect_on_end(void *arg, tm_at_data_end how, size_t total)
 {
     tm_at *at = arg;
     spwf_state *s = spwf_get(at);
-    (void)how;
-    (void)total;
     spwf_data_unwatch(at);
+    if (how == TM_AT_DATA_END_HOST_GONE) {
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_ABORTED, "the host went away after %zu of "
+                                   "%zu payload bytes; nothing was done", total, s->collect_expected));
+        return;
+    }
     if (s->collect_pre) {
         tm_reason_append(tm_at_reason(at), "the %zu payload bytes were read and discarded",
                          s->collect_expected);

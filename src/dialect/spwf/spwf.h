@@ -136,6 +136,9 @@ void   spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const cha
                        const char *expected);
 /* File-system name -> store name ("spwf/fs/<name>", leading '/' dropped). */
 tm_err spwf_fs_name(tm_at *at, const char *user, char *out, size_t cap);
+/* Would writing fsname with new_size bytes stay within TM_FS_FILES_MAX and
+ * TM_FS_BYTES_MAX?  TM_E_STORE_FULL with the numbers otherwise. */
+tm_err spwf_fs_room(tm_store *st, const char *fsname, size_t new_size, tm_reason *why);
 
 /* Handlers, by file. */
 /* spwf.c */
