@@ -269,6 +269,33 @@ static bool deferred_err(int e)
     }
 }
 
+/* The RFC 5280 checks of X509_V_FLAG_X509_STRICT: our profile table
+ * (profile.c) checks the same and names the rule, so these are decided
+ * after it; one that the table did not catch is still a refusal (the
+ * floor), except on a pinned leaf (its structure is not relied upon). */
+static bool strict_err(int e)
+{
+    return e == X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY || e == X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION ||
+           (e >= X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA && e <= X509_V_ERR_EC_KEY_EXPLICIT_PARAMS);
+}
+
+/* OpenSSL 3 refuses a leaf whose EKU is anyExtendedKeyUsage without
+ * serverAuth for TLS server use; RFC 5280 4.2.1.12 allows it.  policy.c and
+ * profile.c decide such a leaf (accepted under a private CA, refused in the
+ * Web PKI), as long as its keyUsage allows a TLS server key. */
+static bool leaf_any_eku(X509 *x)
+{
+    if (!x)
+        return false;
+    uint32_t fl = X509_get_extension_flags(x);
+    if (!(fl & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(x) & XKU_ANYEKU))
+        return false;
+    if ((fl & EXFLAG_KUSAGE) &&
+        !(X509_get_key_usage(x) & (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)))
+        return false;
+    return true;
+}
+
 /* Maps the first chain-building error OpenSSL recorded. */
 static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, STACK_OF(X509) *sent,
                                tm_reason *why)
@@ -333,6 +360,10 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
     case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
         return tm_fail(why, TM_E_CERT_NAME_CONSTRAINT, "depth %d '%s': %s (issuer '%s')",
                        v->depth, v->subject, vs, v->issuer);
+    case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
+        return tm_fail(why, TM_E_CERT_BAD, "depth %d '%s' has a critical extension that tlsmodem does not "
+                       "process; a certificate with an unknown critical extension must be refused (RFC 5280 4.2)",
+                       v->depth, v->subject);
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
         return tm_fail(why, TM_E_CERT_BAD, "the signature on depth %d '%s' by '%s' does not verify",
                        v->depth, v->subject, v->issuer);
@@ -406,7 +437,8 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
 
     /* 1. chain building errors (trust), in the order OpenSSL met them */
     for (int i = 0; i < t->n_errs && rc == TM_OK; i++)
-        if (!deferred_err(t->errs[i].err))
+        if (!deferred_err(t->errs[i].err) && !strict_err(t->errs[i].err) &&
+            !(t->errs[i].err == X509_V_ERR_INVALID_PURPOSE && t->errs[i].depth == 0 && leaf_any_eku(leaf)))
             rc = map_verify_error(t, &t->errs[i], chain, sent, why);
     if (rc == TM_OK && ok <= 0 && t->n_errs == 0)
         rc = tm_fail(why, TM_E_CERT_BAD, "verification failed: %s",
@@ -422,11 +454,8 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
             rc = tm_fail(why, TM_E_NO_MEMORY, "chain facts");
         for (int i = 0; rc == TM_OK && i < n; i++) {
             tm_x509_fill(sk_X509_value(chain, i), &info[i]);
-            facts[i] = (tm_cert_facts){ .depth = i, .subject = info[i].subject, .key_type = info[i].key_type,
-                .key_bits = info[i].key_bits, .sig_alg = info[i].sig_alg, .sig_hash = info[i].sig_hash,
-                .is_ca = info[i].is_ca, .has_eku = info[i].has_eku, .eku_server_auth = info[i].eku_server_auth,
-                .not_before = info[i].not_before, .not_after = info[i].not_after,
-                .is_anchor = i == n - 1, .self_signed = info[i].self_signed };
+            tm_x509_facts(&info[i], i, &facts[i]);
+            facts[i].is_anchor = i == n - 1;
         }
         if (rc == TM_OK) {
             tm_policy_clock clk = { .now = t->cfg.now, .clock_set = t->cfg.clock_set,
@@ -434,6 +463,14 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
                 .clock_hint = t->cfg.clock_hint };
             rc = tm_policy_check_chain(facts, (size_t)n, &clk, why);
         }
+        if (rc == TM_OK)
+            rc = tm_policy_check_profile(facts, (size_t)n, t->cfg.n_anchors ? TM_TRUST_LOADED : TM_TRUST_BUNDLE,
+                                         why);
+        /* the floor: a strict-mode error OpenSSL found that the table did not */
+        bool pin = n == 1 && facts && facts[0].is_anchor;
+        for (int i = 0; rc == TM_OK && i < t->n_errs; i++)
+            if (strict_err(t->errs[i].err) && !(pin && t->errs[i].depth == 0))
+                rc = map_verify_error(t, &t->errs[i], chain, sent, why);
     }
     /* 3. names */
     if (rc == TM_OK && leaf) {
@@ -673,6 +710,7 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     SSL_set_msg_callback_arg(t->ssl, t);
     X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
     X509_VERIFY_PARAM_set_time(vp, (time_t)cfg->now);
+    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT);   /* the floor of profile.c */
     if (cfg->n_anchors > 0)
         X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
     uint8_t ip[16];
