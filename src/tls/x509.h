@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "tls/policy.h"
 #include "tls/tls.h"
 
 typedef struct {
@@ -35,7 +36,11 @@ typedef struct {
     bool    has_eku;
     bool    eku_server_auth;  /* EKU has serverAuth or anyExtendedKeyUsage */
     bool    is_v1;            /* X.509 version 1 (no extensions) */
+    tm_cert_profile prof;     /* strict-profile facts (policy.h); zero = conforming */
 } tm_x509_info;
+
+/* The policy's view of one certificate at `depth` (pointers into `in`). */
+void tm_x509_facts(const tm_x509_info *in, int depth, tm_cert_facts *out);
 
 /* Parses one DER certificate. */
 tm_err tm_x509_info_der(const uint8_t *der, size_t len, tm_x509_info *out, tm_reason *why);
