@@ -12,13 +12,14 @@
 #include <time.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 #include "dialect/hl/hl.h"
 
 tm_err hl_ati(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     tm_at_line(at, "HL8548");
-    tm_at_line(at, "tlsmodem 0.1 (Sierra HL K-command dialect, open firmware)");
+    tm_at_line(at, "tlsmodem " TM_VERSION " (Sierra HL K-command dialect, open firmware)");
     return TM_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 #include "dialect/spwf/spwf.h"
 #include "port/port.h"
 
@@ -218,7 +219,7 @@ static void status_value(tm_at *at, const char *name, char *out, size_t cap)
     spwf_state *s = spwf_get(at);
     out[0] = '\0';
     if (!strcasecmp(name, "version"))
-        snprintf(out, cap, "tlsmodem-spwf04-1.1.0");
+        snprintf(out, cap, "tlsmodem-spwf04-%s", TM_VERSION);
     else if (!strcasecmp(name, "ip_ipaddr"))
         snprintf(out, cap, "127.0.0.1");
     else if (!strcasecmp(name, "ip_gw"))

@@ -14,8 +14,9 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "core/version.h"
 
-#define TM_VERSION_STRING "0.1.0"
+#define TM_VERSION_STRING TM_VERSION
 #define TM_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define TM_DEFAULT_BAUD 115200
 
