@@ -20,7 +20,8 @@ static const char USAGE[] =
     "  --ca-bundle FILE|none      default trust when no CA is loaded\n"
     "                             (default " TM_DEFAULT_CA_BUNDLE ")\n"
     "  --resolve HOST:PORT:ADDR   pin a name to an address (repeatable)\n"
-    "  --trace FILE|-             readable timeline of events (- = stderr)\n"
+    "  --trace FILE|-             readable timeline of events (- = stderr); SIGHUP reopens FILE\n"
+    "  --name NAME                this modem's name on every trace line (default: from the endpoint)\n"
     "  --clock host|unset         module clock follows the host (default) or starts unset\n"
     "  --help, --version\n";
 
@@ -88,7 +89,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
-    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION,
+    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_NAME,
 };
 
 static const struct option LONGOPTS[] = {
@@ -103,6 +104,7 @@ static const struct option LONGOPTS[] = {
     { "resolve",   required_argument, NULL, O_RESOLVE },
     { "trace",     required_argument, NULL, O_TRACE },
     { "clock",     required_argument, NULL, O_CLOCK },
+    { "name",      required_argument, NULL, O_NAME },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -195,6 +197,11 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
                 a->clock_unset = true;
             else
                 return fail(err, cap, "--clock \"%s\": expected host or unset", optarg);
+            break;
+        case O_NAME:
+            if (!*optarg || strlen(optarg) > 32 || strpbrk(optarg, " \t\r\n"))
+                return fail(err, cap, "--name \"%s\": expected 1 to 32 characters without spaces", optarg);
+            a->name = optarg;
             break;
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;

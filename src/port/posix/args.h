@@ -3,7 +3,7 @@
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
  *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
- *          [--trace FILE|-] [--clock host|unset] [--help] [--version]
+ *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -37,6 +37,7 @@ typedef struct {
     int          resolve_count;
     const char  *trace;            /* NULL = off, "-" = stderr */
     bool         clock_unset;      /* --clock unset */
+    const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one
