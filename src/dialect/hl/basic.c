@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 #include "dialect/hl/hl.h"
 #include "net/net.h"
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/version.h"
 #include "dialect/hl/hl.h"
 
 #define DEFAULT_IMEI  "352653090000017"
@@ -28,7 +29,7 @@ static tm_err ati(tm_at *at, const tm_at_args *a)
     (void)a;
     const hl_model *mdl = hl_get(at)->model;
     tm_at_line(at, "%s", mdl->cgmm);
-    tm_at_line(at, "tlsmodem 0.1 (Sierra HL K-command dialect, open firmware; revision %s)", mdl->cgmr);
+    tm_at_line(at, "tlsmodem " TM_VERSION " (Sierra HL K-command dialect, open firmware; revision %s)", mdl->cgmr);
     return TM_OK;
 }
 

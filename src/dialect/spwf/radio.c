@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/version.h"
 #include "core/trace.h"
 #include "dialect/spwf/spwf.h"
 #include "port/port.h"
@@ -86,7 +87,7 @@ static void status_value(tm_at *at, const char *name, char *out, size_t cap)
     if (!strcasecmp(name, "fw_version"))
         snprintf(out, cap, FW_VERSION "-" FW_BUILD);
     else if (!strcasecmp(name, "version"))
-        snprintf(out, cap, "tlsmodem-spwf04-" FW_VERSION);
+        snprintf(out, cap, "tlsmodem-spwf04-" TM_VERSION);   /* tlsmodem's own; fw_version is the module's */
     else if (!strcasecmp(name, "boot_version"))
         snprintf(out, cap, "1.0.0");
     else if (!strcasecmp(name, "build_time"))

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 #include "dialect/spwf/spwf.h"
 #include "port/port.h"
 
