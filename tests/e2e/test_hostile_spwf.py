@@ -57,13 +57,15 @@ def test_spwf_httpget_stall_mid_body_and_drip(t):
     assert r.final.startswith(b"AT-S.ERROR:111:Request failed") and \
         b"in the middle of the body (100 body bytes received)" in r.final, r.final
     alive(m)
-    # one byte every 2 s, receive timeout 1 s (the variable, in ms, wins over --timeout-idle 30000)
+    # one byte every 2 s, receive timeout 1000 ms: the variable (ms, as on the
+    # module) wins over --timeout-idle 30000
     srv2 = hostile.start(t, t.pki.coursera, "drip_body", body=b"xyz", interval=2.0)
     m2 = setup(t, srv2, ["--timeout-idle", "30000"])
     ok(m2, "AT+S.SCFG=ip_http_get_recv_timeout,1000")
     status, body, r = http_get(m2, HOST, "/", srv2.port)
     assert status == 200 and body == b"", (status, body)
     assert b"AT-S.Http Client Error:65\r\n" in r.text, r.text
+    assert b"sent nothing for 1000 ms in the middle of the body (0 body bytes received)" in r.final, r.final
     alive(m2)
 
 
