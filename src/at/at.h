@@ -226,6 +226,15 @@ void    tm_at_complete(tm_at *at, tm_err result);
 /* Finish a pending command without any final result (the handler printed
  * its own, e.g. "NO CARRIER").  The rest of a ';' chain is not run. */
 void    tm_at_complete_silent(tm_at *at);
+/* A pending command that sends a stream to the host outside data mode
+ * (HL KHTTPSGET body) can be abandoned by the host with "+++" framed by the
+ * guard time of silence (S12), as in data mode.  The handler arms this after
+ * returning TM_AT_PENDING is decided; when the escape is seen, fn(arg) runs
+ * from the loop (never from inside tm_at_feed) and must finish the command
+ * (tm_at_complete / _silent).  Completion disarms it.  Bytes that are not an
+ * escape (pipelined commands, '+' without the guard times) are held as
+ * usual. */
+void    tm_at_set_abort(tm_at *at, void (*fn)(void *arg), void *arg);
 bool    tm_at_busy(tm_at *at);             /* a command is running (pending or in data mode) */
 /* Name of the running (or last) command as typed: "+kcnxcfg", "E", "&K". */
 const char *tm_at_command_name(tm_at *at);

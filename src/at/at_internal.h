@@ -79,6 +79,13 @@ struct tm_at {
     bool     pending;          /* its current command returned TM_AT_PENDING */
     bool     in_handler;       /* a handler is running right now */
     bool     early;            /* ...and called tm_at_complete before returning */
+    /* +++ abort of a pending command that streams towards the host (not in
+     * data mode): tm_at_set_abort().  host_rx_ms: time of the last host byte. */
+    void   (*abort_fn)(void *arg);
+    void    *abort_arg;
+    int      abort_plus;       /* '+' of a possible escape, not yet held */
+    int64_t  abort_plus3_ms;
+    int64_t  host_rx_ms;
     bool     resume;           /* completed OK with commands left in the chain: the
                                 * next pump runs them (never from inside tm_at_complete) */
     tm_err   early_result;

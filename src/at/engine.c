@@ -156,11 +156,14 @@ static const char *form_text(tm_at_form f)
     return "";
 }
 
+static void abort_disarm(tm_at *at);
+
 /* Final result of the line: one per line. */
 static void final(tm_at *at, tm_err e)
 {
     at->running = false;
     at->pending = false;
+    abort_disarm(at);
     if (e == TM_OK) {
         tm_at__log(at, "at>", "OK");
         if (at->d->voice && at->d->voice->ok)
@@ -466,9 +469,88 @@ static void pump(tm_at *at)
     tm_at__flush_urcs(at);
 }
 
+/* ---- +++ abort of a pending stream (tm_at_set_abort) ---------------------- */
+
+void tm_at_set_abort(tm_at *at, void (*fn)(void *arg), void *arg)
+{
+    at->abort_fn = fn;
+    at->abort_arg = arg;
+    at->abort_plus = 0;
+}
+
+static bool abort_armed(tm_at *at)
+{
+    return at->abort_fn && at->running && at->pending && !at->data.active;
+}
+
+/* The '+' that turned out not to be an escape are ordinary held input. */
+static void abort_release(tm_at *at)
+{
+    while (at->abort_plus > 0 && at->hold_len < TM_AT_HOLD_MAX) {
+        at->hold[at->hold_len++] = '+';
+        at->abort_plus--;
+    }
+    at->abort_plus = 0;
+}
+
+static void abort_disarm(tm_at *at)
+{
+    abort_release(at);
+    at->abort_fn = NULL;
+    at->abort_arg = NULL;
+}
+
+/* Takes bytes while armed: escape candidates are counted, the rest held.
+ * Returns the number taken (short when the hold buffer is full). */
+static size_t abort_feed(tm_at *at, const uint8_t *p, size_t len)
+{
+    int64_t guard = (int64_t)tm_at_guard_ms(at);
+    size_t i = 0;
+    for (; i < len; i++) {
+        if (at->hold_len + (size_t)at->abort_plus + 1 > TM_AT_HOLD_MAX)
+            break;
+        uint8_t b = p[i];
+        int64_t quiet = at->now - at->host_rx_ms;
+        at->host_rx_ms = at->now;
+        if (b == '+' && at->abort_plus > 0 && at->abort_plus < 3) {
+            if (++at->abort_plus == 3)
+                at->abort_plus3_ms = at->now;
+            continue;
+        }
+        abort_release(at);
+        if (b == '+' && quiet >= guard) {
+            at->abort_plus = 1;
+            continue;
+        }
+        at->hold[at->hold_len++] = b;
+    }
+    return i;
+}
+
+/* From tm_at_tick: the guard time after "+++" passed -> abort; after one or
+ * two '+' -> they were input. */
+static void abort_tick(tm_at *at)
+{
+    if (!abort_armed(at) || at->abort_plus == 0)
+        return;
+    int64_t guard = (int64_t)tm_at_guard_ms(at);
+    if (at->abort_plus == 3 && at->now - at->abort_plus3_ms >= guard) {
+        void (*fn)(void *) = at->abort_fn;
+        void *arg = at->abort_arg;
+        at->abort_plus = 0;
+        at->abort_fn = NULL;
+        tm_at__log(at, "at<", "+++ (the host abandons %s)", tm_at_command_name(at));
+        fn(arg);
+    } else if (at->abort_plus < 3 && at->now - at->host_rx_ms >= guard) {
+        abort_release(at);
+    }
+}
+
 size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
 {
     pump(at);
+    if (abort_armed(at) && at->depth == 0)
+        return abort_feed(at, p, len);
     size_t used = 0;
     if (at->hold_len == 0 && at->depth == 0)
         used = process(at, p, len);
@@ -479,6 +561,8 @@ size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
         at->hold_len += k;
         used += k;
     }
+    if (len > 0)
+        at->host_rx_ms = at->now;
     return used;
 }
 
@@ -571,6 +655,7 @@ void tm_at_tick(tm_at *at, int64_t now_ms)
     at->depth++;
     tm_at__data_tick(at);
     at->depth--;
+    abort_tick(at);
     stream_run(at);
     pump(at);
 }
@@ -584,6 +669,12 @@ int64_t tm_at_next_deadline(tm_at *at)
         d = at->now;
     if (at->resume)
         d = at->now;
+    if (abort_armed(at) && at->abort_plus > 0) {
+        int64_t g = (int64_t)tm_at_guard_ms(at);
+        int64_t t = at->abort_plus == 3 ? at->abort_plus3_ms + g : at->host_rx_ms + g;
+        if (d < 0 || t < d)
+            d = t;
+    }
     if (at->stream_fn && at->pending && tm_at_out_room(at) >= TM_AT_STREAM_ROOM)
         d = at->now;
     if (at->urc_n > 0 && tm_at__idle(at))
@@ -627,6 +718,7 @@ static void complete(tm_at *at, tm_err result)
         at->data.active = false;
     }
     at->pending = false;
+    abort_disarm(at);
     if (result == TM_OK && chain_has_more(at))
         at->resume = true;          /* still running: URCs keep queueing */
     else

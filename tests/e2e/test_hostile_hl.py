@@ -288,3 +288,36 @@ def test_hl_dns_silent_server_keeps_answering_and_times_out(t):
     assert (int(u.group(1)), int(u.group(2))) == (sid, 3), u.match
     assert b"no answer from the DNS within 1500 ms (DNS timeout)" in u.group(3), u.match
     alive(m)
+
+
+@timeout(40)
+def test_hl_get_abandoned_by_host_with_escape(t):
+    """A server that drips its body just under the idle timeout: the host gives
+    up with +++ (guard times as in data mode).  NO CARRIER, +KHTTPS_ERROR with
+    the reason, the modem answers at once and the session works again; '+'
+    typed without the guard times are not an escape."""
+    srv = hostile.start(t, t.pki.coursera, "stall_mid_body")
+    m, sid = https_setup(t, srv, ["--timeout-idle", "60000"])
+    m.set_guard(10)                                  # 200 ms
+    m.guard_s = 0.2
+    r = m.at('AT+KHTTPSGET=%d,"/"' % sid, 15)
+    assert r.final == b"CONNECT", show(r.text, 300)
+    m.expect(b"b" * 100, 10)                         # the body so far, then the server stalls
+    m.escape()
+    cut = m.expect(b"\r\nNO CARRIER\r\n", 5)
+    assert cut.before == b"", cut.consumed
+    u = m.expect(hl.ERR_URC_RE, 5)
+    assert (int(u.group(1)), int(u.group(2))) == (sid, 6), u.match
+    assert b"abandoned the request with +++ after 100 body bytes" in u.group(3), u.match
+    alive(m)
+    # pipelined '+' (no guard) behind a running GET are command input, not an escape
+    r = m.at('AT+KHTTPSGET=%d,"/"' % sid, 15)
+    assert r.final == b"CONNECT", show(r.text, 300)
+    m.expect(b"b" * 100, 10)
+    m.send(b"AT+++\r")                               # a malformed line, held until the GET ends
+    m.escape()
+    m.expect(b"\r\nNO CARRIER\r\n", 5)
+    m.expect(hl.ERR_URC_RE, 5)
+    bad = m.expect(FINAL_RE, 5)                      # then the held line runs: an error, not an abort
+    assert bad.group(1) != b"OK" and bad.group(1).startswith(b"+CME ERROR"), bad.consumed
+    alive(m)

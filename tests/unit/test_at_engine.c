@@ -146,7 +146,21 @@ static tm_err list_set(tm_at *at, const tm_at_args *a)
     return tm_at_stream(at, list_more, NULL);
 }
 
+/* AT+STREAM: pending, abandoned by the host's +++ */
+static void stream_abort(void *arg)
+{
+    tm_at *at = arg;
+    tm_at_v250_result(at, "NO CARRIER", 3);
+    tm_at_complete_silent(at);
+}
+static tm_err stream_exec(tm_at *at, const tm_at_args *a)
+{
+    tm_at_set_abort(at, stream_abort, at);
+    return TM_AT_PENDING;
+}
+
 static const tm_at_cmd mock_table[] = {
+    { "+STREAM",   NULL, NULL, NULL,         stream_exec, NULL },
     { "+LIST",     NULL, NULL, list_set,     NULL, NULL },
     { "+HELLO",    NULL, NULL, NULL,         hello_exec, NULL },
     { "+ECHOARGS", NULL, NULL, echoargs_set, NULL, NULL },
@@ -521,6 +535,29 @@ static void test_pending_urc(void)
     tm_at_complete(g_at, TM_OK);
     TM_CHECK(!tm_at_busy(g_at));
     TM_EQ_INT(tm_at_feed(g_at, lots, 10), 10);
+}
+
+/* +++ with guard times abandons a pending stream (tm_at_set_abort); '+'
+ * without them, or pipelined, are input held for later. */
+static void test_abort_pending_stream(void)
+{
+    /* guard 1000 ms: silence, +++, silence -> the abort runs from the tick */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r"), S_NOW(1500), F("+++"), S_DL(2500), S_TICK(2499),
+                   S_TICK(2500), F("AT\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nNO CARRIER\r\n" OK); }
+    /* no silence before: the '+' are input (a line run after the stream ends) */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r+++AT\r"), S_TICK(5000), S_DONE(TM_OK), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+CME ERROR: 1\r\n"); }
+    /* more bytes after +++ within the guard time: not an escape */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r"), S_NOW(1500), F("+++"), S_NOW(1600), F("AT\r"),
+                   S_TICK(5000), S_DONE(TM_OK), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+CME ERROR: 1\r\n"); }
+    /* pipelined commands behind the stream stay held; the escape still works */
+    { step s[] = { S_NOW(0), F("AT+STREAM\rAT+HELLO\r"), S_NOW(1500), F("+++"), S_TICK(2500), S_END };
+      CHECK(&d_noecho, s, "\r\nNO CARRIER\r\n\r\nhello\r\n" OK); }
+    /* completion disarms: a later +++ is an ordinary (bad) line */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r"), S_DONE(TM_OK), S_NOW(1500), F("+++\r"), S_TICK(3000), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+CME ERROR: 1\r\n"); }
 }
 
 /* A network callback completes a command and then reads its own session
@@ -918,6 +955,7 @@ int main(void)
     test_escape();
     test_backpressure();
     test_completion_does_not_dispatch();
+    test_abort_pending_stream();
     test_output();
     test_host_not_reading();
     test_stream();

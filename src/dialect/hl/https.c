@@ -438,6 +438,23 @@ static void pin_recheck(hl_https *h)
     h->connected = false;
 }
 
+/* The host sent +++ (with guard times) while a GET/HEAD was streaming: the
+ * module stops, closes the connection and says so (NO CARRIER, then
+ * +KHTTPS_ERROR with the reason); the session stays configured. */
+static void host_abort(void *arg)
+{
+    hl_https *h = arg;
+    if (h->op != OP_GET && h->op != OP_HEAD)
+        return;
+    tm_http_close(h->http);
+    tm_reason why;
+    tm_reason_clear(&why);
+    tm_fail(&why, TM_E_DATA_ABORTED, "the host abandoned the request with +++ after %llu body bytes "
+            "(%s); the connection was closed", (unsigned long long)h->body_bytes,
+            h->connect_sent ? "the body was being sent" : "before the response head");
+    req_finish_fail(h, &why);
+}
+
 static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, bool show)
 {
     hl_https *h = https_of(ss);
@@ -491,6 +508,8 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
          * CARRIER + +KHTTPS_ERROR) from the loop, after this handler returns */
         h->fail = *why;
         tm_port_timer_add(0, deferred_fail, h);
+    } else if (op == OP_GET || op == OP_HEAD) {
+        tm_at_set_abort(at, host_abort, h);
     }
     return TM_AT_PENDING;
 }
