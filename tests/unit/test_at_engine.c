@@ -176,8 +176,8 @@ static const tm_at_cmd mock_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const mock_tables[] = { mock_table, tm_at_v250_table, NULL };
-static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true };
-static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true };
+static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true, false };
+static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true, false };
 
 /* SPWF-like dialect */
 static void s_ok(tm_at *at) { tm_at_printf(at, "AT-S.OK\r\n"); }
@@ -200,7 +200,7 @@ static const tm_at_cmd spwf_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const spwf_tables[] = { spwf_table, NULL };
-static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false };
+static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false, false };
 
 /* ---- scripts ---------------------------------------------------------------- */
 
