@@ -36,7 +36,7 @@ def test_make_install_destdir_and_man_lint(t):
         "opt/tm/share/man/man1/tlsmodem.1": 0o644, "opt/tm/share/man/man1/tlsmodem-cert.1": 0o644,
         "opt/tm/lib/systemd/system/tlsmodem@.service": 0o644,
         "opt/tm/share/doc/tlsmodem/LICENSE": 0o644, "opt/tm/share/doc/tlsmodem/README.md": 0o644,
-        "opt/tm/share/doc/tlsmodem/gateway.md": 0o644,
+        "opt/tm/share/doc/tlsmodem/gateway.md": 0o644, "opt/tm/share/doc/tlsmodem/quickstart.md": 0o644,
     }
     for rel, mode in files.items():
         path = os.path.join(dest, rel)
