@@ -1,4 +1,4 @@
-/* tlsmodem — the Linux program: command line (DESIGN.md §2), trace sink,
+/* tlsmodem — the Linux program: command line (man/tlsmodem.1, docs/ports.md), trace sink,
  * signals, start-up and orderly shutdown around the poll() loop. */
 #include "core/modem.h"
 #include "core/trace.h"
