@@ -172,10 +172,10 @@ int64_t tm_at_next_deadline(tm_at *at);
  * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
 size_t  tm_at_out_room(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
-/* Text for the host (result lines, reasons, URCs): written in ASCII only --
- * hosts parse module output as ASCII, so our typographic "…" becomes "...",
- * and any other byte >= 0x80 (a UTF-8 certificate subject) "\xNN".
- * tm_at_printf, and so every dialect's lines, goes through it. */
+/* Text for the host (result lines, reasons, URCs): the typographic
+ * characters of our own texts ("…", "–", "±") become ASCII ("...", "-", "+-"):
+ * hosts parse module output as ASCII.  Other bytes pass unchanged (the host's
+ * own, reflected).  tm_at_printf, and so every dialect's lines, goes through it. */
 void    tm_at_write_ascii(tm_at *at, const char *s, size_t n);
 void    tm_at_printf(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Information line through the voice ("+KHTTPSCFG: 1"). */

@@ -67,15 +67,14 @@ void tm_at_printf(tm_at *at, const char *fmt, ...)
     tm_at_write_ascii(at, at->printbuf, (size_t)n);
 }
 
-/* Typographic characters our own texts use, and what a module prints instead. */
+/* Typographic characters our own texts use (reasons, probe reports), and
+ * what a module prints instead.  Only these: other bytes >= 0x80 are the
+ * host's own (an SSID, "it’s" in an argument) reflected back, and pass as
+ * they came. */
 static const struct { const char *utf8, *ascii; } ASCII_FOR[] = {
     { "\xe2\x80\xa6", "..." },  /* … */
     { "\xe2\x80\x93", "-" },    /* – */
     { "\xe2\x80\x94", "-" },    /* — */
-    { "\xe2\x80\x98", "'" },    /* ‘ */
-    { "\xe2\x80\x99", "'" },    /* ’ */
-    { "\xe2\x80\x9c", "\"" },   /* “ */
-    { "\xe2\x80\x9d", "\"" },   /* ” */
     { "\xe2\x86\x92", "->" },   /* → */
     { "\xe2\x89\xa4", "<=" },   /* ≤ */
     { "\xe2\x89\xa5", ">=" },   /* ≥ */
@@ -91,23 +90,19 @@ void tm_at_write_ascii(tm_at *at, const char *s, size_t n)
             i++;
             continue;
         }
-        tm_at_write(at, s + run, i - run);
-        size_t k, used = 1;
+        size_t k;
         for (k = 0; k < sizeof ASCII_FOR / sizeof ASCII_FOR[0]; k++) {
             size_t l = strlen(ASCII_FOR[k].utf8);
             if (l <= n - i && memcmp(s + i, ASCII_FOR[k].utf8, l) == 0) {
+                tm_at_write(at, s + run, i - run);
                 tm_at_write(at, ASCII_FOR[k].ascii, strlen(ASCII_FOR[k].ascii));
-                used = l;
+                i += l;
+                run = i;
                 break;
             }
         }
-        if (k == sizeof ASCII_FOR / sizeof ASCII_FOR[0]) {
-            char hex[5];
-            snprintf(hex, sizeof hex, "\\x%02x", c);
-            tm_at_write(at, hex, 4);
-        }
-        i += used;
-        run = i;
+        if (k == sizeof ASCII_FOR / sizeof ASCII_FOR[0])
+            i++;       /* the host's byte: as it came */
     }
     tm_at_write(at, s + run, n - run);
 }

@@ -414,6 +414,7 @@ BAD_OPTIONS = [
     (["--trace", ""], r"--trace"),
     (["--trace", "/nonexistent/dir/trace.log"], r"--trace"),
     (["--clock", "sometimes"], r"--clock"),
+    (["--name", "two words"], r"--name"),
 ]
 
 
@@ -430,8 +431,10 @@ def test_bad_options_exit_2_with_message(t):
             problems.append("%s: exit %s (expected 2), stderr %r" % (args, p.returncode, err[:200]))
         elif not first.startswith("tlsmodem: ") or not re.search(rx, first):
             problems.append("%s: first stderr line %r does not match /%s/" % (args, first, rx))
-        elif "usage:" not in err:
-            problems.append("%s: no usage on stderr" % (args,))
+        elif len(err.splitlines()) != 1 or not first.endswith("(try 'tlsmodem --help')"):
+            problems.append("%s: expected one line ending with (try 'tlsmodem --help'), got %r" % (args, err))
+        elif any(first.count(a) > 1 for a in args if len(a) > 3):
+            problems.append("%s: the message repeats itself: %r" % (args, first))
         elif p.stdout:
             problems.append("%s: stdout must stay empty, got %r" % (args, p.stdout[:100]))
     assert not problems, "\n".join(problems)

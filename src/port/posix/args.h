@@ -1,4 +1,4 @@
-/* tlsmodem — command line of the Linux binary (DESIGN.md §2).
+/* tlsmodem — command line of the Linux binary (man/tlsmodem.1, docs/ports.md).
  *
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]

@@ -1,4 +1,4 @@
-/* tlsmodem — the Linux program: command line (DESIGN.md §2), trace sink,
+/* tlsmodem — the Linux program: command line (man/tlsmodem.1, docs/ports.md), trace sink,
  * signals, start-up and orderly shutdown around the poll() loop. */
 #include "core/modem.h"
 #include "core/trace.h"
@@ -194,7 +194,7 @@ static void at_log(void *arg, const char *cat, const char *text)
 
 static void usage_error(const char *msg)
 {
-    fprintf(stderr, "tlsmodem: %s\n%s", msg, tm_args_usage());
+    fprintf(stderr, "tlsmodem: %s (try 'tlsmodem --help')\n", msg);   /* one line, not the whole usage */
 }
 
 static void restore_at_exit(void)
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
         tm_reason_clear(&why);
         if (tm_net_add_resolve(a.resolve[i], &why) != TM_OK) {
             char text[TM_DETAIL_MAX + 128];
-            snprintf(err, sizeof err, "--resolve %s: %s", a.resolve[i],
+            snprintf(err, sizeof err, "%s", why.detail[0] ? why.detail :   /* names --resolve and the value */
                      tm_reason_text(&why, text, sizeof text));
             usage_error(err);
             return 2;
