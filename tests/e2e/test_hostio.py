@@ -269,3 +269,18 @@ def test_spwf_damaged_settings_are_reported_and_kept_until_wcfg(t):
     p = _stdio(t, "spwf", b"AT+S.GCFG=ip_hostname\rAT+S.STS=settings\r", store)
     assert b"AT-S.Var:ip_hostname=fixed\r\n" in p.stdout and b"settings=saved (1 variable(s) loaded)" in p.stdout
     assert p.stderr.count(b"damaged") == 0, p.stderr
+
+
+def test_spwf_fsp_of_a_file_larger_than_the_output_buffer(t):
+    # a 256 KiB file printed whole (AT+S.FSP streams), then the next command
+    store = t.path("store")
+    os.makedirs(os.path.join(store, "spwf"))
+    body = random.Random(5).randbytes(256 * 1024)
+    with open(os.path.join(store, "spwf", "fs%2Fbig.bin"), "wb") as f:
+        f.write(body)
+    p = _stdio(t, "spwf", b"AT+S.FSP=/big.bin\rAT+S.FSP=/big.bin,262000,200\r", store)
+    assert p.returncode == 0, p.stderr[-500:]
+    i = p.stdout.index(b"AT-S.Reading:")
+    want = (b"AT-S.Reading:262144:262144\r\n" + body + b"AT-S.OK\r\n" +
+            b"AT-S.Reading:144:262144\r\n" + body[262000:] + b"AT-S.OK\r\n")
+    assert p.stdout[i:] == want, (len(p.stdout) - i, len(want), p.stdout[-100:])
