@@ -1,6 +1,7 @@
 # tlsmodem — build, run, test.
 #   make          build build/tlsmodem and build/tlsmodem-cert
 #   make run      install what is missing, build, start an interactive HL session
+#                 (options for tlsmodem in ARGS: make run ARGS="--dialect spwf --resolve H:P:A")
 #   make test     install what is missing, build, run unit + end-to-end tests
 #   make asan     unit + end-to-end tests with AddressSanitizer/UBSan
 #   make bench    benchmarks (bench/)
@@ -48,8 +49,9 @@ deps-run:
 deps-test:
 	@sh tools/setup-deps.sh test
 
+ARGS ?=
 run: deps-run all
-	@$(BUILD)/tlsmodem --dialect hl --stdio --ca-bundle /etc/ssl/certs/ca-certificates.crt
+	@$(BUILD)/tlsmodem $(ARGS)
 
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(UNIT_BINS)

@@ -97,6 +97,11 @@ typedef struct {
     /* HL: a LF right after a command's CR is swallowed even when the command
      * switched to data mode; SPWF: payload starts right after the CR. */
     bool                     swallow_lf_after_cr;
+    /* Echo the line terminator (CR, or a lone LF) as CR LF, so the echoed
+     * command is a complete line before the answer (SPWF, whose answers do
+     * not start with CR LF); false: echo the terminator byte as received
+     * (V.250: the answer's leading CR LF follows). */
+    bool                     echo_eol_crlf;
 } tm_at_dialect;
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -167,6 +172,11 @@ int64_t tm_at_next_deadline(tm_at *at);
  * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
 size_t  tm_at_out_room(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
+/* Text for the host (result lines, reasons, URCs): written in ASCII only --
+ * hosts parse module output as ASCII, so our typographic "…" becomes "...",
+ * and any other byte >= 0x80 (a UTF-8 certificate subject) "\xNN".
+ * tm_at_printf, and so every dialect's lines, goes through it. */
+void    tm_at_write_ascii(tm_at *at, const char *s, size_t n);
 void    tm_at_printf(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Information line through the voice ("+KHTTPSCFG: 1"). */
 void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -58,7 +58,7 @@ void tm_at__escape(char *out, size_t cap, const uint8_t *p, size_t n, size_t sho
             memcpy(tmp, "\\r", 3);
         else if (c == '\n')
             memcpy(tmp, "\\n", 3);
-        else if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
+        else if (c >= 0x20 && c < 0x7f && c != '\\')   /* '"' as itself: readable */
             tmp[0] = (char)c, tmp[1] = '\0';
         else
             snprintf(tmp, sizeof tmp, "\\x%02x", c);
@@ -69,7 +69,7 @@ void tm_at__escape(char *out, size_t cap, const uint8_t *p, size_t n, size_t sho
         o += l;
     }
     if (n > show && o + 4 <= cap) {
-        memcpy(out + o, "\xe2\x80\xa6", 3);   /* … */
+        memcpy(out + o, "...", 3);   /* ASCII: this text may reach the host */
         o += 3;
     }
     out[o] = '\0';
@@ -336,7 +336,12 @@ static void assemble(tm_at *at, uint8_t c)
             return;
     }
     if (c == at->s3 || c == '\n') {
-        echo_byte(at, c);
+        if (at->d->echo_eol_crlf) {
+            if (at->echo)
+                tm_at_write(at, "\r\n", 2);
+        } else {
+            echo_byte(at, c);
+        }
         at->skip_lf = (c == '\r') && !at->lf_taken;
         line_end(at);
         return;

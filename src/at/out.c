@@ -64,7 +64,52 @@ void tm_at_printf(tm_at *at, const char *fmt, ...)
         tm_at__log(at, "warn", "tm_at_printf: %d bytes cut to %zu", n, sizeof at->printbuf - 1);
         n = (int)sizeof at->printbuf - 1;
     }
-    tm_at_write(at, at->printbuf, (size_t)n);
+    tm_at_write_ascii(at, at->printbuf, (size_t)n);
+}
+
+/* Typographic characters our own texts use, and what a module prints instead. */
+static const struct { const char *utf8, *ascii; } ASCII_FOR[] = {
+    { "\xe2\x80\xa6", "..." },  /* … */
+    { "\xe2\x80\x93", "-" },    /* – */
+    { "\xe2\x80\x94", "-" },    /* — */
+    { "\xe2\x80\x98", "'" },    /* ‘ */
+    { "\xe2\x80\x99", "'" },    /* ’ */
+    { "\xe2\x80\x9c", "\"" },   /* “ */
+    { "\xe2\x80\x9d", "\"" },   /* ” */
+    { "\xe2\x86\x92", "->" },   /* → */
+    { "\xe2\x89\xa4", "<=" },   /* ≤ */
+    { "\xe2\x89\xa5", ">=" },   /* ≥ */
+    { "\xc2\xb1", "+-" },        /* ± */
+};
+
+void tm_at_write_ascii(tm_at *at, const char *s, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        tm_at_write(at, s + run, i - run);
+        size_t k, used = 1;
+        for (k = 0; k < sizeof ASCII_FOR / sizeof ASCII_FOR[0]; k++) {
+            size_t l = strlen(ASCII_FOR[k].utf8);
+            if (l <= n - i && memcmp(s + i, ASCII_FOR[k].utf8, l) == 0) {
+                tm_at_write(at, ASCII_FOR[k].ascii, strlen(ASCII_FOR[k].ascii));
+                used = l;
+                break;
+            }
+        }
+        if (k == sizeof ASCII_FOR / sizeof ASCII_FOR[0]) {
+            char hex[5];
+            snprintf(hex, sizeof hex, "\\x%02x", c);
+            tm_at_write(at, hex, 4);
+        }
+        i += used;
+        run = i;
+    }
+    tm_at_write(at, s + run, n - run);
 }
 
 void tm_at_line(tm_at *at, const char *fmt, ...)

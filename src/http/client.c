@@ -51,6 +51,7 @@ struct tm_http {
     size_t                rx_len, rx_off;
     tm_http_parser        parser;
     int64_t               t_start;
+    tm_trace_progress     rx_prog, tx_prog;   /* progress lines on long bodies */
     tm_reason             why;
     /* waiting for the server (docs/reliability.md) */
     unsigned              wait_timer;
@@ -332,6 +333,8 @@ tm_err tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why)
     h->idle_ms = req->idle_timeout_ms ? req->idle_timeout_ms : dt->idle_ms;
     h->head_done = false;
     h->t_start = tm_port_mono_ms();
+    tm_trace_progress_start(&h->rx_prog);
+    tm_trace_progress_start(&h->tx_prog);
     h->gen++;
 
     bool reuse = h->live && h->reusable && same_target(&h->opts, &req->conn) && tm_stream_is_open(&h->s);
@@ -409,6 +412,7 @@ long tm_http_body_write(tm_http *h, const uint8_t *p, size_t n)
         h->tx_len = (size_t)hl + m + 2;
         h->tx_off = 0;
         h->body_sent += m;
+        tm_trace_progress_add(&h->tx_prog, "http", h->reqline, "body sent", m);
         unsigned g = h->gen;
         if (!flush_tx(h) || h->gen != g)
             return -1;
@@ -422,6 +426,7 @@ long tm_http_body_write(tm_http *h, const uint8_t *p, size_t n)
         return -1;
     }
     h->body_sent += (uint64_t)w;
+    tm_trace_progress_add(&h->tx_prog, "http", h->reqline, "body sent", (uint64_t)w);
     if ((size_t)w < n)
         h->user_blocked = true;
     return w;
@@ -510,6 +515,7 @@ static void deliver(void *arg, const uint8_t *p, size_t n)
     tm_http *h = arg;
     if (h->state == H_IDLE)
         return;   /* closed from a callback */
+    tm_trace_progress_add(&h->rx_prog, "http", h->reqline, "body received", n);
     if (h->ev->on_body)
         h->ev->on_body(h->arg, p, n);
 }

@@ -259,7 +259,7 @@ def test_spwf_damaged_settings_are_reported_and_kept_until_wcfg(t):
     assert re.search(r"tlsmodem: store .*: damaged, defaults in use: settings spwf/settings: the content "
                      r"does not match its check line", err), err
     assert re.search(rb"AT-S.Var:settings=damaged, defaults in use: [^\r\n]*AT\+S.WCFG", p.stdout), p.stdout
-    assert b"AT-S.Var:ip_hostname=tlsmodem\r\n" in p.stdout, p.stdout     # the default
+    assert b"AT-S.Var:ip_hostname=iwm-00-00-01\r\n" in p.stdout, p.stdout     # the factory value
     with open(t.path("trace-spwf"), "rb") as f:
         assert b"damaged" in f.read()
     with open(path, "rb") as f:

@@ -107,6 +107,12 @@ def test_trust_spwf_download_is_never_an_anchor(t):
     tr = m.trace_text()
     assert re.search(r"trust: file 'renamed.ca' \(CA 'CN=Evil CA'\) is NOT an anchor", tr), tr[-2000:]
     assert "from file 'renamed.ca'" not in tr and "from file '%s'" % ski_name not in tr, "never listed as anchor"
+    # AT+S.TMCERTLIST says which stored files are not anchors, and why
+    lines = [l.decode() for l in ok(m, "AT+S.TMCERTLIST").info("AT-S.TMCertList:fs:")]
+    t.log("\n".join(lines))
+    assert [l for l in lines if l.startswith("AT-S.TMCertList:fs:renamed.ca:1/1:root CN=Evil CA;") and
+            l.endswith("; not a trust anchor: it was written from the network by AT+S.HTTPGET/HTTPPOST "
+                       "(never a trust anchor)")], lines
     m.close()
 
     # after a restart on the same store: still not anchors
@@ -118,4 +124,6 @@ def test_trust_spwf_download_is_never_an_anchor(t):
     r = ok(m, "AT+S.SOCKON=%s,%d,,s" % (EVIL, ng.port))
     assert r.info("AT-S.On:127.0.0.1:"), r.text
     assert "from file 'host-evil.ca'" in m.trace_text()
+    lines = [l.decode() for l in ok(m, "AT+S.TMCERTLIST").info("AT-S.TMCertList:fs:host-evil.ca:")]
+    assert lines and "not a trust anchor" not in lines[0], lines
     ok(m, "AT+S.SOCKC=0")

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 
 static void usage(FILE *f)
 {
@@ -41,6 +42,10 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? TC_EXIT_USAGE : TC_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("tlsmodem-cert %s\n", TM_VERSION);
+        return TC_EXIT_OK;
     }
     /* --trace anywhere */
     int k = 1;

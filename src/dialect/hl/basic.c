@@ -12,16 +12,9 @@
 #include <time.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 #include "dialect/hl/hl.h"
 #include "net/net.h"
-
-tm_err hl_ati(tm_at *at, const tm_at_args *a)
-{
-    (void)a;
-    tm_at_line(at, "HL8548");
-    tm_at_line(at, "tlsmodem 0.1 (Sierra HL K-command dialect, open firmware)");
-    return TM_OK;
-}
 
 static tm_err cnx_arg(tm_at *at, const tm_at_args *a, int idx, long *out)
 {
@@ -137,7 +130,7 @@ tm_err hl_kcnxup_set(tm_at *at, const tm_at_args *a)
 {
     long cnx;
     tm_err e;
-    if ((e = tm_at_max_args(at, a, 1)) || (e = cnx_arg(at, a, 1, &cnx)))
+    if ((e = tm_at_max_args(at, a, 1)) || (e = cnx_arg(at, a, 1, &cnx)) || (e = hl_net_attach(at)))
         return e;
     hl_get(at)->cnx[cnx].up = true;
     tm_at_urc(at, "+KCNX_IND: %ld,1", cnx);
@@ -160,7 +153,7 @@ tm_err hl_kcnxdown_set(tm_at *at, const tm_at_args *a)
 }
 
 /* The host's first non-loopback IPv4 address (the module's "PDP address"). */
-static void local_ipv4(char *buf, size_t cap)
+void hl_local_ipv4(char *buf, size_t cap)
 {
     snprintf(buf, cap, "127.0.0.1");
     struct ifaddrs *ifs = NULL;
@@ -181,7 +174,7 @@ static void local_ipv4(char *buf, size_t cap)
 static tm_err kcgpaddr_print(tm_at *at, int cnx)
 {
     char ip[64];
-    local_ipv4(ip, sizeof ip);
+    hl_local_ipv4(ip, sizeof ip);
     tm_at_line(at, "+KCGPADDR: %d,\"%s\"", cnx, ip);
     return TM_OK;
 }
@@ -205,23 +198,6 @@ tm_err hl_kcgpaddr_test(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     tm_at_line(at, "+KCGPADDR: (0-%d)", HL_CNX_MAX - 1);
-    return TM_OK;
-}
-
-tm_err hl_cgatt_set(tm_at *at, const tm_at_args *a)
-{
-    long v;
-    tm_err e;
-    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_int(at, a, 1, "state", 0, 1, &v)))
-        return e;
-    hl_get(at)->attached = v;
-    return TM_OK;
-}
-
-tm_err hl_cgatt_read(tm_at *at, const tm_at_args *a)
-{
-    (void)a;
-    tm_at_line(at, "+CGATT: %d", hl_get(at)->attached ? 1 : 0);
     return TM_OK;
 }
 

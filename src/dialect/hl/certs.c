@@ -343,38 +343,6 @@ static int slot_of(const char *name)
     return dot ? atoi(dot + 1) : 0;
 }
 
-/* Checks that p[0..len) is DER certificates back to back and nothing else.
- * Returns the number of certificates, or 0 with `what` describing the fault. */
-static size_t check_der_certs(const uint8_t *p, size_t len, char *what, size_t cap)
-{
-    if (len == 0) {
-        snprintf(what, cap, "the file is empty");
-        return 0;
-    }
-    if (p[0] != 0x30)   /* every certificate is a DER SEQUENCE */
-        return snprintf(what, cap, "it is not DER (it starts with byte 0x%02x%s)", p[0],
-                        len > 5 && !memcmp(p, "-----", 5) ? ", PEM text: a stored item is always DER" : ""), 0;
-    tm_blob items[64];
-    size_t n = tm_der_split(p, len, items, 64), used = 0;
-    for (size_t i = 0; i < n; i++)
-        used += items[i].len;
-    if (n == 0 || used != len) {
-        snprintf(what, cap, "%zu of its %zu bytes are not complete DER items (corrupted or truncated)",
-                 len - used, len);
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        tm_x509_info x;
-        tm_reason r;
-        tm_reason_clear(&r);
-        if (tm_x509_info_der(items[i].p, items[i].len, &x, &r) != TM_OK) {
-            snprintf(what, cap, "item %zu of %zu is not a certificate (%.200s)", i + 1, n, r.detail);
-            return 0;
-        }
-    }
-    return n;
-}
-
 static void load_root(void *arg, const char *name, size_t size)
 {
     load_ctx *l = arg;
@@ -389,7 +357,7 @@ static void load_root(void *arg, const char *name, size_t size)
     if (c->len + size > l->cap ||
         tm_store_get(l->st, name, c->buf + c->len, l->cap - c->len, &len, &r) != TM_OK)
         snprintf(what, sizeof what, "it cannot be read (%.200s)", r.detail[0] ? r.detail : "it changed while read");
-    else if ((n = check_der_certs(c->buf + c->len, len, what, sizeof what)) > room)
+    else if ((n = tm_x509_check_der_certs(c->buf + c->len, len, what, sizeof what)) > room)
         snprintf(what, sizeof what, "it holds %zu certificates, more than the %zu anchors a connection "
                  "can take", n, room);
     if (what[0]) {
@@ -437,7 +405,7 @@ static tm_err creds_load(hl_state *s, hl_creds *c, bool with_client, tm_reason *
             return tm_fail(why, TM_E_CERT_FORMAT, "stored local certificate 0 changed while it was read; "
                            "try again");
         memcpy(c->buf + c->len, tmp, cert_len);
-        if (check_der_certs(c->buf + c->len, cert_len, what, sizeof what) == 0)
+        if (tm_x509_check_der_certs(c->buf + c->len, cert_len, what, sizeof what) == 0)
             return tm_fail(why, TM_E_CERT_FORMAT, "stored local certificate 0 (hl/local_cert.0, %zu bytes): "
                            "%s; delete it with AT+KCERTDELETE=1,0 and store it again with AT+KCERTSTORE=1",
                            cert_len, what);

@@ -105,6 +105,7 @@ static void hl_start(tm_modem *m)
         tm_trace("warn", "%s", m->start_note);
     }
     tm_port_on_idle(hl_idle, &g_hl);
+    hl_net_boot(&g_hl, m->at, 1, true);
     tm_trace("hl", "HL dialect ready: model %s (store %s)", g_hl.model->cgmm, m->store.root);
 }
 

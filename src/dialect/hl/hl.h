@@ -12,6 +12,7 @@
 #include "config.h"
 #include "core/modem.h"
 #include "dialect/hl/model.h"
+#include "dialect/hl/net3gpp.h"
 #include "http/http.h"
 #include "net/stream.h"
 #include "tls/tls.h"
@@ -76,7 +77,8 @@ typedef struct {
     hl_session   sess[TM_SESSIONS_MAX];
     hl_cnx       cnx[HL_CNX_MAX];
     int          cnx_profile;        /* KCNXPROFILE */
-    bool         attached;           /* CGATT */
+    hl_net       net;                /* net3gpp.c: the simulated network */
+    int          reset_fun;          /* AT+CFUN=<fun>,1: functionality after the reset */
     int          clock_tz_quarters;  /* last zone given to AT+CCLK */
     /* data-mode collection buffer (certificates, keys, headers) */
     uint8_t     *collect;
@@ -126,6 +128,17 @@ tm_err hl_ksslcrypto_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ksslcrypto_read(tm_at *at, const tm_at_args *a);
 tm_err hl_ksslcrypto_test(tm_at *at, const tm_at_args *a);
 
+/* The simulated network (net3gpp.c).  hl_net_boot: state after power-on
+ * or reset, then the boot URCs (HL78 +KSUP: 0) and the registration.
+ * hl_net_attach: AT+KCNXUP's attach (TM_OK, or the reason: radio off). */
+void        hl_net_boot(hl_state *s, tm_at *at, int cfun, bool power_on);
+tm_err      hl_net_attach(tm_at *at);
+/* Identity (identity.c) and the commands the real module has that tlsmodem
+ * does not implement (unimplemented.c): tables searched after hl_table. */
+extern const tm_at_cmd hl_net_table[];
+extern const tm_at_cmd hl_identity_table[];
+extern const tm_at_cmd hl_unimplemented_table[];
+
 /* Voice helpers (voice.c). */
 extern const tm_at_voice hl_voice;
 int         hl_notif_code(tm_err e);                /* tm_err -> +KTCP_NOTIF / +KHTTPS_ERROR code */
@@ -136,7 +149,6 @@ void        hl_warn(tm_at *at, const char *fmt, ...) __attribute__((format(print
 
 /* Command handlers, by file. */
 /* basic.c */
-tm_err hl_ati(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxcfg_read(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxtimer_set(tm_at *at, const tm_at_args *a);
@@ -150,8 +162,7 @@ tm_err hl_kcnxdown_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcgpaddr_exec(tm_at *at, const tm_at_args *a);
 tm_err hl_kcgpaddr_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcgpaddr_test(tm_at *at, const tm_at_args *a);
-tm_err hl_cgatt_set(tm_at *at, const tm_at_args *a);
-tm_err hl_cgatt_read(tm_at *at, const tm_at_args *a);
+void   hl_local_ipv4(char *buf, size_t cap);   /* the host's first non-loopback IPv4 */
 tm_err hl_cclk_set(tm_at *at, const tm_at_args *a);
 tm_err hl_cclk_read(tm_at *at, const tm_at_args *a);
 tm_err hl_kpattern_set(tm_at *at, const tm_at_args *a);
@@ -194,5 +205,7 @@ tm_err hl_ktcpstat_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpclose_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a);
 void   hl_tcp_free(hl_session *ss);
+/* May AT+TMPIN set (setting) or remove the pin of this TCP session now? */
+tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why);
 
 #endif

@@ -44,6 +44,8 @@ struct hl_https {
     tm_http    *http;
     hl_creds    creds;
     bool        connected;       /* for the read form */
+    bool        conn_has_pin;    /* the AT+TMPIN pin the open connection was verified with */
+    uint8_t     conn_pin[32];
     /* the running request */
     int         op;
     bool        show_header;
@@ -412,10 +414,28 @@ static tm_err conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o, tm_reason *wh
             hl_creds_free(&h->creds);
             return e;
         }
+        h->conn_has_pin = h->ss->has_pin;
+        memcpy(h->conn_pin, h->ss->pin, sizeof h->conn_pin);
     }
     hl_tls_config(hl_get(at), &h->creds, &o->tls, o->host, (int)h->sec_level);
     hl_tls_apply_pin(h->ss, &o->tls);
     return TM_OK;
+}
+
+/* AT+TMPIN is enforced at every request: a kept-alive connection verified
+ * with another pin (or none) is closed, and the request opens a new one,
+ * verified with the session's pin as it is now. */
+static void pin_recheck(hl_https *h)
+{
+    hl_session *ss = h->ss;
+    if (!tm_http_connected(h->http))
+        return;
+    if (h->conn_has_pin == ss->has_pin && (!ss->has_pin || memcmp(h->conn_pin, ss->pin, 32) == 0))
+        return;
+    tm_trace("hl", "session %d: the SPKI pin changed since the kept-alive connection was verified: closing it; "
+             "the next connection is verified with the %s", ss->id, ss->has_pin ? "new pin" : "pin removed");
+    tm_http_close(h->http);
+    h->connected = false;
 }
 
 static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, bool show)
@@ -428,6 +448,7 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
         return tm_fail(why, TM_E_ARG_BAD, "argument 2 (request_uri) \"%s\" must start with '/'; give "
                        "the path only, the server is set with AT+KHTTPSCFG", uri);
     static const char *const methods[] = { "", "GET", "HEAD", "POST", "" };
+    pin_recheck(h);
     tm_http_request req;
     memset(&req, 0, sizeof req);
     tm_err ce = conn_opts(at, h, &req.conn, why);
@@ -509,6 +530,7 @@ tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
     hl_https *h = https_of(ss);
     if (h->op != OP_NONE)
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    pin_recheck(h);
     if (tm_http_connected(h->http)) {
         tm_at_urc(at, "+KHTTPS_IND: %d,1", ss->id);
         return TM_OK;

@@ -4,9 +4,7 @@
 
 static const tm_at_cmd hl_table[] = {
     /* name           test                 read                  set                    exec             usage */
-    { "I",            NULL,                NULL,                 NULL,                  hl_ati,           NULL },
     { "O",            NULL,                NULL,                 hl_ato_set,            NULL,             NULL },
-    { "+CGATT",       NULL,                hl_cgatt_read,        hl_cgatt_set,          NULL,             "+CGATT: (0-1)" },
     { "+CCLK",        NULL,                hl_cclk_read,         hl_cclk_set,           NULL,             NULL },
     { "+KPATTERN",    NULL,                hl_kpattern_read,     hl_kpattern_set,       NULL,             "+KPATTERN: (128)" },
     { "+KCNXCFG",     NULL,                hl_kcnxcfg_read,      hl_kcnxcfg_set,        NULL,             "+KCNXCFG: (0-4),\"GPRS\",<apn>[,<login>[,<password>]]" },
@@ -46,7 +44,9 @@ static const tm_at_cmd hl_table[] = {
     { NULL,           NULL,                NULL,                 NULL,                  NULL,             NULL },
 };
 
-static const tm_at_cmd *const hl_tables[] = { hl_table, tm_at_v250_table, NULL };
+static const tm_at_cmd *const hl_tables[] = {
+    hl_table, hl_net_table, hl_identity_table, hl_unimplemented_table, tm_at_v250_table, NULL,
+};
 
 const tm_at_dialect hl_at_dialect = {
     .name = "hl",

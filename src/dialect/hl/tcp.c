@@ -42,8 +42,11 @@
  *   empty to non-empty, and after a KTCPRCV that leaves bytes behind.
  * - AT+KTCPRCV=<id>,<ndata> (ndata 1..32768): "CONNECT", then
  *   min(ndata, bytes buffered when the command ran) bytes, the EOF pattern,
- *   OK.  With nothing buffered: CONNECT, the pattern, OK (0 bytes) — also
- *   after the peer closed.  Before the session was ever connected: 922.
+ *   OK.  Connected with nothing buffered: CONNECT, the pattern, OK (0
+ *   bytes).  End of stream (the connection is closed — by the peer, a
+ *   failure or KTCPCLOSE — and every received byte was read): +CME ERROR
+ *   922 with the reason, never a 0-byte CONNECT.  Before the session was
+ *   ever connected: 922.
  *   Bytes go out as the host output has room (never dropped).
  * - AT+KTCPSND=<id>,<ndata> (ndata 1..32768, status 3 else 922): "CONNECT",
  *   then the host sends the bytes and ends them with the EOF pattern (or
@@ -679,6 +682,24 @@ tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a)
     return TM_OK;
 }
 
+/* ---- AT+TMPIN on a TCP session (pin.c) ------------------------------------------------- */
+
+/* A pin needs TLS (mode 3), and it is checked when the connection is made:
+ * it cannot change under an open connection, so that AT+TMPIN? always shows
+ * the pin every open connection was verified with. */
+tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why)
+{
+    hl_tcp *t = ss->tcp;
+    if (setting && t->mode != 3)
+        return tm_fail(why, TM_E_NOT_SUPPORTED, "session %d is a plain TCP session (AT+KTCPCFG mode %ld): an "
+                       "SPKI pin needs TLS (mode 3)", ss->id, t->mode);
+    if (t->status == ST_OPENING || t->status == ST_CONNECTED || t->status == ST_CLOSING)
+        return tm_fail(why, TM_E_SESSION_BUSY, "session %d is %s: its pin is checked when the connection is "
+                       "made; close it first (AT+KTCPCLOSE=%d), then change the pin and connect again",
+                       ss->id, status_name(t->status), ss->id);
+    return TM_OK;
+}
+
 /* ---- AT+KTCPCNX ---------------------------------------------------------------------------- */
 
 tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
@@ -850,6 +871,15 @@ tm_err hl_ktcprcv_set(tm_at *at, const tm_at_args *a)
         return e;
     if (t->status == ST_DEFINED || t->status == ST_OPENING)
         return need_connected(at, t, "AT+KTCPRCV");
+    if (t->status == ST_CLOSED && t->rx_len == 0) {
+        /* End of stream: an error, as the module answers, never a 0-byte
+         * CONNECT…EOF (the Zephyr hl78xx parser waits forever for data
+         * before the pattern; a +CME ERROR ends its read). */
+        int id = t->ss->id;
+        return tm_fail(tm_at_reason(at), TM_E_STATE, "AT+KTCPRCV: session %d is closed (%s) and no "
+                       "received byte is left (+KTCP_NOTIF: %d,%d)", id,
+                       t->why.code != TM_OK ? t->why.detail : "closed", id, t->notif);
+    }
     t->op = OP_RCV;
     t->rcv_left = (size_t)ndata < t->rx_len ? (size_t)ndata : t->rx_len;
     t->rcv_sent = 0;

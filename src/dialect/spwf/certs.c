@@ -636,38 +636,6 @@ typedef struct {
     tm_err      err;       /* first unusable item */
 } load_ctx;
 
-/* Checks that p[0..len) is DER certificates back to back and nothing else.
- * Returns the number of certificates, or 0 with `what` describing the fault. */
-static size_t check_der_certs(const uint8_t *p, size_t len, char *what, size_t cap)
-{
-    if (len == 0) {
-        snprintf(what, cap, "it is empty");
-        return 0;
-    }
-    if (p[0] != 0x30)   /* every certificate is a DER SEQUENCE */
-        return snprintf(what, cap, "it is not DER (it starts with byte 0x%02x%s)", p[0],
-                        len > 5 && !memcmp(p, "-----", 5) ? ", PEM text: a stored item is always DER" : ""), 0;
-    tm_blob items[64];
-    size_t n = tm_der_split(p, len, items, 64), used = 0;
-    for (size_t i = 0; i < n; i++)
-        used += items[i].len;
-    if (n == 0 || used != len) {
-        snprintf(what, cap, "%zu of its %zu bytes are not complete DER items (corrupted or truncated)",
-                 len - used, len);
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        tm_x509_info x;
-        tm_reason r;
-        tm_reason_clear(&r);
-        if (tm_x509_info_der(items[i].p, items[i].len, &x, &r) != TM_OK) {
-            snprintf(what, cap, "item %zu of %zu is not a certificate (%.200s)", i + 1, n, r.detail);
-            return 0;
-        }
-    }
-    return n;
-}
-
 static void load_tlscert_ca(void *arg, const char *name, size_t size)
 {
     load_ctx *l = arg;
@@ -679,7 +647,7 @@ static void load_tlscert_ca(void *arg, const char *name, size_t size)
         return;
     if (tm_store_get(l->st, name, g_tmp, sizeof g_tmp, &len, &r) != TM_OK)
         snprintf(what, sizeof what, "it cannot be read (%.200s)", r.detail);
-    else if (check_der_certs(g_tmp, len, what, sizeof what) != 1 && !what[0])
+    else if (tm_x509_check_der_certs(g_tmp, len, what, sizeof what) != 1 && !what[0])
         snprintf(what, sizeof what, "it holds more than one certificate");
     if (what[0]) {
         l->err = tm_fail(l->why, TM_E_CERT_FORMAT, "the CA stored with AT+S.TLSCERT=ca (item %s, %zu bytes) "
@@ -708,6 +676,34 @@ static bool ski_named(const char *file, char *hex, size_t cap)
     }
     hex[o] = '\0';
     return o > 0;
+}
+
+/* Why a file is not an anchor; NULL when it is one (a host-written *.ca). */
+static const char *why_not_anchor(bool dot_ca, prov_kind prov, const char *by, char *buf, size_t cap)
+{
+    if (prov == PROV_NET)
+        snprintf(buf, cap, "it was written from the network by %s (never a trust anchor)", by);
+    else if (prov == PROV_CHANGED)
+        snprintf(buf, cap, "it changed after the host wrote it");
+    else if (prov == PROV_NONE)
+        snprintf(buf, cap, "it was not written by the host with AT+S.FSC (store it again)");
+    else if (!dot_ca)
+        snprintf(buf, cap, "its name does not end in .ca (rename it with AT+S.FSR to <SKI>.ca to trust it)");
+    else
+        return NULL;
+    return buf;
+}
+
+const char *spwf_fs_not_anchor(tm_store *st, const char *fsname, char *buf, size_t cap)
+{
+    size_t len;
+    if (tm_store_get(st, fsname, g_tmp, sizeof g_tmp, &len, NULL) != TM_OK)
+        return NULL;
+    const char *file = fsname + strlen("spwf/fs/");
+    size_t fl = strlen(file);
+    char by[96];
+    prov_kind prov = prov_get(st, fsname, g_tmp, len, by, sizeof by);
+    return why_not_anchor(fl > 3 && strcasecmp(file + fl - 3, ".ca") == 0, prov, by, buf, cap);
 }
 
 /* A file that looks like trust but is not an anchor: said in the trace and
@@ -755,16 +751,7 @@ static void load_fs_file(void *arg, const char *name, size_t size)
         if (!subject && !dot_ca)
             return;
         char why[160];
-        if (prov == PROV_NET)
-            snprintf(why, sizeof why, "it was written from the network by %s (never a trust anchor)", by);
-        else if (prov == PROV_CHANGED)
-            snprintf(why, sizeof why, "it changed after the host wrote it");
-        else if (prov == PROV_NONE)
-            snprintf(why, sizeof why, "it was not written by the host with AT+S.FSC (store it again)");
-        else
-            snprintf(why, sizeof why, "its name does not end in .ca (rename it with AT+S.FSR to <SKI>.ca to "
-                     "trust it)");
-        not_anchor(l->c, file, subject, why);
+        not_anchor(l->c, file, subject, why_not_anchor(dot_ca, prov, by, why, sizeof why));
         return;
     }
     if (!certs) {
@@ -814,7 +801,7 @@ static tm_err creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reas
     tm_err e = with_client ? tm_store_get(st, "spwf/tls/cert", g_tmp, sizeof g_tmp, &cert_len, &r) : TM_E_NOT_FOUND;
     if (e == TM_OK) {
         char what[300] = "";
-        if (check_der_certs(g_tmp, cert_len, what, sizeof what) == 0)
+        if (tm_x509_check_der_certs(g_tmp, cert_len, what, sizeof what) == 0)
             return tm_fail(why, TM_E_CERT_FORMAT, "the client certificate stored with AT+S.TLSCERT=cert (%zu "
                            "bytes) cannot be used: %s; load it again with AT+S.TLSCERT=cert", cert_len, what);
         cert_off = c->len;

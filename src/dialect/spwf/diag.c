@@ -87,6 +87,12 @@ static void list_cb(void *arg, const char *name, tm_certlist_kind kind, int i, i
     else
         snprintf(where, sizeof where, "tlscert:%s", name + strlen("spwf/tls/"));
     snprintf(sum, sizeof sum, "%s", summary);
+    char why[200];
+    if (l->fs && kind == TM_CERTLIST_CERT &&
+        spwf_fs_not_anchor(&spwf_modem(l->at)->store, name, why, sizeof why)) {
+        size_t o = strlen(sum);
+        snprintf(sum + o, sizeof sum - o, "; not a trust anchor: %s", why);
+    }
     one_line(sum);
     if (kind == TM_CERTLIST_CERT)
         tm_at_line(l->at, "AT-S.TMCertList:%s:%d/%d:%s", where, i, count, sum);

@@ -291,9 +291,9 @@ static tm_err request(tm_at *at, const tm_at_args *a, bool post)
     req.method = post ? "POST" : "GET";
     req.uri = h->uri;
     req.user_headers = "Connection: close\r\n";
-    long recv_s = spwf_var_int(s, "ip_http_get_recv_timeout");
-    if (recv_s > 0)
-        req.idle_timeout_ms = (uint32_t)recv_s * 1000;   /* else --timeout-idle */
+    long recv_ms = spwf_var_int(s, "ip_http_get_recv_timeout");   /* ms, as on the module */
+    if (recv_ms > 0)
+        req.idle_timeout_ms = (uint32_t)recv_ms;   /* else --timeout-idle */
     if (post) {
         req.body_mode = TM_HTTP_BODY_LENGTH;
         req.body_length = h->body_len;

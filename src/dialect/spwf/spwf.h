@@ -48,7 +48,7 @@ typedef struct {
     const char *dflt;
 } spwf_var_def;
 
-#define SPWF_VAR_MAX 40
+#define SPWF_VAR_MAX 128
 #define SPWF_VAR_VAL 96
 
 typedef void (*spwf_collect_end)(tm_at *at, tm_err pre, const uint8_t *p, size_t n);
@@ -78,9 +78,24 @@ typedef struct {
 spwf_state *spwf_get(tm_at *at);
 tm_modem   *spwf_modem(tm_at *at);
 
+/* The configuration-variable table (config_vars.c): name + factory value,
+ * NULL-terminated; index by name (-1 unknown); value check for index i
+ * (range, read-only) with the reason filled. */
+extern const spwf_var_def spwf_config_vars[];
+int         spwf_config_index(const char *name);
+tm_err      spwf_config_check(tm_at *at, int i, const char *val);
+/* Radio, status and boot (radio.c): AT+S.STS, AT+S.PEERS, AT+S.WIFI, the
+ * boot +WIND sequence (start and AT+S.RESET). */
+void        spwf_boot_winds(tm_at *at);
+tm_err      spwf_peers_exec(tm_at *at, const tm_at_args *a);
+tm_err      spwf_peers_set(tm_at *at, const tm_at_args *a);
+
 /* Config variables. */
 const char *spwf_var(spwf_state *s, const char *name);    /* NULL when unknown */
 int         spwf_var_int(spwf_state *s, const char *name);
+/* What became of the saved settings (AT+S.STS variable "settings"): saved,
+ * defaults, or damaged with the reason. */
+const char *spwf_settings_note(void);
 
 /* +WIND:<n>:<text> through the URC queue, unless masked by console_wind_off_*. */
 void spwf_wind(tm_at *at, int n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -117,6 +132,9 @@ void   spwf_creds_free(spwf_creds *c);
  * (`by`: "AT+S.HTTPGET"); call before writing the file.  Such a file is never
  * a trust anchor (certs.c). */
 tm_err spwf_fs_from_network(tm_store *st, const char *fsname, const char *by, tm_reason *why);
+/* Why the file fsname is not a trust anchor (text in buf), or NULL when it is
+ * one (AT+S.TMCERTLIST). */
+const char *spwf_fs_not_anchor(tm_store *st, const char *fsname, char *buf, size_t cap);
 void   spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const char *host,
                        const char *expected);
 /* File-system name -> store name ("spwf/fs/<name>", leading '/' dropped). */

@@ -20,7 +20,8 @@ static const char USAGE[] =
     "  --ca-bundle FILE|none      default trust when no CA is loaded\n"
     "                             (default " TM_DEFAULT_CA_BUNDLE ")\n"
     "  --resolve HOST:PORT:ADDR   pin a name to an address (repeatable)\n"
-    "  --trace FILE|-             readable timeline of events (- = stderr)\n"
+    "  --trace FILE|-             readable timeline of events (- = stderr); SIGHUP reopens FILE\n"
+    "  --name NAME                this modem's name on every trace line (default: from the endpoint)\n"
     "  --clock host|unset         module clock follows the host (default) or starts unset\n"
     "  --timeout-connect MS       DNS + TCP connect + TLS handshake, in total (default 30000)\n"
     "  --timeout-dns MS           name resolution alone (default 10000)\n"
@@ -98,7 +99,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME,
 };
 
 static const struct option LONGOPTS[] = {
@@ -121,6 +122,7 @@ static const struct option LONGOPTS[] = {
     { "imei",      required_argument, NULL, O_IMEI },
     { "iccid",     required_argument, NULL, O_ICCID },
     { "imsi",      required_argument, NULL, O_IMSI },
+    { "name",      required_argument, NULL, O_NAME },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -244,6 +246,11 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
             if (k == 0) a->imei = optarg; else if (k == 1) a->iccid = optarg; else a->imsi = optarg;
             break;
         }
+        case O_NAME:
+            if (!*optarg || strlen(optarg) > 32 || strpbrk(optarg, " \t\r\n"))
+                return fail(err, cap, "--name \"%s\": expected 1 to 32 characters without spaces", optarg);
+            a->name = optarg;
+            break;
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;
             break;

@@ -3,7 +3,7 @@
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
  *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
- *          [--trace FILE|-] [--clock host|unset] [--model NAME]
+ *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--model NAME]
  *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
  *          [--timeout-idle MS] [--help] [--version]
@@ -17,8 +17,9 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "core/version.h"
 
-#define TM_VERSION_STRING "0.1.0"
+#define TM_VERSION_STRING TM_VERSION
 #define TM_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define TM_DEFAULT_BAUD 115200
 
@@ -48,6 +49,7 @@ typedef struct {
     const char  *imei;             /* 15 digits, NULL = default */
     const char  *iccid;            /* 19 or 20 digits, NULL = default */
     const char  *imsi;             /* 6..15 digits, NULL = default */
+    const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one

@@ -5,6 +5,7 @@
 #include "net/net.h"
 #include "port/port.h"
 #include "port/posix/args.h"
+#include "port/posix/banner.h"
 #include "port/posix/host.h"
 #include "port/posix/loop.h"
 
@@ -63,8 +64,11 @@ static void trace_sink(void *arg, const char *line, size_t len)
     }
 }
 
+static const char *g_trace_path;
+
 static int open_trace(const char *spec)
 {
+    g_trace_path = spec;
     if (!strcmp(spec, "-")) {
         g_trace_fd = STDERR_FILENO;
     } else {
@@ -79,10 +83,30 @@ static int open_trace(const char *spec)
 
 /* ---- signals ---------------------------------------------------------------- */
 
+/* SIGHUP reopens the trace file (logrotate's postrotate); the others stop. */
+static void reopen_trace(void)
+{
+    if (!g_trace_path || !strcmp(g_trace_path, "-")) {
+        tm_trace("host", "SIGHUP: no trace file to reopen; going on");
+        return;
+    }
+    int fd = open(g_trace_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        tm_trace("warn", "SIGHUP: reopening %s: %s; keeping the old file", g_trace_path, strerror(errno));
+        return;
+    }
+    tm_trace("host", "SIGHUP: reopening the trace file %s", g_trace_path);
+    close(g_trace_fd);
+    g_trace_fd = fd;
+    g_trace_tty = isatty(fd);
+    tm_trace("host", "SIGHUP: trace file %s reopened", g_trace_path);
+}
+
 static void on_signal(int sig)
 {
     int saved = errno;
-    tm_loop_stop();
+    if (sig != SIGHUP)
+        tm_loop_stop();
     if (g_sigpipe[1] >= 0) {
         unsigned char b = (unsigned char)sig;
         ssize_t r = write(g_sigpipe[1], &b, 1);
@@ -95,10 +119,18 @@ static void on_sigpipe_readable(void *arg, int fd, unsigned ev)
 {
     unsigned char buf[16];
     ssize_t n;
+    bool stop = false;
     while ((n = read(fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++)
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == SIGHUP) {
+                reopen_trace();
+                continue;
+            }
             tm_trace("host", "signal %d (%s): stopping", buf[i], strsignal(buf[i]));
-    tm_loop_stop();
+            stop = true;
+        }
+    if (stop)
+        tm_loop_stop();
 }
 
 static int setup_signals(void)
@@ -242,6 +274,9 @@ int main(int argc, char **argv)
                 *dst[i] = given[i] == 0 ? TM_TIMEOUT_NONE : (uint32_t)given[i];
         tm_net_timeouts_set(&to);
     }
+    char ident[64];
+    tm_banner_ident(&a, ident, sizeof ident);
+    tm_trace_set_ident(ident);
     if (a.trace && open_trace(a.trace) < 0) {
         snprintf(err, sizeof err, "--trace %s: %s", a.trace, strerror(errno));
         usage_error(err);
@@ -315,6 +350,7 @@ int main(int argc, char **argv)
     tm_host_attach(&g_host, at, m);
     if (dialect->start)
         dialect->start(m);
+    tm_banner_print(STDERR_FILENO, &a, dialect->name, store_dir, m->ca_bundle);
     if (m->start_note[0])
         fprintf(stderr, "tlsmodem: %s\n", m->start_note);
 
