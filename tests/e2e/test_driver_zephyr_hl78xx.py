@@ -80,7 +80,16 @@ def _init(chat, reg):
     assert re.fullmatch(rb"\+CCID: \d{19,20}", iccid), iccid
     # configuration (hl78xx.c): RAT, bands, APN, radio on
     chat.ok(b"AT+KSELACQ=0,1,2,1")
+    # hl78xx_on_kselacq: argv[1..3] are rat1..rat3 when there are more than 3 arguments
+    line = chat.cmd(b"AT+KSELACQ?", b"+KSELACQ: ")
+    chat.ok(None)
+    assert line.split(b": ", 1)[1].split(b",") == [b"1", b"2", b"1"], line
+    # hl78xx_on_kbndcfg: argv[1] rat, argv[2] the bitmap as given
+    bands = []
+    chat.unsol.insert(0, (b"+KBNDCFG: ", lambda l: bands.append(l.split(b": ", 1)[1].split(b","))))
     chat.ok(b"AT+KBNDCFG=0,0808189F")
+    chat.ok(b"AT+KBNDCFG?")
+    assert [b"0", b"0808189F"] in bands, bands
     chat.ok(b'AT+CGDCONT=1,"IPV4V6",""')
     chat.ok(b"AT+CFUN=1,0")
     # the driver waits for +CEREG: 1 or 5 (URC, <n> = 5)

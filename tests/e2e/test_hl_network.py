@@ -154,7 +154,9 @@ def test_bad_input_refused_with_reason_nothing_half_applied(t):
     assert m.at_ok("AT+CPSMS?").lines == [b'+CPSMS: 1,,,"00000110","00000001"']
     hl.cme(m, "AT+KSELACQ=0,1,4", 916, r"rat")
     m.at_ok("AT+KSELACQ=0,1,2,1")
-    assert m.at_ok("AT+KSELACQ?").lines == [b"+KSELACQ: 0,1,2,1"]
+    assert m.at_ok("AT+KSELACQ?").lines == [b"+KSELACQ: 1,2,1"]
+    m.at_ok("AT+KSELACQ=0,0")
+    assert m.at_ok("AT+KSELACQ?").lines == [b"+KSELACQ: 0"]
 
 
 @quick
