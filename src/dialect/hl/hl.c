@@ -43,6 +43,8 @@ void hl_session_free(hl_state *s, hl_session *ss)
         hl_https_free(ss);
     if (ss->tcp)
         hl_tcp_free(ss);
+    if (ss->udp)
+        hl_udp_free(ss);
     int id = ss->id;
     memset(ss, 0, sizeof *ss);
     ss->id = id;
@@ -58,8 +60,8 @@ tm_err hl_session_arg(tm_at *at, const tm_at_args *a, int idx, hl_sess_kind kind
     if (id < 1 || id > TM_SESSIONS_MAX || s->sess[id - 1].kind != kind)
         return tm_fail(tm_at_reason(at), TM_E_BAD_SESSION,
                        "session %ld is not a configured %s session (create one with %s)", id,
-                       kind == HL_SESS_HTTPS ? "HTTPS" : "TCP",
-                       kind == HL_SESS_HTTPS ? "AT+KHTTPSCFG" : "AT+KTCPCFG");
+                       kind == HL_SESS_HTTPS ? "HTTPS" : kind == HL_SESS_UDP ? "UDP" : "TCP",
+                       kind == HL_SESS_HTTPS ? "AT+KHTTPSCFG" : kind == HL_SESS_UDP ? "AT+KUDPCFG" : "AT+KTCPCFG");
     *out = &s->sess[id - 1];
     return TM_OK;
 }

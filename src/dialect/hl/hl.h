@@ -25,7 +25,7 @@ typedef struct {
     long mkey, auth_algo, enc, mac, tls_ver, auth, root_idx;
 } hl_crypto;
 
-typedef enum { HL_SESS_FREE = 0, HL_SESS_HTTPS, HL_SESS_TCP } hl_sess_kind;
+typedef enum { HL_SESS_FREE = 0, HL_SESS_HTTPS, HL_SESS_TCP, HL_SESS_UDP } hl_sess_kind;
 
 /* Trust and credentials gathered from the store for one connection; stays
  * alive as long as the connection attempt that uses it. */
@@ -41,7 +41,8 @@ typedef struct {
 } hl_creds;
 
 typedef struct hl_https hl_https;   /* https.c */
-typedef struct hl_tcp   hl_tcp;     /* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
+typedef struct hl_tcp   hl_tcp;
+typedef struct hl_udp   hl_udp;     /* udp.c */     /* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
 tm_err hl_tmpin_set(tm_at *at, const tm_at_args *a);
 tm_err hl_tmpin_read(tm_at *at, const tm_at_args *a);
 /* diag.c — vendor extensions AT+TMPROBE="<host>"[,<port>] and AT+TMCERTLIST */
@@ -55,6 +56,7 @@ typedef struct {
     int           cnx;              /* bearer profile */
     hl_https     *https;            /* when kind == HTTPS (malloc'd) */
     hl_tcp       *tcp;              /* when kind == TCP (malloc'd) */
+    hl_udp       *udp;              /* when kind == UDP (malloc'd) */
     bool          has_pin;          /* AT+TMPIN: SPKI SHA-256 the server key must have */
     uint8_t       pin[32];
 } hl_session;
@@ -205,6 +207,14 @@ tm_err hl_ktcpstat_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpclose_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a);
 void   hl_tcp_free(hl_session *ss);
+/* udp.c */
+tm_err hl_kudpcfg_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpcfg_read(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpsnd_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudprcv_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpclose_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpdel_set(tm_at *at, const tm_at_args *a);
+void   hl_udp_free(hl_session *ss);
 /* May AT+TMPIN set (setting) or remove the pin of this TCP session now? */
 tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why);
 

@@ -769,11 +769,17 @@ static tm_err kselacq_read(tm_at *at, const tm_at_args *a)
     tm_err e;
     if ((e = need_hl78(at, "+KSELACQ")))
         return e;
+    /* "+KSELACQ: <rat1>[,<rat2>[,<rat3>]]" (the list alone, as the Zephyr
+     * driver parses it: argv[1..3] are the RATs), "+KSELACQ: 0" when empty */
     const int *r = hl_get(at)->net.kselacq;
     if (!r[0])
         tm_at_line(at, "+KSELACQ: 0");
+    else if (!r[1])
+        tm_at_line(at, "+KSELACQ: %d", r[0]);
+    else if (!r[2])
+        tm_at_line(at, "+KSELACQ: %d,%d", r[0], r[1]);
     else
-        tm_at_line(at, "+KSELACQ: 0,%d%s%.0d%s%.0d", r[0], r[1] ? "," : "", r[1], r[2] ? "," : "", r[2]);
+        tm_at_line(at, "+KSELACQ: %d,%d,%d", r[0], r[1], r[2]);
     return TM_OK;
 }
 

@@ -87,6 +87,10 @@ tm_err      spwf_config_check(tm_at *at, int i, const char *val);
 /* Radio, status and boot (radio.c): AT+S.STS, AT+S.PEERS, AT+S.WIFI, the
  * boot +WIND sequence (start and AT+S.RESET). */
 void        spwf_boot_winds(tm_at *at);
+/* Whether +WIND:<n> is masked by console_wind_off_* (spwf.c); sock.c keeps a
+ * masked +WIND:55 armed and announces it when the masks drop. */
+bool        spwf_wind_masked(tm_at *at, int n);
+void        spwf_sock_winds_unmasked(spwf_state *s);
 tm_err      spwf_peers_exec(tm_at *at, const tm_at_args *a);
 tm_err      spwf_peers_set(tm_at *at, const tm_at_args *a);
 
