@@ -181,7 +181,8 @@ void    tm_at_printf(tm_at *at, const char *fmt, ...) __attribute__((format(prin
 /* Information line through the voice ("+KHTTPSCFG: 1"). */
 void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* URC through the voice: now if idle, else queued until the running command
- * ends (and while a command line is being typed).  At most TM_AT_URC_QUEUE
+ * ends (and while a command line is being typed, and while the output has
+ * no room for a URC line: the host is not reading).  At most TM_AT_URC_QUEUE
  * lines of TM_AT_URC_LINE_MAX-1 bytes are held; when full the oldest is
  * dropped with a "warn" log. */
 void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -806,6 +806,45 @@ static void test_host_not_reading(void)
     TM_EQ_INT(tm_at_out_dropped(g_at), 0);
 }
 
+/* URCs while the host does not read: queued, not dropped, then in order. */
+static void test_urc_backpressure(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    static uint8_t blob[TM_OUT_BUF];
+    memset(blob, 'b', sizeof blob);
+    tm_at_write(g_at, blob, tm_at_out_room(g_at));          /* bulk data filled the buffer */
+    char big[1000];
+    memset(big, 'u', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    for (int i = 0; i < 20; i++)
+        tm_at_urc(g_at, "+U: %02d %s", i, big);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+    TM_CHECK(tm_at_urc_queued(g_at) > 0);
+    TM_EQ_INT(tm_at_next_deadline(g_at), -1);               /* no spinning while full */
+    size_t total = 0;
+    int seen = 0;
+    bool order = true;
+    for (int k = 0; k < 100; k++) {
+        const uint8_t *p;
+        size_t n = tm_at_out_peek(g_at, &p);
+        for (size_t j = 0; j + 4 < n; j++)
+            if (!memcmp(p + j, "+U: ", 4)) {
+                order = order && (p[j + 4] - '0') * 10 + (p[j + 5] - '0') == seen;
+                seen++;
+            }
+        total += n;
+        tm_at_out_consume(g_at, n);
+        int64_t d = tm_at_next_deadline(g_at);
+        if (d >= 0)
+            tm_at_tick(g_at, d);
+        if (!n && !tm_at_urc_queued(g_at))
+            break;
+    }
+    TM_EQ_INT(seen, 20);
+    TM_CHECK(order);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+}
+
 /* Drains output in steps of `step` bytes, ticking in between, until the
  * streamed command is done (or max rounds). */
 static void stream_drain(size_t step, int rounds)
@@ -958,6 +997,7 @@ int main(void)
     test_abort_pending_stream();
     test_output();
     test_host_not_reading();
+    test_urc_backpressure();
     test_stream();
     test_spwf();
     free(g_at);
