@@ -213,6 +213,8 @@ static tm_err dispatch(tm_at *at)
     at->early = false;
     tm_err e = h(at, &t->args);
     at->in_handler = false;
+    if (at->spool_on && e != TM_AT_PENDING)     /* a handler that spooled and returned directly */
+        e = tm_at_spool_end(at, e);
     if (at->early) {            /* completed before the handler returned */
         at->early = false;
         if (e == TM_AT_PENDING)

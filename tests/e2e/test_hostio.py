@@ -148,6 +148,11 @@ def test_hl_kcertstore_read_of_every_slot_streams_completely(t):
     assert p.returncode == 0, p.stderr[-500:]
     assert p.stdout == b"ATE0\r\r\nOK\r\n" + want + b"\r\nOK\r\n" + b"\r\nOK\r\n", \
         (len(p.stdout), len(want), p.stdout[-200:])
+    # the one-line summaries of the same store (~40 KB, spooled), behind the PEM listing
+    p = _stdio(t, "hl", b"ATE0\rAT+KCERTSTORE?\rAT+TMCERTLIST\rAT\r", store)
+    out = p.stdout.split(want, 1)[1]
+    assert out.count(b"+TMCERTLIST: root_cert,") == 128 and out.count(b"+TMCERTLIST: local_cert,") == 128, out[-300:]
+    assert out.endswith(b'UTC"\r\n\r\nOK\r\n\r\nOK\r\n'), out[-300:]
 
 
 # ---- settings: atomic as a whole, damage reported ----------------------------------------
