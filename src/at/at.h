@@ -285,6 +285,9 @@ tm_err  tm_at_stream(tm_at *at, tm_at_more more, void *arg);
  * without memory) the answer is cut, said in a last line, and logged. */
 void    tm_at_spool(tm_at *at);
 tm_err  tm_at_spool_end(tm_at *at, tm_err result);
+/* Frees what the engine allocated (a spooled answer still streaming at
+ * exit); call before freeing the engine. */
+void    tm_at_cleanup(tm_at *at);
 
 /* ---- typed argument getters ----------------------------------------------
  * idx is 1-based like the vendor manuals.  name is the manual's parameter

@@ -64,6 +64,11 @@ static void spool_free(tm_at *at)
     at->spool_on = at->spool_cut = false;
 }
 
+void tm_at_cleanup(tm_at *at)
+{
+    spool_free(at);
+}
+
 void tm_at_spool(tm_at *at)
 {
     spool_free(at);
