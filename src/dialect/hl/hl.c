@@ -77,6 +77,11 @@ static void hl_idle(void *arg)
             hl_https_idle(&s->sess[i]);
 }
 
+static char g_settings_damage[TM_DETAIL_MAX + 128];
+
+const char *hl_settings_damage(void) { return g_settings_damage; }
+void hl_settings_damage_clear(void) { g_settings_damage[0] = '\0'; }
+
 static void hl_start(tm_modem *m)
 {
     memset(&g_hl, 0, sizeof g_hl);
@@ -104,6 +109,8 @@ static void hl_start(tm_modem *m)
         tm_store_settings_load(&m->store, "hl/settings", buf, sizeof buf, v, TM_STORE_SETTINGS_KEYS, &n, &why);
         snprintf(m->start_note, sizeof m->start_note, "store %s: %s; the default EOF pattern is in use until "
                  "AT+KPATTERN saves one", m->store.root, why.detail);
+        snprintf(g_settings_damage, sizeof g_settings_damage, "saved settings damaged, defaults in use: %s; "
+                 "the file is kept until AT+KPATTERN= saves", why.detail);
         tm_trace("warn", "%s", m->start_note);
     }
     tm_port_on_idle(hl_idle, &g_hl);

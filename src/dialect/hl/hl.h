@@ -146,6 +146,10 @@ extern const tm_at_voice hl_voice;
 int         hl_notif_code(tm_err e);                /* tm_err -> +KTCP_NOTIF / +KHTTPS_ERROR code */
 /* "+KHTTPS_ERROR: <id>,<code>" (+ ,"<reason>" at CMEE=2) after "NO CARRIER". */
 void        hl_report_failure(tm_at *at, const char *urc_name, int id, const tm_reason *why, bool no_carrier);
+/* Saved settings (hl/settings) found damaged at start: the reason ("" when
+ * fine); AT+KPATTERN? repeats it as +TMWARN until AT+KPATTERN= saves. */
+const char *hl_settings_damage(void);
+void        hl_settings_damage_clear(void);
 /* "+TMWARN: <text>" at CMEE=2 (always in the trace). */
 void        hl_warn(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -377,6 +377,7 @@ int main(int argc, char **argv)
     tm_trace("host", "exit %d", rc);
     tm_host_close(&g_host);
     tm_loop_reset();
+    tm_at_cleanup(at);
     free(at);
     m->at = NULL;
     return rc;
