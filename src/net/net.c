@@ -132,6 +132,11 @@ const char *tm_net_addr_str(const struct sockaddr_storage *a, char *buf, size_t 
     return buf;
 }
 
+static bool g_offline;
+
+void tm_net_set_offline(bool on) { g_offline = on; }
+bool tm_net_offline(void) { return g_offline; }
+
 tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
                       socklen_t *out_len, tm_reason *why)
 {

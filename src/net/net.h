@@ -22,6 +22,14 @@ void   tm_net_clear_resolves(void);
 /* True when host is an IPv4 or IPv6 literal (then no SNI is sent). */
 bool   tm_net_is_ip_literal(const char *host);
 
+/* Offline switch (a test seam, off by default): while on, tm_stream_open
+ * touches neither DNS nor a socket; every connection fails from a 0 ms timer
+ * with TM_E_NET "network disabled".  The fuzz harnesses (tests/fuzz/) drive
+ * whole dialects with it, so the asynchronous failure paths run as they do
+ * for a real refused connection. */
+void   tm_net_set_offline(bool on);
+bool   tm_net_offline(void);
+
 tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
                       socklen_t *out_len, tm_reason *why);
 

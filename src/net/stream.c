@@ -134,6 +134,15 @@ static void connected(tm_stream *s)
     handshake_step(s);
 }
 
+/* tm_net_offline(): the connection "fails" like a refused one, later. */
+static void offline_fail(void *arg)
+{
+    tm_stream *s = arg;
+    s->timer = 0;
+    tm_fail(&s->reason, TM_E_NET, "connect to %s:%u: network disabled (offline)", s->host, s->port);
+    fail(s);
+}
+
 static void on_timeout(void *arg)
 {
     tm_stream *s = arg;
@@ -226,6 +235,16 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
     }
     s->t_start = tm_port_mono_ms();
     tm_reason_clear(&s->reason);
+
+    if (tm_net_offline()) {
+        s->state = TM_STREAM_CONNECTING;    /* owns no socket (fd -1), only the timer */
+        s->timer = tm_port_timer_add(0, offline_fail, s);
+        if (!s->timer) {
+            s->state = TM_STREAM_FAILED;
+            return tm_fail(why, TM_E_INTERNAL, "the event loop has no room for another timer");
+        }
+        return TM_OK;
+    }
 
     tm_err e = tm_net_resolve(s->host, s->port, &s->addr, &s->addr_len, why);
     if (e != TM_OK) {

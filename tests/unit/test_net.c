@@ -150,5 +150,23 @@ int main(void)
     TM_EQ_INT(r.err, TM_E_CONNECT_REFUSED);
     TM_EQ_STR(r.s.reason.detail[0] ? r.s.reason.detail : why.detail,
               (snprintf(s, sizeof s, "connect to 127.0.0.1:%u: Connection refused", port), s));
+
+    /* offline (the fuzz seam): no DNS, no socket; the failure comes later,
+     * from the loop, like a refused connect; closing before it is harmless */
+    tm_net_set_offline(true);
+    memset(&r, 0, sizeof r);
+    snprintf(o.host, sizeof o.host, "no.such.name.invalid");
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    TM_EQ_INT(r.s.fd, -1);
+    TM_CHECK(!r.done);
+    spin(&r, &r.done, 2000);
+    TM_EQ_INT(r.err, TM_E_NET);
+    TM_EQ_STR(r.s.reason.detail, (snprintf(s, sizeof s, "connect to no.such.name.invalid:%u: network disabled (offline)", port), s));
+    memset(&r, 0, sizeof r);
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    tm_stream_close(&r.s);
+    tm_loop_run_once(0);
+    TM_CHECK(!r.done);
+    tm_net_set_offline(false);
     TM_TEST_MAIN_END();
 }
