@@ -372,6 +372,8 @@ tm_err spwf_fsp_set(tm_at *at, const tm_at_args *a)
 
 static bool creds_add(spwf_creds *c, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return true;    /* an empty stored file: nothing to copy (and c->buf may still be NULL) */
     if (c->len + n > c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
         while (cap < c->len + n)
@@ -505,8 +507,10 @@ void spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client)
             c->key_len = kl;
         }
     }
+    /* c->buf is NULL when every stored anchor is empty: such an anchor stays
+     * (0 bytes, unparsable: the connection is refused with a reason). */
     for (size_t i = 0; i < c->n_anchors; i++)
-        c->anchors[i].p = c->buf + g_off[i];
+        c->anchors[i].p = c->buf ? c->buf + g_off[i] : NULL;
     if (cert_len)
         c->n_client_chain = tm_der_split(c->buf + cert_off, cert_len, c->client_chain, 8);
 }
