@@ -76,7 +76,8 @@ bench: all
 # ---- fuzzing (tests/fuzz/README.md) ----------------------------------------------
 # clang + libFuzzer with ASan/UBSan, in its own build directory.  `make fuzz`
 # runs every target for FUZZ_TIME seconds, one after the other (new inputs go
-# to build-fuzz/corpus/<target>, crashes to build-fuzz/artifacts/); `make
+# to build-fuzz/corpus/<target>, crashes to build-fuzz/artifacts/; FUZZ_EXTRA=
+# "-fork=1 -ignore_crashes=1" keeps going past a crash); `make
 # fuzz-check` (part of `make test`) runs each over its seed corpus plus
 # FUZZ_RUNS mutations with a fixed seed, so the targets keep building and
 # passing.
@@ -86,6 +87,7 @@ FUZZ_TIME    ?= 300
 FUZZ_RUNS    ?= 2000
 FUZZ_MAXLEN  ?= 8192
 FUZZ_TARGETS ?= at_hl at_spwf certfmt http store
+FUZZ_EXTRA   ?=
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OPTS    := -max_len=$(FUZZ_MAXLEN) -timeout=20 -print_final_stats=0
 FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
@@ -108,7 +110,7 @@ fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts; \
 	  echo "== fuzz_$$t for $(FUZZ_TIME) s"; \
-	  $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_$$t $(FUZZ_OPTS) -max_total_time=$(FUZZ_TIME) \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_$$t $(FUZZ_OPTS) $(FUZZ_EXTRA) -max_total_time=$(FUZZ_TIME) \
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
 	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done

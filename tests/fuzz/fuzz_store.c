@@ -146,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     static tm_modem m;
+    fz_modem_server(NULL, 0);
     fz_modem_store_open(&m);
     tm_reason why;
     tm_reason_clear(&why);

@@ -1,7 +1,9 @@
 /* See harness.h. */
 #include "harness.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +86,6 @@ void fz_store_wipe(void)
     nftw(fz_store_dir(), rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* ---- the modem ------------------------------------------------------------ */
-
 /* Traces are formatted (their arguments are data too) and thrown away. */
 static void null_sink(void *arg, const char *line, size_t len)
 {
@@ -101,10 +101,59 @@ static void null_log(void *arg, const char *cat, const char *text)
     (void)text;
 }
 
+/* ---- fake servers ------------------------------------------------------------ */
+
+#define FZ_CONN_MAX 64
+static const uint8_t *g_resp;
+static size_t         g_resp_len;
+static int            g_ours[FZ_CONN_MAX], g_peers[FZ_CONN_MAX], g_nconn;
+
+void fz_modem_server(const uint8_t *resp, size_t len)
+{
+    g_resp = resp;
+    g_resp_len = resp ? len : 0;
+}
+
+static int offline_connect(void *arg, const char *host, uint16_t port, bool udp)
+{
+    (void)arg;
+    (void)host;
+    (void)port;
+    if (!g_resp || g_nconn >= FZ_CONN_MAX)
+        return -1;
+    int sp[2];
+    if (socketpair(AF_UNIX, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0)
+        return -1;
+    if (g_resp_len) {
+        ssize_t w = write(sp[1], g_resp, g_resp_len);   /* short when larger than the socket buffer */
+        (void)w;
+    }
+    if (!udp)
+        shutdown(sp[1], SHUT_WR);
+    g_ours[g_nconn] = sp[0];
+    g_peers[g_nconn++] = sp[1];
+    return sp[0];
+}
+
+static void close_servers(void)
+{
+    for (int i = 0; i < g_nconn; i++) {
+        if (fcntl(g_ours[i], F_GETFD) >= 0) {
+            fprintf(stderr, "fuzz: connection %d (fd %d) still open after the dialect stopped\n", i + 1,
+                    g_ours[i]);
+            abort();
+        }
+        close(g_peers[i]);
+    }
+    g_nconn = 0;
+}
+
+/* ---- the modem ------------------------------------------------------------ */
+
 void fz_modem_store_open(tm_modem *m)
 {
     memset(m, 0, sizeof *m);
-    tm_net_set_offline(true);
+    tm_net_set_offline(offline_connect, NULL);
     tm_trace_set_sink(null_sink, NULL);
     fz_store_wipe();
     tm_reason why;
@@ -142,6 +191,18 @@ void fz_modem_pump(tm_modem *m, int64_t now)
     tm_at_tick(m->at, now);
 }
 
+/* TM_FUZZ_SHOW=1: what the host would read goes to stderr (replaying a
+ * reproducer: build-fuzz/fuzz/fuzz_at_hl FILE). */
+static int show_output(void)
+{
+    static int show = -1;
+    if (show < 0) {
+        const char *e = getenv("TM_FUZZ_SHOW");
+        show = e && *e && *e != '0';
+    }
+    return show;
+}
+
 void fz_modem_drain(tm_modem *m, size_t max)
 {
     while (max > 0) {
@@ -156,6 +217,8 @@ void fz_modem_drain(tm_modem *m, size_t max)
         for (size_t i = 0; i < n; i++)
             sum ^= p[i];
         (void)sum;
+        if (show_output())
+            fwrite(p, 1, n, stderr);
         tm_at_out_consume(m->at, n);
         max -= n;
     }
@@ -201,6 +264,7 @@ void fz_modem_stop(tm_modem *m)
         m->dialect->stop(m);
     fz_modem_drain(m, SIZE_MAX);
     tm_loop_reset();
+    close_servers();
     free(m->at);
     m->at = NULL;
     m->store.root[0] = '\0';     /* the next fz_modem_start wipes it again */

@@ -30,6 +30,10 @@ void        fz_store_wipe(void);
  * *now.  fz_modem_start() runs the dialect's start (boot URCs, settings);
  * fz_modem_store_open() is for targets that fill the store before that. */
 void fz_modem_store_open(tm_modem *m);
+/* What every connection opened from now on receives from its fake server
+ * (a socketpair: these bytes, then end of stream); NULL/0: connections are
+ * refused (TM_E_NET "network disabled").  Called before fz_modem_start. */
+void fz_modem_server(const uint8_t *resp, size_t len);
 void fz_modem_start(tm_modem *m, const char *dialect, int64_t now);
 /* Time passes to `now`: engine tick, due timers (the offline connection
  * failures), idle callbacks. */
@@ -40,7 +44,9 @@ void fz_modem_drain(tm_modem *m, size_t max);
  * all after every chunk, 1: never until stalled, 2: random amounts), with
  * the clock advancing by random steps (some beyond the +++ guard time). */
 void fz_modem_feed(tm_modem *m, fz_rng *r, const uint8_t *p, size_t len, int drain_mode, int64_t *now);
-/* The dialect's stop, output drained, loop reset, engine freed. */
+/* The dialect's stop, output drained, loop reset, engine freed, fake
+ * servers closed.  Aborts when a connection's descriptor was not closed by
+ * then (a leaked socket). */
 void fz_modem_stop(tm_modem *m);
 
 #endif

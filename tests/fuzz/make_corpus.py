@@ -64,6 +64,11 @@ def at_seed(flags, seed, text):
     return bytes([flags]) + seed.to_bytes(4, "little") + text
 
 
+def served(flags, seed, resp, text):
+    """As at_seed, with a fake server: flags bit 2, 2-byte length, its bytes."""
+    return bytes([flags | 4]) + seed.to_bytes(4, "little") + len(resp).to_bytes(2, "little") + resp + text
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         pki = make_pki(d)
@@ -110,6 +115,20 @@ def main():
         put("at_hl", name, at_seed(0, i, text))
     put("at_hl", "https-nodrain", at_seed(1, 7, hl["https"]))
 
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+               b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    put("at_hl", "served-https-get", served(0, 11, ok, b"AT+CMEE=2\r\nAT+KHTTPSCFG=1,\"www.example.test\",443,0\r\n"
+                                                     b"AT+KHTTPSGET=1,\"/\"\r\n"))
+    put("at_hl", "served-https-chunked-head", served(0, 12, chunked,
+        b"AT+KHTTPSCFG=1,\"www.example.test\",443,2,,,2\r\nAT+KHTTPSHEADER=1\r\nX-A: b\r\n--EOF--Pattern--"
+        b"AT+KHTTPSGET=1,\"/\",1\r\n"))
+    put("at_hl", "served-tcp", served(0, 13, b"220 hello from the server\r\n" * 4,
+        b"AT+KTCPCFG=1,3,\"www.example.test\",443,,,,2\r\nAT+KTCPCNX=1\r\nAT+KTCPRCV=1,20\r\n"
+        b"AT+KTCPSND=1,5\r\nhello--EOF--Pattern--AT+KTCPSTAT=1\r\nAT+KTCPRCV=1,200\r\n"))
+    put("at_hl", "served-tcp-start", served(0, 14, b"abc" * 100,
+        b"AT+KTCPCFG=1,0,\"www.example.test\",80\r\nAT+KTCPSTART=1\r\nGET / HTTP/1.0\r\n\r\n"))
+
     # ---- AT, SPWF ----------------------------------------------------------
     sp = {
         "basics": b"AT\rAT+S.GCFG=console_errs\rAT+S.SCFG=console_echo,0\rAT+S.SCFG=no_such_var,1\r"
@@ -132,6 +151,14 @@ def main():
     for i, (name, text) in enumerate(sorted(sp.items())):
         put("at_spwf", name, at_seed(0, i, text))
     put("at_spwf", "files-random-drain", at_seed(2, 9, sp["files"]))
+    put("at_spwf", "served-httpget", served(0, 21, ok, b"AT+S.HTTPGET=www.example.test,/,443,2,,,index.html,\r"
+                                                      b"AT+S.FSL\rAT+S.FSP=index.html\r"))
+    put("at_spwf", "served-httpget-chunked", served(0, 22, chunked, b"AT+S.HTTPGET=www.example.test,/x,443,2\r"))
+    put("at_spwf", "served-sock", served(0, 23, b"220 hello from the server\r\n" * 4,
+        b"AT+S.SOCKON=www.example.test,443,NULL,s\rAT+S.SOCKQ=0\rAT+S.SOCKR=0,10\rAT+S.SOCKW=0,3\rabc"
+        b"AT+S.SOCKR=0\rAT+S.SOCKL\rAT+S.SOCKC=0\r"))
+    put("at_spwf", "served-udp", served(0, 24, b"datagram",
+        b"AT+S.SOCKON=127.0.0.1,7,NULL,u\rAT+S.SOCKW=0,4\rpingAT+S.SOCKQ=0\rAT+S.SOCKR=0\rAT+S.SOCKC=0\r"))
 
     # ---- HTTP: byte 0 bit 0 = raw response, bit 1 = HEAD -------------------
     def raw(flags, text):
