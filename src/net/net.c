@@ -139,6 +139,20 @@ const char *tm_net_addr_str(const struct sockaddr_storage *a, char *buf, size_t 
     return buf;
 }
 
+static tm_net_offline_fn g_offline;
+static void             *g_offline_arg;
+
+void tm_net_set_offline(tm_net_offline_fn fn, void *arg)
+{
+    g_offline = fn;
+    g_offline_arg = arg;
+}
+bool tm_net_offline(void) { return g_offline != NULL; }
+int  tm_net_offline_connect(const char *host, uint16_t port, bool udp)
+{
+    return g_offline ? g_offline(g_offline_arg, host, port, udp) : -1;
+}
+
 int tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storage *out,
                          socklen_t *out_len, tm_reason *why)
 {

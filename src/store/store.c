@@ -97,9 +97,12 @@ static bool unescape_item(const char *f, char *out, size_t cap)
     return true;
 }
 
+/* An area is a plain directory name that does not start with '.': listing
+ * skips dot entries (".", "..", hidden files), so an area ".ca" could be
+ * written but never listed. */
 static bool valid_area(const char *a, size_t n)
 {
-    if (n == 0 || (n == 1 && a[0] == '.') || (n == 2 && a[0] == '.' && a[1] == '.'))
+    if (n == 0 || a[0] == '.')
         return false;
     for (size_t i = 0; i < n; i++)
         if (!plain_char((unsigned char)a[i]))
@@ -137,7 +140,7 @@ static tm_err name_paths(const tm_store *s, const char *name, char *dir, size_t 
     if (slash) {
         size_t al = (size_t)(slash - name);
         if (!valid_area(name, al))
-            return tm_fail(why, TM_E_ARG_BAD, "store area \"%.*s\" must be [A-Za-z0-9._-]", (int)al, name);
+            return tm_fail(why, TM_E_ARG_BAD, "store area \"%.*s\" must be [A-Za-z0-9._-] and not start with '.'", (int)al, name);
         item = slash + 1;
         if (!*item)
             return tm_fail(why, TM_E_ARG_BAD, "store name \"%s\" has no item after the area", name);

@@ -828,8 +828,10 @@ static tm_err creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reas
         return tm_fail(why, TM_E_CERT_FORMAT, "the client certificate stored with AT+S.TLSCERT=cert cannot be "
                        "read (%s); load it again with AT+S.TLSCERT=cert", r.detail);
     }
+    /* c->buf is NULL when every stored anchor is empty: such an anchor stays
+     * (0 bytes, unparsable: the connection is refused with a reason). */
     for (size_t i = 0; i < c->n_anchors; i++)
-        c->anchors[i].p = c->buf + g_off[i];
+        c->anchors[i].p = c->buf ? c->buf + g_off[i] : NULL;
     if (cert_len)
         c->n_client_chain = tm_der_split(c->buf + cert_off, cert_len, c->client_chain, 8);
     return TM_OK;
