@@ -61,7 +61,7 @@ def test_make_install_destdir_and_man_lint(t):
     helptext = subprocess.run([t.bin, "--help"], stdout=subprocess.PIPE, check=True).stdout.decode()
     with open(os.path.join(dest, "opt/tm/share/man/man1/tlsmodem.1")) as f:
         page = f.read().replace("\\-", "-")
-    for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", helptext))):
+    for opt in sorted(set((o for o in re.findall(r"--[a-z][a-z-]*", helptext) if not o.endswith("-")))):
         assert opt in page, "tlsmodem(1) does not document %s" % opt
     make(t, "uninstall", "DESTDIR=" + dest, "PREFIX=/opt/tm")
     left = [os.path.join(d, f) for d, _, fs in os.walk(dest) for f in fs]

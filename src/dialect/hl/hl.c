@@ -79,6 +79,10 @@ static void hl_start(tm_modem *m)
 {
     memset(&g_hl, 0, sizeof g_hl);
     g_hl.modem = m;
+    g_hl.model = hl_model_find(m->model);
+    if (!g_hl.model)                    /* main checked the name; be safe */
+        g_hl.model = hl_model_find(NULL);
+    hl_crypto_defaults(&g_hl);
     g_hl.cnx_profile = 1;
     for (int i = 0; i < TM_SESSIONS_MAX; i++)
         g_hl.sess[i].id = i + 1;
@@ -87,7 +91,8 @@ static void hl_start(tm_modem *m)
     if (tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat) == TM_OK)
         tm_at_set_pattern(m->at, pat);
     tm_port_on_idle(hl_idle, &g_hl);
-    tm_trace("hl", "HL dialect ready (store %s)", m->store.root);
+    hl_net_boot(&g_hl, m->at, 1, true);
+    tm_trace("hl", "HL dialect ready: model %s (store %s)", g_hl.model->cgmm, m->store.root);
 }
 
 static void hl_stop(tm_modem *m)
@@ -105,4 +110,5 @@ const tm_dialect tm_dialect_hl = {
     .at = &hl_at_dialect,
     .start = hl_start,
     .stop = hl_stop,
+    .models = hl_model_names,
 };

@@ -3,7 +3,10 @@
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
  *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
- *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--help] [--version]
+ *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--model NAME]
+ *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
+ *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
+ *          [--timeout-idle MS] [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -37,6 +40,15 @@ typedef struct {
     int          resolve_count;
     const char  *trace;            /* NULL = off, "-" = stderr */
     bool         clock_unset;      /* --clock unset */
+    /* --timeout-*: milliseconds, -1 = not given (config.h default), 0 = never */
+    long         timeout_connect;
+    long         timeout_dns;
+    long         timeout_response;
+    long         timeout_idle;
+    const char  *model;            /* NULL = the dialect's default (main checks the name) */
+    const char  *imei;             /* 15 digits, NULL = default */
+    const char  *iccid;            /* 19 or 20 digits, NULL = default */
+    const char  *imsi;             /* 6..15 digits, NULL = default */
     const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
 } tm_args;
 

@@ -421,6 +421,12 @@ static void feed_remainder(tm_host *h)
         if (h->retry_timer)
             tm_port_timer_cancel(h->retry_timer);
         h->retry_timer = 0;
+    } else if (h->at && tm_at_out_full(h->at)) {
+        /* Waiting for the host to read its answers: POLLOUT (host_io ->
+         * host_idle) brings us back; no timer, no busy loop. */
+        if (h->retry_timer)
+            tm_port_timer_cancel(h->retry_timer);
+        h->retry_timer = 0;
     } else if (!h->retry_timer) {
         h->retry_timer = tm_port_timer_add(TM_HOST_RETRY_MS, retry_timer_cb, h);
     }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,6 +230,21 @@ int main(int argc, char **argv)
         usage_error(err);
         return 2;
     }
+    if (a.model) {
+        int i = 0;
+        while (dialect->models && dialect->models[i] && strcasecmp(dialect->models[i], a.model))
+            i++;
+        if (!dialect->models || !dialect->models[i]) {
+            char list[128] = "";
+            for (int j = 0; dialect->models && dialect->models[j]; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
+                         dialect->models[j]);
+            snprintf(err, sizeof err, "--model %s: unknown for --dialect %s (%s)", a.model, dialect->name,
+                     list[0] ? list : "this dialect has one model; leave --model out");
+            usage_error(err);
+            return 2;
+        }
+    }
     if (strlen(a.ca_bundle) >= sizeof g_modem.ca_bundle) {
         usage_error("--ca-bundle: path too long");
         return 2;
@@ -248,6 +264,15 @@ int main(int argc, char **argv)
             usage_error(err);
             return 2;
         }
+    }
+    {   /* --timeout-*: 0 = never; not given = config.h */
+        tm_net_timeouts to = *tm_net_timeouts_get();
+        long given[] = { a.timeout_connect, a.timeout_dns, a.timeout_response, a.timeout_idle };
+        uint32_t *dst[] = { &to.connect_ms, &to.dns_ms, &to.response_ms, &to.idle_ms };
+        for (int i = 0; i < 4; i++)
+            if (given[i] >= 0)
+                *dst[i] = given[i] == 0 ? TM_TIMEOUT_NONE : (uint32_t)given[i];
+        tm_net_timeouts_set(&to);
     }
     char ident[64];
     tm_banner_ident(&a, ident, sizeof ident);
@@ -287,6 +312,10 @@ int main(int argc, char **argv)
     m->clock_mode = a.clock_unset ? TM_CLOCK_UNSET : TM_CLOCK_HOST;
     m->clock_offset_ms = 0;
     m->dialect = dialect;
+    snprintf(m->model, sizeof m->model, "%s", a.model ? a.model : "");
+    snprintf(m->imei, sizeof m->imei, "%s", a.imei ? a.imei : "");
+    snprintf(m->iccid, sizeof m->iccid, "%s", a.iccid ? a.iccid : "");
+    snprintf(m->imsi, sizeof m->imsi, "%s", a.imsi ? a.imsi : "");
 
     tm_reason why;
     tm_reason_clear(&why);
