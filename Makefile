@@ -102,4 +102,4 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
--include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/$(MAIN_SRC:.c=.d)

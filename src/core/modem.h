@@ -33,6 +33,9 @@ typedef struct tm_modem {
     char              imei[16];
     char              iccid[21];
     char              imsi[16];
+    /* Set by the dialect's start when something the host must know about
+     * went wrong (damaged saved settings); main prints it on stderr. */
+    char              start_note[TM_DETAIL_MAX + 256];
 } tm_modem;
 
 /* Module clock, seconds since 1970 (valid even when mode is UNSET: host time). */

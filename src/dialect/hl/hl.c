@@ -88,8 +88,22 @@ static void hl_start(tm_modem *m)
         g_hl.sess[i].id = i + 1;
     m->dialect_state = &g_hl;
     char pat[TM_AT_PATTERN_MAX + 1];
-    if (tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat) == TM_OK)
+    tm_err pe = tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat);
+    if (pe == TM_OK) {
         tm_at_set_pattern(m->at, pat);
+    } else if (pe == TM_E_STORE_CORRUPT) {
+        /* said at start, the default pattern in use; the file stays until
+         * AT+KPATTERN saves a new one */
+        static char buf[TM_STORE_SETTINGS_MAX + 1];
+        static tm_setting v[TM_STORE_SETTINGS_KEYS];
+        size_t n;
+        tm_reason why;
+        tm_reason_clear(&why);
+        tm_store_settings_load(&m->store, "hl/settings", buf, sizeof buf, v, TM_STORE_SETTINGS_KEYS, &n, &why);
+        snprintf(m->start_note, sizeof m->start_note, "store %s: %s; the default EOF pattern is in use until "
+                 "AT+KPATTERN saves one", m->store.root, why.detail);
+        tm_trace("warn", "%s", m->start_note);
+    }
     tm_port_on_idle(hl_idle, &g_hl);
     hl_net_boot(&g_hl, m->at, 1, true);
     tm_trace("hl", "HL dialect ready: model %s (store %s)", g_hl.model->cgmm, m->store.root);

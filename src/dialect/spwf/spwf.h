@@ -93,6 +93,9 @@ tm_err      spwf_peers_set(tm_at *at, const tm_at_args *a);
 /* Config variables. */
 const char *spwf_var(spwf_state *s, const char *name);    /* NULL when unknown */
 int         spwf_var_int(spwf_state *s, const char *name);
+/* What became of the saved settings (AT+S.STS variable "settings"): saved,
+ * defaults, or damaged with the reason. */
+const char *spwf_settings_note(void);
 
 /* +WIND:<n>:<text> through the URC queue, unless masked by console_wind_off_*. */
 void spwf_wind(tm_at *at, int n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

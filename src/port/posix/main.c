@@ -324,6 +324,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "tlsmodem: store %s: %s\n", store_dir, tm_reason_text(&why, text, sizeof text));
         return 1;
     }
+    /* One modem per store (a lock held until we exit), and leftovers of
+     * writes a crash interrupted removed. */
+    if (tm_store_claim(&m->store, &why) != TM_OK) {
+        fprintf(stderr, "tlsmodem: store %s\n", why.detail);
+        tm_trace("host", "store %s", why.detail);
+        return 1;
+    }
 
     tm_at *at = calloc(1, tm_at_sizeof());
     if (!at) {
@@ -344,6 +351,8 @@ int main(int argc, char **argv)
     if (dialect->start)
         dialect->start(m);
     tm_banner_print(STDERR_FILENO, &a, dialect->name, store_dir, m->ca_bundle);
+    if (m->start_note[0])
+        fprintf(stderr, "tlsmodem: %s\n", m->start_note);
 
     while (!tm_loop_stopped()) {
         if (tm_loop_run_once(-1) < 0) {
