@@ -61,8 +61,16 @@ def test_make_install_destdir_and_man_lint(t):
     helptext = subprocess.run([t.bin, "--help"], stdout=subprocess.PIPE, check=True).stdout.decode()
     with open(os.path.join(dest, "opt/tm/share/man/man1/tlsmodem.1")) as f:
         page = f.read().replace("\\-", "-")
-    for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", helptext))):
+    for opt in sorted(set((o for o in re.findall(r"--[a-z][a-z-]*", helptext) if not o.endswith("-")))):
         assert opt in page, "tlsmodem(1) does not document %s" % opt
+    # and tlsmodem-cert(1) every option of every command's --help
+    cert = os.path.join(os.path.dirname(os.path.abspath(t.bin)), "tlsmodem-cert")
+    with open(os.path.join(dest, "opt/tm/share/man/man1/tlsmodem-cert.1")) as f:
+        page = f.read().replace("\\-", "-")
+    for cmd in ("inspect", "convert", "verify", "probe", "at-script"):
+        h = subprocess.run([cert, cmd, "--help"], stdout=subprocess.PIPE, check=True).stdout.decode()
+        for opt in sorted(set(re.findall(r"--[a-z][a-z-]*[a-z]", h))):
+            assert opt in page, "tlsmodem-cert(1) does not document %s of %s" % (opt, cmd)
     make(t, "uninstall", "DESTDIR=" + dest, "PREFIX=/opt/tm")
     left = [os.path.join(d, f) for d, _, fs in os.walk(dest) for f in fs]
     assert not left, "make uninstall left %s" % left
