@@ -643,7 +643,7 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
         if (rc == TM_OK) {
             tm_policy_clock clk = { .now = t->cfg.now, .clock_set = t->cfg.clock_set,
                 .clock_from_cmd = t->cfg.clock_from_cmd, .host_now = t->cfg.host_now,
-                .clock_hint = t->cfg.clock_hint };
+                .clock_hint = t->cfg.clock_hint, .trusted = t->cfg.clock_trusted };
             rc = tm_policy_check_chain(facts, (size_t)n, &clk, why);
         }
         if (rc == TM_OK)

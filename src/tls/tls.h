@@ -46,6 +46,8 @@ typedef struct {
     int            max_version;    /* 0 = TLS 1.3 */
     const char    *clock_hint;     /* added: the dialect's clock command for reasons ("AT+CCLK");
                                       NULL = "the module clock command" */
+    bool           clock_trusted;  /* `now` is an explicit time (tlsmodem-cert verify --time): dates are
+                                      judged against it alone, never called a clock problem */
 } tm_tls_config;
 
 typedef enum {
