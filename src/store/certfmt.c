@@ -347,7 +347,7 @@ static tm_err decode_der(ctx *c, const uint8_t *p, size_t n, const char *via)
     }
     if (c->res->count == 0) {
         if (other_enc && c->want == TM_ITEM_KEY)
-            return tm_fail(c->why, c->code, "%sencrypted keys are not supported; decrypt with openssl pkey", via);
+            return tm_fail(c->why, c->code, "%s" "encrypted keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem -out key-decrypted.pem (it asks for the pass phrase; load key-decrypted.pem)", via);
         if (other_label)
             return tm_fail(c->why, c->code, "%sthis is a%s %s, not a %s", via,
                            other_enc || other_label[0] == 'E' ? "n" : "",
@@ -524,7 +524,7 @@ static tm_err decode_pem(ctx *c, const uint8_t *in, size_t len)
         return tm_fail(c->why, c->code, "line %d has \"-----BEGIN\" but is not a PEM BEGIN line "
                        "(\"-----BEGIN <LABEL>-----\")", first_marker_line ? first_marker_line : 1);
     if (c->want == TM_ITEM_KEY && saw_encrypted)
-        return tm_fail(c->why, c->code, "encrypted keys are not supported; decrypt with openssl pkey");
+        return tm_fail(c->why, c->code, "encrypted keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem -out key-decrypted.pem (it asks for the pass phrase; load key-decrypted.pem)");
     if (wrong_kind) {
         tm_fail(c->why, c->code, "this is a%s %s, not a %s",
                 wrong_kind[0] == 'E' ? "n" : "", wrong_kind, want_name(c->want));

@@ -38,7 +38,8 @@ typedef struct {
 /* Details: TRUSTED CERTIFICATE / X509 CERTIFICATE blocks count as
  * certificates (label "CERTIFICATE"; OpenSSL's trust settings are dropped);
  * ENCRYPTED PRIVATE KEY and Proc-Type: 4,ENCRYPTED keys are refused ("encrypted
- * keys are not supported; decrypt with openssl pkey"); other blocks (X509 CRL,
+ * keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem
+ * -out key-decrypted.pem …"); other blocks (X509 CRL,
  * CERTIFICATE REQUEST, EC PARAMETERS, …) are skipped.  For DER and base64 the
  * label is inferred from the structure ("CERTIFICATE", "PRIVATE KEY",
  * "EC PRIVATE KEY", "RSA PRIVATE KEY").  Every item is checked to be one

@@ -169,7 +169,7 @@ static void test_pem(void)
 
     /* encrypted keys are refused */
     TM_EQ_INT(dec_s(V_ENC_KEY_PEM, TM_ITEM_KEY), TM_E_KEY_FORMAT);
-    HAS("encrypted keys are not supported; decrypt with openssl pkey");
+    HAS("encrypted keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem -out key-decrypted.pem");
     const char *legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
                          "DEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\nAAAA\n"
                          "-----END RSA PRIVATE KEY-----\n";
