@@ -1,9 +1,11 @@
 # tlsmodem — build, run, test.
 #   make          build build/tlsmodem and build/tlsmodem-cert
 #   make run      install what is missing, build, start an interactive HL session
+#                 (options for tlsmodem in ARGS: make run ARGS="--dialect spwf --resolve H:P:A")
 #   make test     install what is missing, build, run unit + end-to-end tests
 #   make asan     unit + end-to-end tests with AddressSanitizer/UBSan
 #   make bench    benchmarks (bench/)
+#   make install  programs, man pages, systemd unit, docs (PREFIX=/usr/local, DESTDIR for staging)
 
 CC      ?= cc
 BUILD   ?= build
@@ -22,7 +24,18 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 BINS := $(BUILD)/tlsmodem $(if $(TOOL_SRCS),$(BUILD)/tlsmodem-cert)
 
-.PHONY: all run test unit e2e asan bench clean deps-run deps-test
+# The version is said once, in src/core/version.h; the man pages get it at install.
+VERSION := $(shell sed -n 's/^\#define TM_VERSION "\(.*\)"/\1/p' src/core/version.h)
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/tlsmodem
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED := $(BINDIR)/tlsmodem $(BINDIR)/tlsmodem-cert $(MANDIR)/man1/tlsmodem.1 \
+             $(MANDIR)/man1/tlsmodem-cert.1 $(UNITDIR)/tlsmodem@.service $(DOCDIR)/LICENSE \
+             $(DOCDIR)/README.md $(addprefix $(DOCDIR)/,$(notdir $(wildcard docs/*.md)))
+
+.PHONY: all run test unit e2e asan bench clean deps-run deps-test install uninstall
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -48,8 +61,9 @@ deps-run:
 deps-test:
 	@sh tools/setup-deps.sh test
 
+ARGS ?=
 run: deps-run all
-	@$(BUILD)/tlsmodem --dialect hl --stdio --ca-bundle /etc/ssl/certs/ca-certificates.crt
+	@$(BUILD)/tlsmodem $(ARGS)
 
 unit: $(UNIT_BINS)
 	@sh tests/unit/run.sh $(UNIT_BINS)
@@ -71,7 +85,21 @@ asan:
 bench: all
 	sh bench/run.sh
 
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/tlsmodem $(BUILD)/tlsmodem-cert $(DESTDIR)$(BINDIR)/
+	for m in tlsmodem tlsmodem-cert; do \
+	  sed 's/@VERSION@/$(VERSION)/g' man/$$m.1 > $(DESTDIR)$(MANDIR)/man1/$$m.1 && \
+	  chmod 0644 $(DESTDIR)$(MANDIR)/man1/$$m.1 || exit 1; done
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/tlsmodem@.service > $(DESTDIR)$(UNITDIR)/tlsmodem@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tlsmodem@.service
+	install -m 0644 LICENSE README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
 clean:
 	rm -rf build build-asan
 
--include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/$(MAIN_SRC:.c=.d)

@@ -64,7 +64,47 @@ void tm_at_printf(tm_at *at, const char *fmt, ...)
         tm_at__log(at, "warn", "tm_at_printf: %d bytes cut to %zu", n, sizeof at->printbuf - 1);
         n = (int)sizeof at->printbuf - 1;
     }
-    tm_at_write(at, at->printbuf, (size_t)n);
+    tm_at_write_ascii(at, at->printbuf, (size_t)n);
+}
+
+/* Typographic characters our own texts use (reasons, probe reports), and
+ * what a module prints instead.  Only these: other bytes >= 0x80 are the
+ * host's own (an SSID, "it’s" in an argument) reflected back, and pass as
+ * they came. */
+static const struct { const char *utf8, *ascii; } ASCII_FOR[] = {
+    { "\xe2\x80\xa6", "..." },  /* … */
+    { "\xe2\x80\x93", "-" },    /* – */
+    { "\xe2\x80\x94", "-" },    /* — */
+    { "\xe2\x86\x92", "->" },   /* → */
+    { "\xe2\x89\xa4", "<=" },   /* ≤ */
+    { "\xe2\x89\xa5", ">=" },   /* ≥ */
+    { "\xc2\xb1", "+-" },        /* ± */
+};
+
+void tm_at_write_ascii(tm_at *at, const char *s, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        for (k = 0; k < sizeof ASCII_FOR / sizeof ASCII_FOR[0]; k++) {
+            size_t l = strlen(ASCII_FOR[k].utf8);
+            if (l <= n - i && memcmp(s + i, ASCII_FOR[k].utf8, l) == 0) {
+                tm_at_write(at, s + run, i - run);
+                tm_at_write(at, ASCII_FOR[k].ascii, strlen(ASCII_FOR[k].ascii));
+                i += l;
+                run = i;
+                break;
+            }
+        }
+        if (k == sizeof ASCII_FOR / sizeof ASCII_FOR[0])
+            i++;       /* the host's byte: as it came */
+    }
+    tm_at_write(at, s + run, n - run);
 }
 
 void tm_at_line(tm_at *at, const char *fmt, ...)

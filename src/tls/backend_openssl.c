@@ -44,7 +44,7 @@ struct tm_tls {
     bool          has_pin;
     bool          has_client_cert;
     char          client_subject[256];
-    char          trust_desc[400];
+    char          trust_desc[800];
     bool          done;
     bool          failed;
     /* seen on the wire (msg callback) */
@@ -726,6 +726,30 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
     return 1;
 }
 
+/* sec_level 0 ("encrypt only") with an SPKI pin: the chain and the name are
+ * not checked, but the pin is — a pin is enforced whatever the session's
+ * security level (it only ever narrows what is accepted). */
+static int pin_only_verify(X509_STORE_CTX *xs, void *arg)
+{
+    tm_tls *t = arg;
+    t->verify_ran = true;
+    tm_reason *why = &t->vwhy;
+    tm_reason_clear(why);
+    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+    uint8_t h[32];
+    tm_err rc = tm_policy_check_pin(t->pin, leaf && tm_x509_spki_hash(leaf, h) ? h : NULL, why);
+    if (rc != TM_OK) {
+        t->vfailed = true;
+        tm_reason_append(why, "the session verifies nothing else (encrypt only) but its pin is enforced");
+        snprintf(t->verdict, sizeof t->verdict, "REFUSED: %s", tm_err_name(rc));
+        tm_trace("verdict", "REFUSED (%s): encrypt only, SPKI pin enforced", tm_err_name(rc));
+        tm_trace("reason", "%s", why->detail);
+        X509_STORE_CTX_set_error(xs, x509_err_for(rc));
+        return 0;
+    }
+    return 1;
+}
+
 static int cert_cb(SSL *ssl, void *arg)
 {
     tm_tls *t = arg;
@@ -870,15 +894,28 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         e = tm_fail(why, TM_E_TLS_INIT, "TLS versions/ciphers: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
         goto fail;
     }
-    SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    /* No SSL_OP_IGNORE_UNEXPECTED_EOF: a FIN without close_notify must stay
+     * distinguishable from a clean close (tm_tls_read -> TM_TLS_CLOSED_UNCLEAN),
+     * or a close-delimited HTTP body cut by an attacker looks complete. */
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    /* Bound what the server may send as its certificate chain (a 200 KB chain
+     * fails the handshake with a reason instead of growing memory). */
+    SSL_CTX_set_max_cert_list(t->ctx, TM_TLS_CHAIN_MAX);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     if ((e = setup_trust(t, why)) != TM_OK || (e = setup_client_cert(t, why)) != TM_OK)
         goto fail;
+    if (cfg->trust_note && cfg->trust_note[0]) {    /* e.g. stored files that are not anchors, and why */
+        size_t o = strlen(t->trust_desc);
+        snprintf(t->trust_desc + o, sizeof t->trust_desc - o, "; %s", cfg->trust_note);
+    }
     SSL_CTX_set_cert_cb(t->ctx, cert_cb, t);
     if (cfg->verify) {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
         SSL_CTX_set_cert_verify_callback(t->ctx, app_verify, t);
+    } else if (t->has_pin) {
+        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+        SSL_CTX_set_cert_verify_callback(t->ctx, pin_only_verify, t);
     } else {
         SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
     }
@@ -1000,11 +1037,16 @@ static tm_err ssl_failure(tm_tls *t, int ret, int ssl_err, bool in_handshake, tm
     } else if (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN ||
                (ssl_err == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
         int en = errno;
-        if (ssl_err == SSL_ERROR_SYSCALL && ret < 0 && en)
-            rc = tm_fail(why, TM_E_NET, "%s: %s", in_handshake ? "TLS handshake" : "TLS I/O", strerror(en));
+        /* SSL_read_ex/SSL_write_ex return 0 (not -1) on a socket error:
+         * errno (cleared before the call) tells a reset from an EOF. */
+        if (ssl_err == SSL_ERROR_SYSCALL && (ret < 0 || en) && en)
+            rc = tm_fail(why, TM_E_NET, "%s: %s%s", in_handshake ? "TLS handshake" : "TLS I/O", strerror(en),
+                         en == ECONNRESET && !in_handshake ? " (the server reset the connection in the "
+                         "middle of the data)" : "");
         else
             rc = tm_fail(why, in_handshake ? TM_E_TLS_HANDSHAKE : TM_E_PEER_CLOSED,
-                         "the server closed the connection %s without an alert%s%s%s",
+                         "the server closed the connection%s%s without an alert%s%s%s",
+                         in_handshake ? " " : "",
                          in_handshake ? (t->server_hello_seen ? "during the handshake" : "after ClientHello") : "",
                          t->sni[0] ? " (SNI '" : " (no SNI: IP literal", t->sni, t->sni[0] ? "')" : ")");
     } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
@@ -1035,6 +1077,9 @@ static tm_err ssl_failure(tm_tls *t, int ret, int ssl_err, bool in_handshake, tm
                      eb, TM_TLS_CIPHERS);
     } else if (reason == SSL_R_DH_KEY_TOO_SMALL || reason == SSL_R_BAD_DH_VALUE) {
         rc = tm_fail(why, TM_E_TLS_WEAK_DH, "the server's DHE group is smaller than 2048 bits (%s)", eb);
+    } else if (reason == SSL_R_EXCESSIVE_MESSAGE_SIZE) {
+        rc = tm_fail(why, TM_E_TLS_HANDSHAKE, "the server sent a handshake message larger than tlsmodem "
+                     "accepts: its certificate chain must stay below %d KiB", TM_TLS_CHAIN_MAX / 1024);
     } else if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
         long vr = SSL_get_verify_result(t->ssl);
         rc = tm_fail(why, TM_E_CERT_BAD, "verification failed: %s", X509_verify_cert_error_string(vr));
@@ -1076,8 +1121,9 @@ static void after_handshake(tm_tls *t)
         tm_trace("chain", "server sent %d certificate%s (not verified)", n, n == 1 ? "" : "s");
         for (int i = 0; i < n; i++)
             trace_cert("chain", i, sk_X509_value(sent, i), "");
-        snprintf(t->verdict, sizeof t->verdict, "NOT VERIFIED (encrypt only)");
-        tm_trace("verdict", "NOT VERIFIED (encrypt only)");
+        snprintf(t->verdict, sizeof t->verdict, "NOT VERIFIED (encrypt only)%s",
+                 t->has_pin ? ", SPKI pin matches" : "");
+        tm_trace("verdict", "%s", t->verdict);
     }
     const char *v = t->verdict;
     if (strncmp(v, "verified ", 9) == 0)
@@ -1126,9 +1172,17 @@ tm_tls_status tm_tls_read(tm_tls *t, void *buf, size_t cap, size_t *got, tm_reas
         return TM_TLS_WANT_READ;
     if (e == SSL_ERROR_WANT_WRITE)
         return TM_TLS_WANT_WRITE;
-    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0)) {
+    if (e == SSL_ERROR_ZERO_RETURN) {        /* close_notify received */
         ERR_clear_error();
         return TM_TLS_CLOSED;
+    }
+    unsigned long pe = ERR_peek_error();
+    if ((e == SSL_ERROR_SYSCALL && pe == 0 && errno == 0) ||
+        (e == SSL_ERROR_SSL && ERR_GET_REASON(pe) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+        ERR_clear_error();
+        t->failed = true;                  /* nothing more can come */
+        tm_trace("tls", "%s closed the TCP connection without TLS close_notify", t->host);
+        return TM_TLS_CLOSED_UNCLEAN;
     }
     ssl_failure(t, r, e, false, why);
     return TM_TLS_FAILED;

@@ -48,6 +48,8 @@ typedef struct {
                                       NULL = "the module clock command" */
     bool           clock_trusted;  /* `now` is an explicit time (tlsmodem-cert verify --time): dates are
                                       judged against it alone, never called a clock problem */
+    const char    *trust_note;     /* added: appended to the trust description in reasons, e.g.
+                                      stored files that are not anchors and why; NULL = none */
 } tm_tls_config;
 
 typedef enum {
@@ -56,6 +58,8 @@ typedef enum {
     TM_TLS_WANT_WRITE,    /* wait until the socket is writable, then call again */
     TM_TLS_CLOSED,        /* peer sent close_notify or closed (read only) */
     TM_TLS_FAILED,        /* see the reason; the session is dead */
+    TM_TLS_CLOSED_UNCLEAN,/* read only: the peer closed TCP without close_notify; what was
+                             read may be cut short (a truncation attack looks the same) */
 } tm_tls_status;
 
 typedef struct tm_tls tm_tls;

@@ -452,6 +452,13 @@ tm_err tm_x509_info_der(const uint8_t *der, size_t len, tm_x509_info *out, tm_re
     return TM_OK;
 }
 
+void tm_sha256(const void *p, size_t len, uint8_t out[32])
+{
+    unsigned int olen = 0;
+    if (!EVP_Digest(len ? p : "", len, out, &olen, EVP_sha256(), NULL) || olen != 32)
+        memset(out, 0, 32);
+}
+
 tm_err tm_x509_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32], tm_reason *why)
 {
     X509 *x = der && len ? parse_der(der, len) : NULL;
@@ -544,6 +551,38 @@ size_t tm_der_split(const uint8_t *p, size_t len, tm_blob *out, size_t max)
         out[n].len = hdr + body;
         n++;
         off += hdr + body;
+    }
+    return n;
+}
+
+size_t tm_x509_check_der_certs(const uint8_t *p, size_t len, char *what, size_t cap)
+{
+    if (len == 0) {
+        snprintf(what, cap, "it is empty");
+        return 0;
+    }
+    if (p[0] != 0x30) {     /* every certificate is a DER SEQUENCE */
+        snprintf(what, cap, "it is not DER (it starts with byte 0x%02x%s)", p[0],
+                 len > 5 && !memcmp(p, "-----", 5) ? ", PEM text: a stored item is always DER" : "");
+        return 0;
+    }
+    tm_blob items[64];
+    size_t n = tm_der_split(p, len, items, 64), used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += items[i].len;
+    if (n == 0 || used != len) {
+        snprintf(what, cap, "%zu of its %zu bytes are not complete DER items (corrupted or truncated)",
+                 len - used, len);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tm_x509_info x;
+        tm_reason r;
+        tm_reason_clear(&r);
+        if (tm_x509_info_der(items[i].p, items[i].len, &x, &r) != TM_OK) {
+            snprintf(what, cap, "item %zu of %zu is not a certificate (%.200s)", i + 1, n, r.detail);
+            return 0;
+        }
     }
     return n;
 }

@@ -57,11 +57,33 @@ void tc_ski_hex(const tm_x509_info *x, char *out, size_t cap);
 size_t tc_at_script(const tc_items *it, const char *dialect, const char *kind, const char *spwf_form,
                     int index, char **out, char *err, size_t cap);
 
-int cmd_inspect(int argc, char **argv);
-int cmd_convert(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
-int cmd_at_script(int argc, char **argv);
+/* The command line, parsed and checked by cli.c (getopt_long): commands get
+ * valid values only (enumerations checked, --index 0..7, --time parsed). */
+typedef struct {
+    const char         *cmd;
+    const char *const  *args;        /* positional arguments (files, HOST:PORT) */
+    int                 n_args;
+    const char         *out;         /* -o/--output, NULL = stdout */
+    const char         *to;          /* convert: "pem" | "der" */
+    const char         *ca, *host;   /* verify */
+    int64_t             now;         /* --time, when time_given */
+    bool                time_given;
+    const char         *ca_bundle;   /* probe; default TC_DEFAULT_BUNDLE */
+    const char         *dialect;     /* "hl" (default) | "spwf" */
+    const char         *spwf_form;   /* "tlscert" (default) | "fs" */
+    bool                script_only; /* probe --script */
+    const char         *as;          /* at-script: "ca" (default) | "client-cert" | "client-key" */
+    int                 index;       /* at-script: 0..7, -1 = none */
+    const char         *password;    /* inspect/convert --password: PKCS#12; NULL = none */
+} tc_opts;
+
+int tc_cli_main(int argc, char **argv);
+
+int cmd_inspect(const tc_opts *o);
+int cmd_convert(const tc_opts *o);
+int cmd_verify(const tc_opts *o);
+int cmd_probe(const tc_opts *o);
+int cmd_at_script(const tc_opts *o);
 
 void tc_trace_to_stderr(void);
 

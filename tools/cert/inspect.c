@@ -186,59 +186,25 @@ out:
     return rc;
 }
 
-int cmd_inspect(int argc, char **argv)
+int cmd_inspect(const tc_opts *o)
 {
-    int64_t now = (int64_t)time(NULL);
-    int rc = TC_EXIT_OK, files = 0;
-    for (int i = 1; i + 1 < argc; i++)      /* options apply to every file, wherever they are */
-        if (strcmp(argv[i], "--password") == 0)
-            tc_password = argv[++i];
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--time") == 0 && i + 1 < argc) {
-            if (!tc_parse_time(argv[++i], &now)) {
-                fprintf(stderr, "inspect: bad --time '%s'\n", argv[i]);
-                return TC_EXIT_USAGE;
-            }
-            continue;
-        }
-        if (strcmp(argv[i], "--password") == 0 && i + 1 < argc) {   /* PKCS#12 */
-            tc_password = argv[++i];
-            continue;
-        }
-        if (files++)
+    int64_t now = o->time_given ? o->now : (int64_t)time(NULL);
+    int rc = TC_EXIT_OK;
+    tc_password = o->password;
+    for (int i = 0; i < o->n_args; i++) {
+        if (i)
             printf("\n");
-        int r = inspect_file(argv[i], now);
+        int r = inspect_file(o->args[i], now);
         if (r > rc)
             rc = r;
-    }
-    if (!files) {
-        fprintf(stderr, "usage: tlsmodem-cert inspect FILE... [--time ISO8601] [--password PASS]\n");
-        return TC_EXIT_USAGE;
     }
     return rc;
 }
 
-int cmd_convert(int argc, char **argv)
+int cmd_convert(const tc_opts *o)
 {
-    const char *in = NULL, *to = NULL, *outp = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-            to = argv[++i];
-        else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            outp = argv[++i];
-        else if (strcmp(argv[i], "--password") == 0 && i + 1 < argc)   /* PKCS#12 */
-            tc_password = argv[++i];
-        else if (!in)
-            in = argv[i];
-        else {
-            fprintf(stderr, "convert: unexpected '%s'\n", argv[i]);
-            return TC_EXIT_USAGE;
-        }
-    }
-    if (!in || !to || (strcmp(to, "pem") != 0 && strcmp(to, "der") != 0)) {
-        fprintf(stderr, "usage: tlsmodem-cert convert FILE --to pem|der [-o OUT] [--password PASS]\n");
-        return TC_EXIT_USAGE;
-    }
+    const char *in = o->args[0], *to = o->to, *outp = o->out;
+    tc_password = o->password;
     tc_items it;
     char err[1400];
     bool key = false;

@@ -51,7 +51,10 @@ tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a)
         return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
     hl_state *s = hl_get(at);
     tm_tls_config cfg;
-    hl_creds_load(s, &g_probe.creds, false);
+    if ((e = hl_creds_load(s, &g_probe.creds, false, tm_at_reason(at)))) {
+        hl_creds_free(&g_probe.creds);
+        return e;
+    }
     hl_tls_config(s, &g_probe.creds, &cfg, host, 1);   /* what AT+KHTTPSGET at sec_level 1 trusts */
     g_probe.at = at;
     e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));

@@ -11,11 +11,19 @@
 #include "at/at.h"
 #include "config.h"
 #include "core/modem.h"
+#include "dialect/hl/model.h"
+#include "dialect/hl/net3gpp.h"
 #include "http/http.h"
 #include "net/stream.h"
 #include "tls/tls.h"
 
 #define HL_CNX_MAX 5   /* bearer profiles 0..4 (KCNXCFG) */
+#define HL_CRYPTO_PROFILES 8   /* AT+KSSLCRYPTO profiles 0..7 (HL78xx) */
+
+/* One AT+KSSLCRYPTO profile (tlsprofile.c). */
+typedef struct {
+    long mkey, auth_algo, enc, mac, tls_ver, auth, root_idx;
+} hl_crypto;
 
 typedef enum { HL_SESS_FREE = 0, HL_SESS_HTTPS, HL_SESS_TCP } hl_sess_kind;
 
@@ -56,16 +64,21 @@ typedef struct {
     char  apn[64];
     char  login[64];
     char  password[64];
-    long  timers[4];
+    long  timers[4];                 /* KCNXTIMER: connect s, attempts, delay s, idle s */
+    bool  timer_set;                 /* KCNXTIMER was given for this profile */
+    bool  idle_set;                  /* … with its 5th argument */
     bool  up;
 } hl_cnx;
 
 typedef struct {
     tm_modem    *modem;
+    const hl_model *model;           /* --model */
+    hl_crypto    crypto[HL_CRYPTO_PROFILES];
     hl_session   sess[TM_SESSIONS_MAX];
     hl_cnx       cnx[HL_CNX_MAX];
     int          cnx_profile;        /* KCNXPROFILE */
-    bool         attached;           /* CGATT */
+    hl_net       net;                /* net3gpp.c: the simulated network */
+    int          reset_fun;          /* AT+CFUN=<fun>,1: functionality after the reset */
     int          clock_tz_quarters;  /* last zone given to AT+CCLK */
     /* data-mode collection buffer (certificates, keys, headers) */
     uint8_t     *collect;
@@ -100,14 +113,36 @@ bool        hl_crlf_overrun(tm_at *at, hl_state *s);
 tm_err      hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total);
 
 /* Credentials from the store (certs.c). with_client: also the local
- * certificate 0 and private key 0 (sec_level 2). */
-void        hl_creds_load(hl_state *s, hl_creds *c, bool with_client);
+ * certificate 0 and private key 0 (sec_level 2).  A stored item that cannot
+ * be used (empty, truncated, garbage, unreadable) fails with TM_E_CERT_FORMAT
+ * / TM_E_KEY_FORMAT and a reason naming the slot: the connection must then be
+ * refused (never fall back to fewer anchors or to the --ca-bundle). */
+tm_err      hl_creds_load(hl_state *s, hl_creds *c, bool with_client, tm_reason *why);
 void        hl_creds_free(hl_creds *c);
 /* Fills the TLS part of a stream's options from the modem (trust, clock). */
 void        hl_tls_config(hl_state *s, hl_creds *c, tm_tls_config *t, const char *host, int sec_level);
 
 /* Applies the session's SPKI pin (AT+TMPIN) to a TLS config (pin.c). */
 void        hl_tls_apply_pin(const hl_session *ss, tm_tls_config *t);
+
+/* TLS profiles (tlsprofile.c): AT+KSSLCRYPTO; hl_crypto_tls applies a
+ * profile's versions to t and returns its sec_level (0, 1, 2). */
+void        hl_crypto_defaults(hl_state *s);
+int         hl_crypto_tls(const hl_state *s, int profile, tm_tls_config *t);
+tm_err hl_ksslcrypto_set(tm_at *at, const tm_at_args *a);
+tm_err hl_ksslcrypto_read(tm_at *at, const tm_at_args *a);
+tm_err hl_ksslcrypto_test(tm_at *at, const tm_at_args *a);
+
+/* The simulated network (net3gpp.c).  hl_net_boot: state after power-on
+ * or reset, then the boot URCs (HL78 +KSUP: 0) and the registration.
+ * hl_net_attach: AT+KCNXUP's attach (TM_OK, or the reason: radio off). */
+void        hl_net_boot(hl_state *s, tm_at *at, int cfun, bool power_on);
+tm_err      hl_net_attach(tm_at *at);
+/* Identity (identity.c) and the commands the real module has that tlsmodem
+ * does not implement (unimplemented.c): tables searched after hl_table. */
+extern const tm_at_cmd hl_net_table[];
+extern const tm_at_cmd hl_identity_table[];
+extern const tm_at_cmd hl_unimplemented_table[];
 
 /* Voice helpers (voice.c). */
 extern const tm_at_voice hl_voice;
@@ -119,10 +154,12 @@ void        hl_warn(tm_at *at, const char *fmt, ...) __attribute__((format(print
 
 /* Command handlers, by file. */
 /* basic.c */
-tm_err hl_ati(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxcfg_read(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxtimer_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kcnxtimer_read(tm_at *at, const tm_at_args *a);
+/* Connect and idle timeouts (ms, TM_TIMEOUT_NONE = never) of a bearer profile. */
+void   hl_cnx_timeouts(hl_state *s, int cnx, uint32_t *connect_ms, uint32_t *idle_ms);
 tm_err hl_kcnxprofile_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxprofile_read(tm_at *at, const tm_at_args *a);
 tm_err hl_kcnxup_set(tm_at *at, const tm_at_args *a);
@@ -130,8 +167,7 @@ tm_err hl_kcnxdown_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcgpaddr_exec(tm_at *at, const tm_at_args *a);
 tm_err hl_kcgpaddr_set(tm_at *at, const tm_at_args *a);
 tm_err hl_kcgpaddr_test(tm_at *at, const tm_at_args *a);
-tm_err hl_cgatt_set(tm_at *at, const tm_at_args *a);
-tm_err hl_cgatt_read(tm_at *at, const tm_at_args *a);
+void   hl_local_ipv4(char *buf, size_t cap);   /* the host's first non-loopback IPv4 */
 tm_err hl_cclk_set(tm_at *at, const tm_at_args *a);
 tm_err hl_cclk_read(tm_at *at, const tm_at_args *a);
 tm_err hl_kpattern_set(tm_at *at, const tm_at_args *a);
@@ -164,6 +200,7 @@ tm_err hl_tmcertlist_exec(tm_at *at, const tm_at_args *a);
 /* tcp.c */
 tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a);
+tm_err hl_ktcpcfg_test(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpsnd_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcprcv_set(tm_at *at, const tm_at_args *a);
@@ -173,5 +210,7 @@ tm_err hl_ktcpstat_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpclose_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a);
 void   hl_tcp_free(hl_session *ss);
+/* May AT+TMPIN set (setting) or remove the pin of this TCP session now? */
+tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why);
 
 #endif

@@ -176,7 +176,14 @@ static void ev_readable(void *arg)
                 spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, got, k->rx_len);
                 got = 0;
             }
-            mark_closed(k, 0, NULL);
+            if (k->st.eof_unclean) {    /* still +WIND:58 …:0 (closed by the server); the trace tells */
+                tm_reason r;
+                tm_fail(&r, TM_E_PEER_CLOSED, "socket %d: %s:%ld closed the connection without TLS "
+                        "close_notify (the last data may be cut short)", k->id, k->host, k->port);
+                mark_closed(k, 0, &r);
+            } else {
+                mark_closed(k, 0, NULL);
+            }
             return;
         }
         if (n == TM_STREAM_ERROR) {
@@ -286,7 +293,10 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
     o.use_tls = tls;
     o.udp = udp;
     if (tls) {
-        spwf_creds_load(s, &k->creds, true);
+        if ((e = spwf_creds_load(s, &k->creds, true, why))) {
+            sock_free(s, k);
+            return e;
+        }
         spwf_tls_config(s, &k->creds, &o.tls, o.host, expected);
         tm_trace("spwf", "SOCKON %d: TLS to %s:%ld, SNI %s, certificate name checked: %s", id, host, port, host,
                  expected[0] ? expected : host);

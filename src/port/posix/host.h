@@ -8,9 +8,14 @@
  *   pty     a pseudo-terminal in raw mode whose slave is symlinked at LINK;
  *           hosts may open and close it any number of times.
  *   listen  a TCP server, one host at a time; the next is accepted when the
- *           current one disconnects.  Output produced while no host is
- *           connected is held (producers pause when the buffer is full) and
- *           goes to the next host, as with a pty nobody has open.
+ *           current one is gone.  A host that disconnects takes its
+ *           unanswered lines and unsent answers with it (a command still
+ *           running finishes first, its answer discarded, before the next
+ *           host is accepted); one that half-closes (end of input) gets the
+ *           answers to everything it sent, then the connection is closed.
+ *           URCs produced while no host is connected are held (producers
+ *           pause when the buffer is full) and go to the next host.
+ *   serial  a hang-up (read 0, EIO) ends the program with status 1.
  *   serial  a serial device: raw 8N1, the given speed, RTS/CTS flow control.
  *
  * Host bytes are read only when the engine took the previous chunk: a
@@ -53,7 +58,9 @@ typedef struct {
     uint8_t rx[TM_HOST_RX_CHUNK];
     size_t  rx_off, rx_len;     /* unconsumed remainder */
 
-    bool in_eof;                /* stdio: end of input seen */
+    bool in_eof;                /* end of input seen (stdio; listen: the host half-closed) */
+    bool draining;              /* listen: a departed host's command still runs; its output is discarded */
+    char dev[PATH_MAX];         /* --serial device (messages) */
     bool input_stopped;         /* shutting down: read nothing more */
     bool failed;                /* unrecoverable I/O error on the endpoint */
     unsigned tick_timer;
