@@ -107,3 +107,19 @@ def test_terminal_stdio_ctrl_c_is_data_in_data_mode(t):
             p.kill()
             p.wait()
         os.close(master)
+
+
+@timeout(120)
+def test_terminal_crlf_overrun_explained_spwf(t):
+    from test_spwf_lib import spwf_modem, cmd
+    m = spwf_modem(t)
+    pem = t.pki.root.bytes("pem")
+    crlf = pem.replace(b"\n", b"\r\n")
+    r = cmd(m, "AT+S.TLSCERT=ca,%d" % len(pem), data=crlf)
+    msg = r.final.decode()
+    t.log(msg)
+    assert msg.startswith("AT-S.ERROR:14:"), r.text
+    assert "received CR LF line ends: announced %d bytes, the PEM needs %d" % (len(pem), len(crlf)) in msg, msg
+    assert cmd(m, "AT").text == b"AT-S.OK\r\n"          # the tail was not run as commands
+    r = cmd(m, "AT+S.TLSCERT=ca,%d" % len(crlf), data=crlf)
+    assert r.ok, r.text
