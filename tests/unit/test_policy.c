@@ -155,7 +155,8 @@ enum { P_NONE, P_V1_LEAF, P_V1_ROOT, P_DSA_LEAF, P_DSA_PIN, P_DSA_SIG_INT, P_ECD
        P_ROOT_AKI_NE_SKI, P_INT_AKI_NE_SKI, P_SKI_MISSING_INT, P_SKI_MISSING_LEAF, P_SKI_CRIT, P_BC_NONCRIT_ROOT,
        P_BC_NONCRIT_LEAF, P_CA_NO_KU, P_PATHLEN_NO_KCS, P_KCS_LEAF, P_NC_LEAF, P_NC_NONCRIT, P_NC_CRIT_CA,
        P_SAN_DOT, P_WEB_LEAF_NO_EKU, P_LOADED_LEAF_NO_EKU, P_WEB_LEAF_ANY, P_LOADED_LEAF_ANY, P_WEB_ROOT_EKU,
-       P_LOADED_ROOT_EKU, P_PIN_NO_AKI_NO_KU, P_WEB_INT_ANCHOR_LEAF_OK };
+       P_LOADED_ROOT_EKU, P_PIN_NO_AKI_NO_KU, P_WEB_INT_ANCHOR_LEAF_OK, P_ROOT_NO_KU_LOADED,
+       P_ROOT_NO_KU_BUNDLE };
 
 static const struct { int mod; size_t n; tm_trust_origin o; tm_err want; const char *needle; } prows[] = {
     { P_NONE,            3, TM_TRUST_LOADED, TM_OK, NULL },
@@ -191,6 +192,8 @@ static const struct { int mod; size_t n; tm_trust_origin o; tm_err want; const c
     { P_BC_NONCRIT_ROOT, 3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 2 'CN=Test Root' is a CA certificate whose basicConstraints is not critical (rule ca-basic-constraints-not-critical" },
     { P_BC_NONCRIT_LEAF, 3, TM_TRUST_LOADED, TM_OK, NULL },
     { P_CA_NO_KU,        3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 1 'CN=Test Int' is a CA certificate without keyUsage" },
+    { P_ROOT_NO_KU_LOADED, 3, TM_TRUST_LOADED, TM_OK, NULL },        /* openssl req -x509 root, loaded */
+    { P_ROOT_NO_KU_BUNDLE, 3, TM_TRUST_BUNDLE, TM_E_CERT_BAD, "depth 2 'CN=Test Root' is a CA certificate without keyUsage" },
     { P_PATHLEN_NO_KCS,  3, TM_TRUST_LOADED, TM_E_CERT_BAD, "has a pathLenConstraint but its keyUsage lacks keyCertSign" },
     { P_KCS_LEAF,        3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 0 'CN=www.example.test' asserts keyUsage keyCertSign but is not a CA (no basicConstraints CA:TRUE) (rule keycertsign-non-ca" },
     { P_NC_LEAF,         3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 0 'CN=www.example.test' has nameConstraints but is not a CA" },
@@ -241,6 +244,7 @@ static void papply(int mod, tm_cert_facts *c)
     case P_BC_NONCRIT_ROOT: c[2].prof.bc_not_critical = true; break;
     case P_BC_NONCRIT_LEAF: c[0].prof.bc_not_critical = true; break;
     case P_CA_NO_KU: c[1].prof.ku_missing = true; break;
+    case P_ROOT_NO_KU_LOADED: case P_ROOT_NO_KU_BUNDLE: c[2].prof.ku_missing = true; break;
     case P_PATHLEN_NO_KCS: c[1].prof.pathlen_set = true; c[1].prof.ku_cert_sign = false; break;
     case P_KCS_LEAF: c[0].prof.ku_cert_sign = true; break;
     case P_NC_LEAF: c[0].prof.nc_present = true; break;
