@@ -106,6 +106,11 @@ tm_err      hl_session_arg(tm_at *at, const tm_at_args *a, int idx, hl_sess_kind
 enum { COLLECT_ROOT = 0, COLLECT_LOCAL = 1, COLLECT_KEY = 2, COLLECT_HEADER = 3 };
 tm_err      hl_collect_start(tm_at *at, int kind, long index, long count,
                              void (*on_end)(void *at, tm_at_data_end how, size_t total));
+/* After a counted certificate upload ended inside a PEM with CR LF line ends
+ * (a terminal's LF -> CR LF): reads and drops the rest of the PEM, then fails
+ * the command with "received CR LF line ends: announced N bytes, the PEM
+ * needs M" (crlf_overrun.c).  False when that is not what happened. */
+bool        hl_crlf_overrun(tm_at *at, hl_state *s);
 /* How the collection ended: TM_OK, or the reason (mangled pattern, count mismatch, empty). */
 tm_err      hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total);
 

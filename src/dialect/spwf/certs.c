@@ -63,6 +63,8 @@ static void tlscert_end(tm_at *at, tm_err pre, const uint8_t *p, size_t n)
     tm_certfmt_result res;
     tm_item_kind want = s->collect_kind == KIND_KEY ? TM_ITEM_KEY : TM_ITEM_CERT;
     tm_err e = tm_certfmt_decode(p, n, want, g_der, sizeof g_der, &res, why);
+    if (e && spwf_crlf_overrun(at, s))
+        return;                 /* a terminal's CR LF: the rest of the PEM is read, then explained */
     if (e) {
         tm_reason_append(why, "nothing was stored");
         tm_at_complete(at, e);

@@ -118,6 +118,11 @@ void spwf_trace_reason(const char *what, const tm_reason *why);
  * filled already).  Otherwise they are collected (<= TM_STORE_ITEM_MAX) and
  * end() is called with them. */
 tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end end);
+/* A counted PEM upload cut inside the PEM, with CR LF line ends (a terminal's
+ * LF -> CR LF): reads and drops the rest, then fails with "received CR LF line
+ * ends: announced N bytes, the PEM needs M" (crlf_overrun.c).  False when
+ * that is not what happened. */
+bool   spwf_crlf_overrun(tm_at *at, spwf_state *s);
 /* Watchdog for a payload: arms a silence timer; data_feed() on each chunk. */
 void   spwf_data_watch(tm_at *at, size_t expected, void (*abort)(tm_at *at, size_t got, size_t expected));
 void   spwf_data_feed(tm_at *at, size_t n);
