@@ -14,7 +14,11 @@
 #include "core/err.h"
 
 typedef struct {
-    char root[1024];
+    char          root[1024];
+    unsigned long gen;   /* changes with every write through this API (put, del,
+                            rename, setting_set) and is unique per open store:
+                            readers that keep what they parsed from the store
+                            compare it instead of re-reading the files */
 } tm_store;
 
 tm_err tm_store_open(tm_store *s, const char *dir, tm_reason *why);   /* creates dir */
