@@ -52,6 +52,10 @@
 #define TM_DNS_MAX            16     /* resolutions running at once */
 /* TLS: largest certificate chain accepted from a server (OpenSSL max_cert_list) */
 #define TM_TLS_CHAIN_MAX      (100 * 1024)
+/* TLS: SSL_CTX kept per distinct configuration (trust anchors or bundle,
+ * client certificate and key, versions, verify on/off); least recently used
+ * is dropped.  Each holds its parsed trust store (~20 KiB + the anchors). */
+#define TM_TLS_CTX_CACHE      4
 #define TM_RESOLVE_MAX        16     /* --resolve entries */
 
 #endif

@@ -190,8 +190,13 @@ static void fsync_dir(const char *dir)
     }
 }
 
+/* One counter for all stores, so a store opened at the address of another
+ * never repeats its generation. */
+static unsigned long g_gen;
+
 tm_err tm_store_open(tm_store *s, const char *dir, tm_reason *why)
 {
+    s->gen = ++g_gen;
     size_t n = dir ? strlen(dir) : 0;
     if (n == 0 || n >= sizeof s->root - 1)
         return tm_fail(why, TM_E_ARG_BAD, "store directory name is empty or too long");
@@ -223,6 +228,7 @@ static bool write_all(int fd, const void *data, size_t len)
 
 tm_err tm_store_put(tm_store *s, const char *name, const void *data, size_t len, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char dir[PATH_CAP], path[PATH_CAP], tmp[PATH_CAP + 32];
     tm_err e = name_paths(s, name, dir, sizeof dir, path, sizeof path, why);
     if (e)
@@ -324,6 +330,7 @@ bool tm_store_exists(tm_store *s, const char *name)
 
 tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char dir[PATH_CAP], path[PATH_CAP];
     tm_err e = name_paths(s, name, dir, sizeof dir, path, sizeof path, why);
     if (e)
@@ -340,6 +347,7 @@ tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why)
 
 tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char fdir[PATH_CAP], fpath[PATH_CAP], tdir[PATH_CAP], tpath[PATH_CAP];
     tm_err e = name_paths(s, from, fdir, sizeof fdir, fpath, sizeof fpath, why);
     if (e)
@@ -618,6 +626,7 @@ tm_err tm_store_setting_get(tm_store *s, const char *item, const char *key, char
 
 tm_err tm_store_setting_set(tm_store *s, const char *item, const char *key, const char *val, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     static char text[TM_STORE_SETTINGS_MAX + 1];
     static tm_setting v[TM_STORE_SETTINGS_KEYS + 1];
     size_t n = 0;

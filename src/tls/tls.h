@@ -73,6 +73,16 @@ size_t        tm_tls_pending(tm_tls *t);      /* decrypted bytes ready without r
 void          tm_tls_close_notify(tm_tls *t); /* best effort, non-blocking */
 void          tm_tls_free(tm_tls *t);
 
+/* Contexts (backend state shared by the connections of one configuration:
+ * trust store, client certificate, versions) are cached, keyed by a hash of
+ * everything they depend on, so a changed store or setting gets a new one.
+ * For tests and the benchmark: the identity of t's context, how many
+ * contexts were built since start-up, and dropping the cache (at exit, so a
+ * leak checker sees nothing held). */
+const void   *tm_tls_context_id(const tm_tls *t);
+unsigned long tm_tls_contexts_built(void);
+void          tm_tls_cache_clear(void);
+
 /* Added: after the handshake, the verdict alone ("verified by root 'CN=…' (loaded, sha256 …)",
  * "verified: pinned leaf '…'", "NOT VERIFIED (encrypt only)"). */
 const char   *tm_tls_verdict(tm_tls *t);
