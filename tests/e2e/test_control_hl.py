@@ -86,7 +86,7 @@ def test_hl_reject_then_back(t):
     ctl.ok("reject")
     got = m.expect(NOTIF1).consumed
     # the PDP context goes down, then registration: denied (stat 3), the network detached us
-    assert got == (b"\r\n+CGEV: ME PDN DEACT 1\r\n\r\n+CEREG: 3\r\n\r\n+CGEV: NW DETACH\r\n"
+    assert got == (b"\r\n+CGEV: NW PDN DEACT 1\r\n\r\n+CEREG: 3\r\n\r\n+CGEV: NW DETACH\r\n"
                    b"\r\n+KTCP_NOTIF: 1,5\r\n"), got
     assert m.at_ok("AT+CEREG?").lines == [b"+CEREG: 1,3"]
     hl.cme(m, "AT+CGATT=1", text=[r"registration denied"])

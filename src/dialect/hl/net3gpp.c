@@ -73,7 +73,7 @@ static void report_reg(hl_state *s, tm_at *at)
     }
 }
 
-static void pdp_set_active(hl_state *s, tm_at *at, int cid, bool on)
+static void pdp_set_active_by(hl_state *s, tm_at *at, int cid, bool on, const char *by)
 {
     hl_pdp *p = &s->net.pdp[cid];
     if (p->active == on)
@@ -81,7 +81,12 @@ static void pdp_set_active(hl_state *s, tm_at *at, int cid, bool on)
     p->active = on;
     tm_trace("net", "PDP context %d %s", cid, on ? "active" : "inactive");
     if (s->net.cgerep_mode)
-        tm_at_urc(at, "+CGEV: ME PDN %s %d", on ? "ACT" : "DEACT", cid);
+        tm_at_urc(at, "+CGEV: %s PDN %s %d", by, on ? "ACT" : "DEACT", cid);
+}
+
+static void pdp_set_active(hl_state *s, tm_at *at, int cid, bool on)
+{
+    pdp_set_active_by(s, at, cid, on, "ME");
 }
 
 /* Registration and attach follow CFUN and CGATT; URCs only on a change. */
@@ -95,9 +100,9 @@ static void update(hl_state *s, tm_at *at)
     hl_net *nt = &s->net;
     bool trying = nt->cfun == 1 && nt->attached;
     int stat = !trying ? 0 : nt->sim_denied ? 3 : nt->sim_no_cover ? 2 : 1;
-    if (stat != 1)
+    if (stat != 1)          /* the network took it away ("NW") or the host did ("ME") */
         for (int c = 1; c <= HL_PDP_MAX; c++)
-            pdp_set_active(s, at, c, false);
+            pdp_set_active_by(s, at, c, false, trying ? "NW" : "ME");
     if (stat != nt->stat) {
         bool was = nt->stat == 1;
         nt->stat = stat;
