@@ -1,5 +1,5 @@
 # tlsmodem — build, run, test.
-#   make          build build/tlsmodem and build/tlsmodem-cert
+#   make          build build/tlsmodem, build/tlsmodem-cert and build/tlsmodem-ctl
 #   make run      install what is missing, build, start an interactive HL session
 #                 (options for tlsmodem in ARGS: make run ARGS="--dialect spwf --resolve H:P:A")
 #   make test     install what is missing, build, run unit + end-to-end tests
@@ -18,12 +18,13 @@ LDLIBS  += -lssl -lcrypto -lutil
 MAIN_SRC  := src/port/posix/main.c
 CORE_SRCS := $(filter-out $(MAIN_SRC),$(shell find src -name '*.c' | sort))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
-TOOL_SRCS := $(shell find tools -name '*.c' 2>/dev/null | sort)
+TOOL_SRCS := $(shell find tools -name '*.c' -not -path 'tools/ctl/*' 2>/dev/null | sort)
+CTL_SRCS  := $(wildcard tools/ctl/*.c)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-BINS := $(BUILD)/tlsmodem $(if $(TOOL_SRCS),$(BUILD)/tlsmodem-cert)
+BINS := $(BUILD)/tlsmodem $(if $(TOOL_SRCS),$(BUILD)/tlsmodem-cert) $(if $(CTL_SRCS),$(BUILD)/tlsmodem-ctl)
 
 # The version is said once, in src/core/version.h; the man pages get it at install.
 VERSION := $(shell sed -n 's/^\#define TM_VERSION "\(.*\)"/\1/p' src/core/version.h)
@@ -53,6 +54,9 @@ $(BUILD)/tlsmodem: $(BUILD)/$(MAIN_SRC:.c=.o) $(BUILD)/libtm.a
 
 $(BUILD)/tlsmodem-cert: $(TOOL_OBJS) $(BUILD)/libtm.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tlsmodem-ctl: $(CTL_SRCS:%.c=$(BUILD)/%.o)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tm_test.h $(BUILD)/libtm.a
 	@mkdir -p $(dir $@)
@@ -158,4 +162,4 @@ fuzz-check: fuzz-build
 clean:
 	rm -rf build build-asan $(FUZZ_BUILD)
 
--include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/$(MAIN_SRC:.c=.d)
+-include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(BUILD)/$(MAIN_SRC:.c=.d)

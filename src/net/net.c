@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "core/sim.h"
 #include "core/trace.h"
 #include "tls/hostmatch.h"
 
@@ -162,6 +163,10 @@ int tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storag
     }
     if (make_addr(host, port, out, out_len))
         return 1;
+    if (tm_sim_dns_fail) {                      /* "dns fail on" (control channel) */
+        tm_fail(why, TM_E_DNS, "cannot resolve '%s': the name server does not answer", host);
+        return -1;
+    }
     for (int pass = 0; pass < 2; pass++)        /* exact port first, then "*" */
         for (int i = 0; i < g_nres; i++)
             if ((pass == 0 ? g_res[i].port == port : g_res[i].port == -1) && name_eq(g_res[i].host, host)) {

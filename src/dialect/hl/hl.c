@@ -134,4 +134,5 @@ const tm_dialect tm_dialect_hl = {
     .start = hl_start,
     .stop = hl_stop,
     .models = hl_model_names,
+    .sim_event = hl_sim_event,
 };

@@ -140,6 +140,17 @@ tm_err hl_ksslcrypto_test(tm_at *at, const tm_at_args *a);
  * hl_net_attach: AT+KCNXUP's attach (TM_OK, or the reason: radio off). */
 void        hl_net_boot(hl_state *s, tm_at *at, int cfun, bool power_on);
 tm_err      hl_net_attach(tm_at *at);
+/* Control-channel events (sim.c): re-evaluate registration after the
+ * network changed; the network drops a PDP context; sessions need stat 1. */
+void        hl_net_update(hl_state *s, tm_at *at);
+void        hl_net_pdp_drop(hl_state *s, tm_at *at, int cid);
+tm_err      hl_net_usable(tm_at *at);
+void        hl_net_reset(hl_state *s);
+/* tcp.c: the network took the connection away (+KTCP_NOTIF with why);
+ * false when the session had no connection. */
+bool        hl_tcp_net_lost(hl_session *ss, const tm_reason *why);
+/* sim.c: tm_dialect.sim_event */
+tm_err      hl_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
 /* Identity (identity.c) and the commands the real module has that tlsmodem
  * does not implement (unimplemented.c): tables searched after hl_table. */
 extern const tm_at_cmd hl_net_table[];

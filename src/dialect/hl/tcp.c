@@ -722,6 +722,8 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     if (t->status == ST_OPENING || t->status == ST_CONNECTED || t->status == ST_CLOSING)
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d is already %s; close it "
                        "first with AT+KTCPCLOSE=%d", id, status_name(t->status), id);
+    if ((e = hl_net_usable(at)))
+        return e;
     if (t->rx_len)
         tm_trace("hl", "TCP session %d: %zu unread bytes of the last connection discarded", id, t->rx_len);
     t->rx_len = t->rx_head = 0;
@@ -1042,4 +1044,15 @@ tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a)
     tm_trace("hl", "TCP session %d deleted", id);
     hl_session_free(hl_get(at), t->ss);
     return TM_OK;
+}
+
+/* The control channel's network events (sim.c): coverage lost, bearer
+ * dropped, socket reset.  The session ends as when the peer resets it. */
+bool hl_tcp_net_lost(hl_session *ss, const tm_reason *why)
+{
+    hl_tcp *t = ss->tcp;
+    if (!t || (t->status != ST_OPENING && t->status != ST_CONNECTED && t->status != ST_CLOSING))
+        return false;
+    conn_down(t, why);          /* +KTCP_NOTIF (or NO CARRIER first in transparent mode) */
+    return true;
 }
