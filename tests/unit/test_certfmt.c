@@ -123,7 +123,7 @@ static void test_pem(void)
         c = crlf(b2);
         TM_CHECK(tm_certfmt_pem_crlf_need((const uint8_t *)c, n, &need));
         TM_EQ_INT(need, strlen(c));
-        TM_CHECK(!tm_certfmt_pem_crlf_need((const uint8_t *)V_CERT1_PEM, n - 40, &need));   /* LF only */
+        TM_CHECK(!tm_certfmt_pem_crlf_need((const uint8_t *)V_CERT1_PEM, strlen(V_CERT1_PEM) - 40, &need));   /* LF only */
         c = crlf(V_CERT1_PEM);
         TM_CHECK(!tm_certfmt_pem_crlf_need((const uint8_t *)c, strlen(c), &need));         /* complete */
     }
