@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "at/at.h"
+#include "core/sim.h"
 #include "store/store.h"
 
 typedef struct tm_dialect tm_dialect;
@@ -52,6 +53,10 @@ struct tm_dialect {
     /* Models the dialect can be (--model), NULL-terminated, default first;
      * NULL = only one model, --model not accepted. */
     const char *const   *models;
+    /* The simulated network changed (--control, core/sim.h): react as the
+     * real module does.  NULL = no events; an event that does not apply
+     * returns an error with the reason in why. */
+    tm_err             (*sim_event)(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
 };
 
 const tm_dialect *tm_dialect_find(const char *name);

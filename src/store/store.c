@@ -97,9 +97,12 @@ static bool unescape_item(const char *f, char *out, size_t cap)
     return true;
 }
 
+/* An area is a plain directory name that does not start with '.': listing
+ * skips dot entries (".", "..", hidden files), so an area ".ca" could be
+ * written but never listed. */
 static bool valid_area(const char *a, size_t n)
 {
-    if (n == 0 || (n == 1 && a[0] == '.') || (n == 2 && a[0] == '.' && a[1] == '.'))
+    if (n == 0 || a[0] == '.')
         return false;
     for (size_t i = 0; i < n; i++)
         if (!plain_char((unsigned char)a[i]))
@@ -137,7 +140,7 @@ static tm_err name_paths(const tm_store *s, const char *name, char *dir, size_t 
     if (slash) {
         size_t al = (size_t)(slash - name);
         if (!valid_area(name, al))
-            return tm_fail(why, TM_E_ARG_BAD, "store area \"%.*s\" must be [A-Za-z0-9._-]", (int)al, name);
+            return tm_fail(why, TM_E_ARG_BAD, "store area \"%.*s\" must be [A-Za-z0-9._-] and not start with '.'", (int)al, name);
         item = slash + 1;
         if (!*item)
             return tm_fail(why, TM_E_ARG_BAD, "store name \"%s\" has no item after the area", name);
@@ -187,8 +190,13 @@ static void fsync_dir(const char *dir)
     }
 }
 
+/* One counter for all stores, so a store opened at the address of another
+ * never repeats its generation. */
+static unsigned long g_gen;
+
 tm_err tm_store_open(tm_store *s, const char *dir, tm_reason *why)
 {
+    s->gen = ++g_gen;
     size_t n = dir ? strlen(dir) : 0;
     if (n == 0 || n >= sizeof s->root - 1)
         return tm_fail(why, TM_E_ARG_BAD, "store directory name is empty or too long");
@@ -220,6 +228,7 @@ static bool write_all(int fd, const void *data, size_t len)
 
 tm_err tm_store_put(tm_store *s, const char *name, const void *data, size_t len, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char dir[PATH_CAP], path[PATH_CAP], tmp[PATH_CAP + 32];
     tm_err e = name_paths(s, name, dir, sizeof dir, path, sizeof path, why);
     if (e)
@@ -321,6 +330,7 @@ bool tm_store_exists(tm_store *s, const char *name)
 
 tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char dir[PATH_CAP], path[PATH_CAP];
     tm_err e = name_paths(s, name, dir, sizeof dir, path, sizeof path, why);
     if (e)
@@ -337,6 +347,7 @@ tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why)
 
 tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char fdir[PATH_CAP], fpath[PATH_CAP], tdir[PATH_CAP], tpath[PATH_CAP];
     tm_err e = name_paths(s, from, fdir, sizeof fdir, fpath, sizeof fpath, why);
     if (e)
@@ -615,6 +626,7 @@ tm_err tm_store_setting_get(tm_store *s, const char *item, const char *key, char
 
 tm_err tm_store_setting_set(tm_store *s, const char *item, const char *key, const char *val, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     static char text[TM_STORE_SETTINGS_MAX + 1];
     static tm_setting v[TM_STORE_SETTINGS_KEYS + 1];
     size_t n = 0;

@@ -14,8 +14,12 @@
 #include "core/err.h"
 
 typedef struct {
-    char root[1024];
-    int  lock_fd;        /* tm_store_claim: -1 until claimed */
+    char          root[1024];
+    int           lock_fd;   /* tm_store_claim: -1 until claimed */
+    unsigned long gen;       /* changes with every write through this API (put, del,
+                                rename, setting_set) and is unique per open store:
+                                readers that keep what they parsed from the store
+                                compare it instead of re-reading the files */
 } tm_store;
 
 tm_err tm_store_open(tm_store *s, const char *dir, tm_reason *why);   /* creates dir */

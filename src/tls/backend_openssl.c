@@ -8,6 +8,7 @@
 #include "tls/x509_ossl.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -298,7 +299,7 @@ static bool leaf_any_eku(X509 *x)
 }
 
 /* The fix for a missing root, in both dialects' words. */
-#define LOAD_ROOT "load the root '%s' (AT+KCERTSTORE=0 / AT+S.TLSCERT=ca …)"
+#define LOAD_ROOT "load the root '%s' (AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...)"
 
 static bool name_says(const char *dn, const char *const *words)
 {
@@ -643,7 +644,7 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
         if (rc == TM_OK) {
             tm_policy_clock clk = { .now = t->cfg.now, .clock_set = t->cfg.clock_set,
                 .clock_from_cmd = t->cfg.clock_from_cmd, .host_now = t->cfg.host_now,
-                .clock_hint = t->cfg.clock_hint };
+                .clock_hint = t->cfg.clock_hint, .trusted = t->cfg.clock_trusted };
             rc = tm_policy_check_chain(facts, (size_t)n, &clk, why);
         }
         if (rc == TM_OK)
@@ -651,8 +652,11 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
                                          why);
         /* the floor: a strict-mode error OpenSSL found that the table did not */
         bool pin = n == 1 && facts && facts[0].is_anchor;
+        /* ... except what the profile waives on purpose: a loaded root without keyUsage */
+        bool loaded_root = t->cfg.n_anchors > 0 && n > 1 && facts && facts[n - 1].self_signed;
         for (int i = 0; rc == TM_OK && i < t->n_errs; i++)
-            if (strict_err(t->errs[i].err) && !(pin && t->errs[i].depth == 0))
+            if (strict_err(t->errs[i].err) && !(pin && t->errs[i].depth == 0) &&
+                !(loaded_root && t->errs[i].depth == n - 1 && t->errs[i].err == X509_V_ERR_CA_CERT_MISSING_KEY_USAGE))
                 rc = map_verify_error(t, &t->errs[i], chain, sent, why);
     }
     /* 3. names */
@@ -758,6 +762,130 @@ static int cert_cb(SSL *ssl, void *arg)
     return 1;
 }
 
+/* The context is shared by every connection with the same configuration, so
+ * its certificate-verify callback cannot carry a session: it finds the
+ * session through the SSL being verified (app data, set in tm_tls_new). */
+static int ctx_verify(X509_STORE_CTX *xs, void *arg)
+{
+    (void)arg;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    tm_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
+    if (!t)
+        return 0;
+    if (t->cfg.verify)
+        return app_verify(xs, t);
+    if (t->has_pin)
+        return pin_only_verify(xs, t);
+    return X509_verify_cert(xs);        /* SSL_VERIFY_NONE: the result is ignored */
+}
+
+/* ------------------------------------------------------- context cache
+ *
+ * Building an SSL_CTX costs ~1.2 M instructions, and parsing each loaded
+ * anchor another ~1.5 M: per connection that was most of a fresh GET.  One
+ * context per distinct configuration is kept; the key is a SHA-256 over
+ * everything the context depends on (anchor and client-certificate bytes,
+ * key, bundle store identity, versions, verify).  A changed store therefore
+ * changes the key by itself: nothing needs to be told to invalidate, and a
+ * stale context cannot be used.  Per-connection state (SNI, name, time,
+ * pin, callbacks' session) lives on the SSL. */
+
+typedef struct {
+    SSL_CTX      *ctx;               /* NULL = free slot; the cache holds one reference */
+    uint8_t       key[32];
+    unsigned long used;              /* LRU tick */
+    bool          has_client_cert;
+    char          client_subject[256];
+    char          trust_desc[800];   /* before trust_note, which is per connection */
+} ctx_slot;
+
+static ctx_slot      g_ctx[TM_TLS_CTX_CACHE];
+static unsigned long g_ctx_tick;
+static unsigned long g_ctx_built;
+
+static void key_blob(EVP_MD_CTX *md, const void *p, size_t len)
+{
+    uint64_t l = len;
+    EVP_DigestUpdate(md, &l, sizeof l);
+    if (len)
+        EVP_DigestUpdate(md, p, len);
+}
+
+/* bundle: the bundle store in use (identity only), NULL when none. */
+static bool ctx_key(const tm_tls_config *c, int minv, int maxv, const X509_STORE *bundle, uint8_t out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    if (ok) {
+        int head[4] = { minv, maxv, c->verify ? 1 : 0, (int)c->n_anchors };
+        key_blob(md, head, sizeof head);
+        for (size_t i = 0; i < c->n_anchors; i++)
+            key_blob(md, c->anchors[i].p, c->anchors[i].len);
+        key_blob(md, &bundle, sizeof bundle);
+        size_t nc = c->client_chain ? c->n_client_chain : 0;
+        key_blob(md, &nc, sizeof nc);
+        for (size_t i = 0; i < nc; i++)
+            key_blob(md, c->client_chain[i].p, c->client_chain[i].len);
+        key_blob(md, c->client_key.p, c->client_key.p ? c->client_key.len : 0);
+        unsigned int n = 0;
+        ok = EVP_DigestFinal_ex(md, out, &n) && n == 32;
+    }
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+static ctx_slot *ctx_find(const uint8_t key[32])
+{
+    for (size_t i = 0; i < TM_TLS_CTX_CACHE; i++)
+        if (g_ctx[i].ctx && memcmp(g_ctx[i].key, key, 32) == 0) {
+            g_ctx[i].used = ++g_ctx_tick;
+            return &g_ctx[i];
+        }
+    return NULL;
+}
+
+static void ctx_put(const uint8_t key[32], const tm_tls *t)
+{
+    ctx_slot *s = &g_ctx[0];
+    for (size_t i = 0; i < TM_TLS_CTX_CACHE; i++) {
+        if (!g_ctx[i].ctx) {
+            s = &g_ctx[i];
+            break;
+        }
+        if (g_ctx[i].used < s->used)
+            s = &g_ctx[i];
+    }
+    SSL_CTX_free(s->ctx);              /* connections still using it hold their own reference */
+    SSL_CTX_up_ref(t->ctx);
+    s->ctx = t->ctx;
+    memcpy(s->key, key, 32);
+    s->used = ++g_ctx_tick;
+    s->has_client_cert = t->has_client_cert;
+    snprintf(s->client_subject, sizeof s->client_subject, "%s", t->client_subject);
+    snprintf(s->trust_desc, sizeof s->trust_desc, "%s", t->trust_desc);
+}
+
+unsigned long tm_tls_contexts_built(void)
+{
+    return g_ctx_built;
+}
+
+const void *tm_tls_context_id(const tm_tls *t)
+{
+    return t ? (const void *)t->ctx : NULL;
+}
+
+void tm_tls_cache_clear(void)
+{
+    for (size_t i = 0; i < TM_TLS_CTX_CACHE; i++) {
+        SSL_CTX_free(g_ctx[i].ctx);
+        g_ctx[i].ctx = NULL;
+    }
+    if (g_bundle.store)
+        X509_STORE_free(g_bundle.store);
+    g_bundle.store = NULL;
+}
+
 /* ------------------------------------------------------- setup */
 
 static tm_err setup_client_cert(tm_tls *t, tm_reason *why)
@@ -852,6 +980,36 @@ static tm_err setup_trust(tm_tls *t, tm_reason *why)
     return TM_OK;
 }
 
+/* A new context for t's configuration (t->cfg); fills t->ctx, trust_desc,
+ * client_subject, has_client_cert.  Everything per connection is set on the
+ * SSL in tm_tls_new, not here. */
+static tm_err build_ctx(tm_tls *t, int minv, int maxv, tm_reason *why)
+{
+    char eb[200];
+    g_ctx_built++;
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    if (!t->ctx)
+        return tm_fail(why, TM_E_TLS_INIT, "SSL_CTX_new: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    SSL_CTX_set_security_level(t->ctx, 2);
+    if (!SSL_CTX_set_min_proto_version(t->ctx, minv) || !SSL_CTX_set_max_proto_version(t->ctx, maxv)
+        || !SSL_CTX_set_cipher_list(t->ctx, TM_TLS_CIPHERS))
+        return tm_fail(why, TM_E_TLS_INIT, "TLS versions/ciphers: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    /* No SSL_OP_IGNORE_UNEXPECTED_EOF: a FIN without close_notify must stay
+     * distinguishable from a clean close (tm_tls_read -> TM_TLS_CLOSED_UNCLEAN),
+     * or a close-delimited HTTP body cut by an attacker looks complete. */
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    /* Bound what the server may send as its certificate chain (a 200 KB chain
+     * fails the handshake with a reason instead of growing memory). */
+    SSL_CTX_set_max_cert_list(t->ctx, TM_TLS_CHAIN_MAX);
+    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_cert_verify_callback(t->ctx, ctx_verify, NULL);
+    tm_err e = setup_trust(t, why);
+    if (e == TM_OK)
+        e = setup_client_cert(t, why);
+    return e;
+}
+
 tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
 {
     tm_tls *t = calloc(1, sizeof *t);
@@ -883,41 +1041,32 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         minv = TLS1_2_VERSION;
     tm_err e = TM_OK;
     char eb[200];
-    t->ctx = SSL_CTX_new(TLS_client_method());
-    if (!t->ctx) {
-        e = tm_fail(why, TM_E_TLS_INIT, "SSL_CTX_new: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    X509_STORE *bundle = NULL;        /* the default trust in use: part of the context's key */
+    if (cfg->n_anchors == 0 && cfg->bundle_path && cfg->bundle_path[0] && cfg->verify &&
+        !(bundle = bundle_store(cfg->bundle_path, why))) {
+        e = TM_E_TLS_INIT;
         goto fail;
     }
-    SSL_CTX_set_security_level(t->ctx, 2);
-    if (!SSL_CTX_set_min_proto_version(t->ctx, minv) || !SSL_CTX_set_max_proto_version(t->ctx, maxv)
-        || !SSL_CTX_set_cipher_list(t->ctx, TM_TLS_CIPHERS)) {
-        e = tm_fail(why, TM_E_TLS_INIT, "TLS versions/ciphers: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    uint8_t key[32];
+    bool keyed = ctx_key(cfg, minv, maxv, bundle, key);
+    ERR_clear_error();
+    ctx_slot *hit = keyed ? ctx_find(key) : NULL;
+    if (hit) {
+        SSL_CTX_up_ref(hit->ctx);
+        t->ctx = hit->ctx;
+        t->has_client_cert = hit->has_client_cert;
+        snprintf(t->client_subject, sizeof t->client_subject, "%s", hit->client_subject);
+        snprintf(t->trust_desc, sizeof t->trust_desc, "%s", hit->trust_desc);
+    } else if ((e = build_ctx(t, minv, maxv, why)) != TM_OK) {
         goto fail;
+    } else if (keyed) {
+        ctx_put(key, t);
     }
-    /* No SSL_OP_IGNORE_UNEXPECTED_EOF: a FIN without close_notify must stay
-     * distinguishable from a clean close (tm_tls_read -> TM_TLS_CLOSED_UNCLEAN),
-     * or a close-delimited HTTP body cut by an attacker looks complete. */
-    SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-    /* Bound what the server may send as its certificate chain (a 200 KB chain
-     * fails the handshake with a reason instead of growing memory). */
-    SSL_CTX_set_max_cert_list(t->ctx, TM_TLS_CHAIN_MAX);
-    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
-    if ((e = setup_trust(t, why)) != TM_OK || (e = setup_client_cert(t, why)) != TM_OK)
-        goto fail;
+    X509_STORE_free(bundle);
+    bundle = NULL;
     if (cfg->trust_note && cfg->trust_note[0]) {    /* e.g. stored files that are not anchors, and why */
         size_t o = strlen(t->trust_desc);
         snprintf(t->trust_desc + o, sizeof t->trust_desc - o, "; %s", cfg->trust_note);
-    }
-    SSL_CTX_set_cert_cb(t->ctx, cert_cb, t);
-    if (cfg->verify) {
-        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
-        SSL_CTX_set_cert_verify_callback(t->ctx, app_verify, t);
-    } else if (t->has_pin) {
-        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
-        SSL_CTX_set_cert_verify_callback(t->ctx, pin_only_verify, t);
-    } else {
-        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
     }
 
     t->ssl = SSL_new(t->ctx);
@@ -926,6 +1075,11 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         goto fail;
     }
     SSL_set_app_data(t->ssl, t);
+    SSL_set_cert_cb(t->ssl, cert_cb, t);
+    if (cfg->verify)
+        SSL_set_verify(t->ssl, SSL_VERIFY_PEER, verify_cb);
+    else
+        SSL_set_verify(t->ssl, t->has_pin ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     SSL_set_msg_callback(t->ssl, msg_cb);
     SSL_set_msg_callback_arg(t->ssl, t);
     X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
@@ -956,6 +1110,7 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     ERR_clear_error();
     return t;
 fail:
+    X509_STORE_free(bundle);
     ERR_clear_error();
     tm_trace("reason", "TLS setup: %s", why ? why->detail : "");
     tm_tls_free(t);

@@ -148,6 +148,11 @@ def test_hl_kcertstore_read_of_every_slot_streams_completely(t):
     assert p.returncode == 0, p.stderr[-500:]
     assert p.stdout == b"ATE0\r\r\nOK\r\n" + want + b"\r\nOK\r\n" + b"\r\nOK\r\n", \
         (len(p.stdout), len(want), p.stdout[-200:])
+    # the one-line summaries of the same store (~40 KB, spooled), behind the PEM listing
+    p = _stdio(t, "hl", b"ATE0\rAT+KCERTSTORE?\rAT+TMCERTLIST\rAT\r", store)
+    out = p.stdout.split(want, 1)[1]
+    assert out.count(b"+TMCERTLIST: root_cert,") == 128 and out.count(b"+TMCERTLIST: local_cert,") == 128, out[-300:]
+    assert out.endswith(b'UTC"\r\n\r\nOK\r\n\r\nOK\r\n'), out[-300:]
 
 
 # ---- settings: atomic as a whole, damage reported ----------------------------------------
@@ -284,3 +289,25 @@ def test_spwf_fsp_of_a_file_larger_than_the_output_buffer(t):
     want = (b"AT-S.Reading:262144:262144\r\n" + body + b"AT-S.OK\r\n" +
             b"AT-S.Reading:144:262144\r\n" + body[262000:] + b"AT-S.OK\r\n")
     assert p.stdout[i:] == want, (len(p.stdout) - i, len(want), p.stdout[-100:])
+
+
+@quick
+def test_hl_damaged_settings_reported_and_kept_until_kpattern_saves(t):
+    store = t.path("store")
+    p = _stdio(t, "hl", b'ATE0\rAT+KPATTERN="--Mine--"\r', store)
+    path = os.path.join(store, "hl", "settings")
+    with open(path, "rb") as f:
+        good = f.read()
+    assert good.startswith(b"kpattern=--Mine--\n# tlsmodem settings: 1 entries"), good
+    with open(path, "wb") as f:
+        f.write(good[:-3])                           # cut off
+    p = _stdio(t, "hl", b"ATE0\rAT+CMEE=2\rAT+KPATTERN?\r", store)
+    assert re.search(rb"tlsmodem: store .*: settings hl/settings: the last line is cut off", p.stderr), p.stderr
+    assert re.search(rb'\+KPATTERN: "--EOF--Pattern--"\r\n\r\n\+TMWARN: saved settings damaged, defaults in use: '
+                     rb'settings hl/settings: the last line is cut off[^\r\n]*\r\n\r\nOK\r\n$', p.stdout), p.stdout
+    with open(path, "rb") as f:
+        assert f.read() == good[:-3]                 # kept
+    p = _stdio(t, "hl", b'ATE0\rAT+CMEE=2\rAT+KPATTERN="--New--"\rAT+KPATTERN?\r', store)
+    assert p.stdout.endswith(b'\r\n+KPATTERN: "--New--"\r\n\r\nOK\r\n'), p.stdout
+    p = _stdio(t, "hl", b"ATE0\rAT+KPATTERN?\r", store)
+    assert p.stdout.endswith(b'\r\n+KPATTERN: "--New--"\r\n\r\nOK\r\n') and b"damaged, defaults" not in p.stderr

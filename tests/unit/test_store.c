@@ -125,6 +125,8 @@ static void test_names(tm_store *s)
     TM_EQ_INT(tm_store_put(s, "", "x", 1, &why), TM_E_ARG_BAD);
     TM_EQ_INT(tm_store_put(s, "hl/", "x", 1, &why), TM_E_ARG_BAD);
     TM_EQ_INT(tm_store_put(s, "h l/x", "x", 1, &why), TM_E_ARG_BAD);
+    /* an area starting with '.' would be a hidden directory the listing skips (found by fuzz_store) */
+    TM_EQ_INT(tm_store_put(s, ".ca/o", "x", 1, &why), TM_E_ARG_BAD);
     TM_EQ_INT(tm_store_put(s, "hl/a\nb", "x", 1, &why), TM_E_ARG_BAD);
     char longname[TM_STORE_NAME_MAX + 8];
     memset(longname, 'a', sizeof longname - 1);
@@ -380,6 +382,40 @@ static void test_claim(tm_store *s)
     TM_EQ_INT(tm_store_del(s, "spwf/x", &why), TM_OK);
 }
 
+/* Every write changes the generation, reads do not; two stores opened at the
+ * same address never share one (readers cache parsed certificates by it). */
+static void test_generation(tm_store *s)
+{
+    tm_reason why;
+    uint8_t buf[64];
+    size_t len;
+    unsigned long g = s->gen;
+    TM_EQ_INT(tm_store_put(s, "hl/root_ca.5", "abc", 3, &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    TM_EQ_INT(tm_store_get(s, "hl/root_ca.5", buf, sizeof buf, &len, &why), TM_OK);
+    TM_CHECK(tm_store_exists(s, "hl/root_ca.5"));
+    TM_EQ_INT(tm_store_list(s, "hl/root_ca.", NULL, NULL) >= 1, 1);
+    TM_CHECK(s->gen == g);
+    TM_EQ_INT(tm_store_rename(s, "hl/root_ca.5", "hl/root_ca.6", &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    TM_EQ_INT(tm_store_del(s, "hl/root_ca.6", &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    TM_EQ_INT(tm_store_setting_set(s, "hl/settings", "gen", "1", &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    tm_store_test_fault(1);                 /* a failed write counts too */
+    TM_CHECK(tm_store_put(s, "hl/root_ca.7", "abc", 3, &why) != TM_OK);
+    tm_store_test_fault(0);
+    TM_CHECK(s->gen != g);
+    tm_store other;
+    memcpy(&other, s, sizeof other);
+    TM_EQ_INT(tm_store_open(&other, s->root, &why), TM_OK);
+    TM_CHECK(other.gen != s->gen);
+}
+
 int main(void)
 {
     snprintf(g_root, sizeof g_root, "/tmp/tm-store-XXXXXX");
@@ -401,6 +437,7 @@ int main(void)
     test_list(&s);
     test_failed_write(&s);
     test_settings(&s);
+    test_generation(&s);
     char top[256];
     snprintf(top, sizeof top, "%s", g_root);
     *strrchr(top, '/') = '\0';

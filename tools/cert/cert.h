@@ -24,7 +24,14 @@ typedef struct {
     char    (*labels)[32];   /* PEM label or inferred ("CERTIFICATE", "PRIVATE KEY", …) */
     int       skipped;       /* PEM blocks that are not what was asked for */
     char      skipped_what[128];
+    char      container[16]; /* "PKCS#12", "PKCS#7" when the file was one; "" otherwise */
+    char      inner_key[32]; /* a PKCS#12 that also holds a key: "EC prime256v1", "RSA-2048"; "" none */
 } tc_items;
+
+/* Password for PKCS#12 files (--password of convert, inspect, at-script); NULL = none/empty. */
+extern const char *tc_password;
+/* The input format to show: the container when there was one, else PEM/DER/base64. */
+const char *tc_format(const tc_items *it);
 
 /* Reads a file ("-" = stdin). */
 uint8_t *tc_read_file(const char *path, size_t *len, char *err, size_t cap);
@@ -67,6 +74,7 @@ typedef struct {
     bool                script_only; /* probe --script */
     const char         *as;          /* at-script: "ca" (default) | "client-cert" | "client-key" */
     int                 index;       /* at-script: 0..7, -1 = none */
+    const char         *password;    /* inspect/convert --password: PKCS#12; NULL = none */
 } tc_opts;
 
 int tc_cli_main(int argc, char **argv);

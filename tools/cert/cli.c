@@ -21,17 +21,18 @@
 enum {
     O_HELP = 'h', O_OUT = 'o', O_VERSION = 'V',
     O_TRACE = 256, O_TIME, O_TO, O_CA, O_HOST, O_RESOLVE, O_BUNDLE, O_DIALECT, O_FORM, O_SCRIPT,
-    O_AS, O_INDEX,
+    O_AS, O_INDEX, O_PASSWORD,
 };
 
 #define OPT_COMMON { "help", no_argument, NULL, O_HELP }, { "trace", no_argument, NULL, O_TRACE }
 
 static const struct option INSPECT_OPTS[] = {
-    OPT_COMMON, { "time", required_argument, NULL, O_TIME }, { NULL, 0, NULL, 0 },
+    OPT_COMMON, { "time", required_argument, NULL, O_TIME }, { "password", required_argument, NULL, O_PASSWORD },
+    { NULL, 0, NULL, 0 },
 };
 static const struct option CONVERT_OPTS[] = {
     OPT_COMMON, { "to", required_argument, NULL, O_TO }, { "output", required_argument, NULL, O_OUT },
-    { NULL, 0, NULL, 0 },
+    { "password", required_argument, NULL, O_PASSWORD }, { NULL, 0, NULL, 0 },
 };
 static const struct option VERIFY_OPTS[] = {
     OPT_COMMON, { "ca", required_argument, NULL, O_CA }, { "host", required_argument, NULL, O_HOST },
@@ -65,21 +66,24 @@ static const struct {
 } CMDS[] = {
     { "inspect", INSPECT_OPTS, "+h", 1, -1, "FILE", cmd_inspect,
       "inspect FILE...            what a PEM/DER/base64 file or bundle holds",
-      "usage: tlsmodem-cert inspect FILE... [--time WHEN]\n"
+      "usage: tlsmodem-cert inspect FILE... [--time WHEN] [--password PASS]\n"
       "What each file is (certificate, bundle, key), every certificate's facts (subject, issuer,\n"
       "validity, key, SANs, SKI, CA flag, SHA-256) and what loading it as a root means.\n"
       "  --time WHEN            judge validity at WHEN: 2030-01-31, 2030-01-31T12:00:00Z,\n"
       "                         '2030-01-31 12:00:00' or @EPOCH (default: now)\n"
+      "  --password PASS        the password of a PKCS#12 file (default: none/empty)\n"
       COMMON_HELP
       "FILE - reads stdin. Exit: 0 every file read, 1 a file is not usable (e.g. an encrypted key),\n"
       "2 usage, 3 a file cannot be read or is not a certificate/key.\n" },
     { "convert", CONVERT_OPTS, "+ho:", 1, 1, "FILE", cmd_convert,
       "convert FILE --to pem|der  rewrite certificates (or a key) as PEM or DER",
-      "usage: tlsmodem-cert convert FILE --to pem|der [-o OUT]\n"
+      "usage: tlsmodem-cert convert FILE --to pem|der [-o OUT] [--password PASS]\n"
       "Rewrites the certificates (or the key) of FILE: pem = every certificate, canonical PEM;\n"
       "der = the first certificate only (DER holds one; stderr says so).\n"
       "  --to pem|der           output format (required)\n"
       "  -o, --output OUT       write to OUT (default stdout; - = stdout)\n"
+      "  --password PASS        the password of a PKCS#12 file (default: none/empty); FILE may be\n"
+      "                         PKCS#12 (.p12/.pfx: pem = certificates, then the key) or PKCS#7\n"
       COMMON_HELP
       "Exit: 0 written, 2 usage, 3 FILE cannot be read or holds no certificate/key.\n" },
     { "verify", VERIFY_OPTS, "+h", 1, 1, "CHAIN file", cmd_verify,
@@ -277,6 +281,9 @@ int tc_cli_main(int argc, char **argv)
             if (!one_of(optarg, "ca", "client-cert", "client-key"))
                 return usage_error(o.cmd, "--as '%s': expected ca, client-cert or client-key", optarg);
             o.as = optarg;
+            break;
+        case O_PASSWORD:
+            o.password = optarg;
             break;
         case O_INDEX: {
             char *end;

@@ -82,6 +82,7 @@ int cmd_verify(const tc_opts *o)
     cfg.now = now;
     cfg.clock_set = true;
     cfg.clock_from_cmd = false;
+    cfg.clock_trusted = time_given;    /* --time is what the user asks about: no clock diagnosis */
     cfg.host_now = now;
     char verdict[512];
     tm_reason_clear(&why);

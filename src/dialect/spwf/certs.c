@@ -63,6 +63,8 @@ static void tlscert_end(tm_at *at, tm_err pre, const uint8_t *p, size_t n)
     tm_certfmt_result res;
     tm_item_kind want = s->collect_kind == KIND_KEY ? TM_ITEM_KEY : TM_ITEM_CERT;
     tm_err e = tm_certfmt_decode(p, n, want, g_der, sizeof g_der, &res, why);
+    if (e && spwf_crlf_overrun(at, s))
+        return;                 /* a terminal's CR LF: the rest of the PEM is read, then explained */
     if (e) {
         tm_reason_append(why, "nothing was stored");
         tm_at_complete(at, e);
@@ -828,8 +830,10 @@ static tm_err creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reas
         return tm_fail(why, TM_E_CERT_FORMAT, "the client certificate stored with AT+S.TLSCERT=cert cannot be "
                        "read (%s); load it again with AT+S.TLSCERT=cert", r.detail);
     }
+    /* c->buf is NULL when every stored anchor is empty: such an anchor stays
+     * (0 bytes, unparsable: the connection is refused with a reason). */
     for (size_t i = 0; i < c->n_anchors; i++)
-        c->anchors[i].p = c->buf + g_off[i];
+        c->anchors[i].p = c->buf ? c->buf + g_off[i] : NULL;
     if (cert_len)
         c->n_client_chain = tm_der_split(c->buf + cert_off, cert_len, c->client_chain, 8);
     return TM_OK;

@@ -91,6 +91,8 @@ tm_err spwf_scfg_set(tm_at *at, const tm_at_args *a)
     memcpy(s->vars[i], val, strlen(val) + 1);
     tm_trace("spwf", "SCFG %s=%s (RAM; AT+S.WCFG saves)", vars[i].name, val);
     apply_vars(at, s);
+    if (!strncasecmp(vars[i].name, "console_wind_off_", 17))
+        spwf_sock_winds_unmasked(s);
     return TM_OK;
 }
 
@@ -236,18 +238,23 @@ tm_err spwf_help_exec(tm_at *at, const tm_at_args *a)
 
 /* ---- +WIND ------------------------------------------------------------------ */
 
-void spwf_wind(tm_at *at, int n, const char *fmt, ...)
+bool spwf_wind_masked(tm_at *at, int n)
 {
     spwf_state *s = spwf_get(at);
-    if (s && n >= 0 && n < 96) {
-        static const char *const masks[] = { "console_wind_off_low", "console_wind_off_medium",
-                                             "console_wind_off_high" };
-        const char *v = spwf_var(s, masks[n / 32]);
-        unsigned long mask = v ? strtoul(v, NULL, 0) : 0;
-        if (mask & (1UL << (n % 32))) {
-            tm_trace("urc", "+WIND:%d masked by %s", n, masks[n / 32]);
-            return;
-        }
+    if (!s || n < 0 || n >= 96)
+        return false;
+    static const char *const masks[] = { "console_wind_off_low", "console_wind_off_medium",
+                                         "console_wind_off_high" };
+    const char *v = spwf_var(s, masks[n / 32]);
+    unsigned long mask = v ? strtoul(v, NULL, 0) : 0;
+    return (mask & (1UL << (n % 32))) != 0;
+}
+
+void spwf_wind(tm_at *at, int n, const char *fmt, ...)
+{
+    if (spwf_wind_masked(at, n)) {
+        tm_trace("urc", "+WIND:%d masked by console_wind_off_*", n);
+        return;
     }
     char text[TM_AT_URC_LINE_MAX];
     va_list ap;

@@ -50,15 +50,18 @@ static int open_stdio(tm_host *h, char *err, size_t cap)
         if (tcgetattr(STDIN_FILENO, &t) == 0) {
             h->tty_saved = t;
             h->tty_fd = STDIN_FILENO;
-            /* Raw input, Enter sends CR, Ctrl-C (ISIG) still quits; every
-             * other control character (Ctrl-Z, Ctrl-\, Ctrl-S/Q, Ctrl-V) is
-             * data for the modem.  No output processing either: the modem
+            /* Raw input, Enter sends CR; every control character (Ctrl-Z,
+             * Ctrl-\, Ctrl-S/Q, Ctrl-V, and Ctrl-C too: no ISIG) reaches
+             * the modem as a byte, so a payload byte 0x03 in data mode is
+             * data, not SIGINT.  Ctrl-C still quits in command mode: the
+             * reader (feed_remainder) stops on a 0x03 the engine is not in
+             * data mode for.  No output processing either: the modem
              * writes its own CR LF, byte for byte (the trace sink writes
              * CR LF line ends when it shares the terminal). */
             t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
                                      IXON | IXOFF | INPCK);
-            t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN);
-            t.c_lflag |= ISIG;
+            t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN | ISIG);
+            h->ctrl_c_quits = true;
             t.c_oflag &= ~(tcflag_t)OPOST;
             t.c_cc[VSUSP] = _POSIX_VDISABLE;
             t.c_cc[VQUIT] = _POSIX_VDISABLE;
@@ -425,7 +428,21 @@ static void feed_remainder(tm_host *h)
 {
     while (h->rx_len && h->at) {
         tm_at_set_now(h->at, tm_port_mono_ms());
-        size_t n = tm_at_feed(h->at, h->rx + h->rx_off, h->rx_len);
+        size_t lim = h->rx_len;
+        if (h->ctrl_c_quits) {
+            /* a terminal's Ctrl-C: data in data mode, quit otherwise (see open_stdio) */
+            const uint8_t *p = h->rx + h->rx_off, *c3 = memchr(p, 0x03, h->rx_len);
+            if (c3 == p && !tm_at_in_data_mode(h->at)) {
+                tm_trace("host", "Ctrl-C (0x03) from the terminal in command mode: stopping");
+                h->rx_len = h->rx_off = 0;
+                h->input_stopped = true;
+                tm_loop_stop();
+                return;
+            }
+            if (c3)
+                lim = c3 == p ? 1 : (size_t)(c3 - p);   /* decide the 0x03 in the state the bytes before leave */
+        }
+        size_t n = tm_at_feed(h->at, h->rx + h->rx_off, lim);
         if (n > h->rx_len)
             n = h->rx_len;
         h->rx_off += n;

@@ -1,7 +1,8 @@
 /* tlsmodem — the host endpoint: where the AT host's bytes come from and go.
  *
  *   stdio   stdin/stdout, pipes or a terminal (a terminal is put in raw mode:
- *           no echo, no line editing, Enter sends CR, Ctrl-C still quits;
+ *           no echo, no line editing, no signals from keys, Enter sends CR;
+ *           Ctrl-C quits in command mode and is a data byte in data mode;
  *           restored at exit).  End of input ends the program once the engine
  *           is idle and the output is flushed.
  *   pty     a pseudo-terminal in raw mode whose slave is symlinked at LINK;
@@ -50,6 +51,7 @@ typedef struct {
     bool link_made;
 
     int  tty_fd;                /* terminal whose settings we changed (-1 none) */
+    bool ctrl_c_quits;          /* stdio on a terminal: 0x03 quits in command mode (ISIG is off) */
     struct termios tty_saved;
     int  fl_saved[2];           /* O_NONBLOCK restored on fds 0/1 (-1 untouched) */
 

@@ -6,6 +6,7 @@
 #include "port/port.h"
 #include "port/posix/args.h"
 #include "port/posix/banner.h"
+#include "port/posix/control.h"
 #include "port/posix/host.h"
 #include "port/posix/loop.h"
 
@@ -350,6 +351,10 @@ int main(int argc, char **argv)
     tm_host_attach(&g_host, at, m);
     if (dialect->start)
         dialect->start(m);
+    if (a.control && tm_control_open(a.control, m, err, sizeof err) < 0) {
+        fprintf(stderr, "tlsmodem: %s\n", err);
+        return 1;
+    }
     tm_banner_print(STDERR_FILENO, &a, dialect->name, store_dir, m->ca_bundle);
     if (m->start_note[0])
         fprintf(stderr, "tlsmodem: %s\n", m->start_note);
@@ -366,6 +371,7 @@ int main(int argc, char **argv)
     /* Shutdown: read nothing more, deliver what is queued, let the dialect
      * close its sessions, deliver what that produced. */
     tm_host_stop_input(&g_host);
+    tm_control_close();
     tm_host_drain(&g_host, DRAIN_MS);
     if (dialect->stop)
         dialect->stop(m);
@@ -377,6 +383,7 @@ int main(int argc, char **argv)
     tm_trace("host", "exit %d", rc);
     tm_host_close(&g_host);
     tm_loop_reset();
+    tm_at_cleanup(at);
     free(at);
     m->at = NULL;
     return rc;
