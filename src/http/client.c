@@ -161,6 +161,7 @@ static tm_err connect_now(tm_http *h, tm_reason *why)
     h->head_off = 0;
     tm_trace("http", "connecting to %s:%u%s", h->opts.host, (unsigned)h->opts.port, h->opts.use_tls ? " (TLS)" : "");
     tm_err e = tm_stream_open(&h->s, &h->opts, &STREAM_EV, h, why);
+    h->s.progress_off = true;    /* progress is said per request, with its request line */
     if (e == TM_OK)
         h->live = true;
     return e;

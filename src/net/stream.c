@@ -245,6 +245,9 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
     }
     s->t_start = tm_port_mono_ms();
     tm_reason_clear(&s->reason);
+    tm_trace_progress_start(&s->rx_prog);
+    tm_trace_progress_start(&s->tx_prog);
+    snprintf(s->prog_label, sizeof s->prog_label, "%s:%u", s->host, (unsigned)s->port);
 
     if (tm_net_offline()) {
         /* The test seam (net.h): a descriptor standing for the server, or a
@@ -357,6 +360,20 @@ static void dns_done(void *arg, tm_err result, const struct sockaddr_storage *ad
     }
 }
 
+static long rx_moved(tm_stream *s, long n)
+{
+    if (n > 0 && !s->progress_off)
+        tm_trace_progress_add(&s->rx_prog, "net", s->prog_label, "received", (uint64_t)n);
+    return n;
+}
+
+static long tx_moved(tm_stream *s, long n)
+{
+    if (n > 0 && !s->progress_off)
+        tm_trace_progress_add(&s->tx_prog, "net", s->prog_label, "sent", (uint64_t)n);
+    return n;
+}
+
 long tm_stream_read(tm_stream *s, void *buf, size_t cap)
 {
     if (s->state != TM_STREAM_OPEN)
@@ -366,7 +383,7 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
     if (!s->tls) {
         ssize_t n = recv(s->fd, buf, cap, 0);
         if (n > 0)
-            return (long)n;
+            return rx_moved(s, (long)n);
         if (n == 0 && s->udp)
             return TM_STREAM_AGAIN;        /* an empty datagram carries nothing */
         if (n == 0) {
@@ -387,7 +404,7 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
     switch (st) {
     case TM_TLS_OK:
         schedule_pending(s);
-        return (long)got;
+        return rx_moved(s, (long)got);
     case TM_TLS_WANT_READ:
         return TM_STREAM_AGAIN;
     case TM_TLS_WANT_WRITE:
@@ -431,7 +448,7 @@ long tm_stream_write(tm_stream *s, const void *buf, size_t len)
             s->write_blocked = true;
             update_watch(s);
         }
-        return (long)n;
+        return tx_moved(s, (long)n);
     }
     size_t put = 0;
     tm_reason why;
@@ -443,7 +460,7 @@ long tm_stream_write(tm_stream *s, const void *buf, size_t len)
             s->write_blocked = true;
             update_watch(s);
         }
-        return (long)put;
+        return tx_moved(s, (long)put);
     case TM_TLS_WANT_WRITE:
     case TM_TLS_WANT_READ:
         s->write_blocked = true;

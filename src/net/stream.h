@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "core/err.h"
+#include "core/trace.h"
 #include "tls/tls.h"
 
 typedef struct {
@@ -67,6 +68,11 @@ typedef struct tm_stream {
     bool                    eof_unclean;          /* tm_stream_read returned 0 for a TLS stream closed
                                                      by a FIN without close_notify: the data may be
                                                      cut (never set for plain TCP, where FIN is the end) */
+    /* progress lines on long transfers ("net  www.x.test:443: received 8.0 MiB so far ..."),
+     * unless the owner says them itself with a better label (HTTP: the request line) */
+    bool                    progress_off;
+    tm_trace_progress       rx_prog, tx_prog;
+    char                    prog_label[TM_HOST_MAX + 8];
 } tm_stream;
 
 /* Returns TM_OK when the connect started (on_open/on_error follow), or an

@@ -232,3 +232,31 @@ def test_docs_cite_only_files_in_the_repository(t):
             if not p.startswith("http") and not os.path.exists(os.path.join(os.path.dirname(d), p)):
                 problems.append("%s: links %s, which is not in the repository" % (rel, p))
     assert not problems, "\n".join(sorted(problems))
+
+
+@timeout(120)
+def test_trace_progress_on_a_long_socket_transfer(t):
+    """A 9 MiB download through an HL transparent TCP socket: the trace says how
+    far it got every 4 MiB, with the rate (tm_stream), not only start and end."""
+    import hashlib
+    from test_hl_tcp import DATA_RE, cfg, connect, modem, peer, read_exact
+    payload = os.urandom(9 << 20)
+    p = peer(t, "send", payload=payload)
+    m = modem(t)
+    m.set_guard(5)
+    sid = cfg(m, '1,0,"127.0.0.1",%d' % p.port)
+    connect(m, sid)
+    m.expect(DATA_RE, 10)
+    r = m.at("AT+KTCPSTART=%d" % sid)
+    assert r.final == b"CONNECT", r.text
+    got = read_exact(m, len(payload))
+    assert hashlib.sha256(got).digest() == hashlib.sha256(payload).digest(), "9 MiB differ"
+    m.escape()
+    m.expect(b"\r\nOK\r\n", 5)
+    m.at_ok("AT+KTCPCLOSE=%d" % sid)
+    prog = re.findall(r" net\s+127\.0\.0\.1:%d: received ([0-9.]+) MiB so far \((\d+) bytes\) in [0-9.]+ s, "
+                      r"[0-9.]+ MiB/s now, [0-9.]+ MiB/s average$" % p.port, m.trace_text(), re.M)
+    counts = [int(b) for _, b in prog]
+    assert len(counts) >= 2 and counts == sorted(counts) and counts[-1] <= len(payload), (
+        counts, m.trace_text()[-2000:])
+    assert counts[0] >= 4 << 20 or len(counts) >= 3, counts
