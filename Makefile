@@ -76,4 +76,4 @@ bench: all
 clean:
 	rm -rf build build-asan
 
--include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(BUILD)/$(MAIN_SRC:.c=.d) $(UNIT_BINS:=.d)
