@@ -13,6 +13,7 @@
 #define TM_AT_URC_LINE_MAX    (1024 + 256) /* a CMEE=2 failure URC carries a whole reason (TM_DETAIL_MAX + sentence) */
 #define TM_AT_PATTERN_MAX     128    /* EOF pattern of HL data mode */
 #define TM_AT_ESCAPE_GUARD_MS 1000   /* default +++ guard time (S12 = 50 -> 1 s) */
+#define TM_AT_SPOOL_MAX       (4 * 1024 * 1024) /* one spooled answer (tm_at_spool: listings) */
 
 /* Output towards the host: producers (HTTP bodies, socket reads) stop when
  * this is full and resume when it drains (backpressure, nothing dropped). */

@@ -172,16 +172,17 @@ int64_t tm_at_next_deadline(tm_at *at);
  * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
 size_t  tm_at_out_room(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
-/* Text for the host (result lines, reasons, URCs): written in ASCII only --
- * hosts parse module output as ASCII, so our typographic "…" becomes "...",
- * and any other byte >= 0x80 (a UTF-8 certificate subject) "\xNN".
- * tm_at_printf, and so every dialect's lines, goes through it. */
+/* Text for the host (result lines, reasons, URCs): the typographic
+ * characters of our own texts ("…", "–", "±") become ASCII ("...", "-", "+-"):
+ * hosts parse module output as ASCII.  Other bytes pass unchanged (the host's
+ * own, reflected).  tm_at_printf, and so every dialect's lines, goes through it. */
 void    tm_at_write_ascii(tm_at *at, const char *s, size_t n);
 void    tm_at_printf(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Information line through the voice ("+KHTTPSCFG: 1"). */
 void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* URC through the voice: now if idle, else queued until the running command
- * ends (and while a command line is being typed).  At most TM_AT_URC_QUEUE
+ * ends (and while a command line is being typed, and while the output has
+ * no room for a URC line: the host is not reading).  At most TM_AT_URC_QUEUE
  * lines of TM_AT_URC_LINE_MAX-1 bytes are held; when full the oldest is
  * dropped with a "warn" log. */
 void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -275,6 +276,18 @@ const char *tm_at_command_name(tm_at *at);
 #define TM_AT_STREAM_ROOM (TM_AT_LINE_MAX + 1024)
 typedef tm_err (*tm_at_more)(tm_at *at, void *arg, bool stop);
 tm_err  tm_at_stream(tm_at *at, tm_at_more more, void *arg);
+/* The simple form for a handler that builds its whole answer in one go (a
+ * listing through a callback API that cannot pause): after tm_at_spool(),
+ * everything written (lines, raw bytes) goes to a heap buffer of up to
+ * TM_AT_SPOOL_MAX bytes instead of the output; the handler returns
+ * tm_at_spool_end(at, result), which streams the buffer out as the host
+ * reads (tm_at_stream), then gives `result`.  Beyond TM_AT_SPOOL_MAX (or
+ * without memory) the answer is cut, said in a last line, and logged. */
+void    tm_at_spool(tm_at *at);
+tm_err  tm_at_spool_end(tm_at *at, tm_err result);
+/* Frees what the engine allocated (a spooled answer still streaming at
+ * exit); call before freeing the engine. */
+void    tm_at_cleanup(tm_at *at);
 
 /* ---- typed argument getters ----------------------------------------------
  * idx is 1-based like the vendor manuals.  name is the manual's parameter

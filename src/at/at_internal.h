@@ -95,6 +95,12 @@ struct tm_at {
     /* a long answer being produced (tm_at_stream) */
     tm_at_more stream_fn;
     void      *stream_arg;
+    /* tm_at_spool: writes go to the heap until tm_at_spool_end */
+    bool       spool_on;
+    bool       spool_cut;
+    uint8_t   *spool;
+    size_t     spool_len, spool_cap, spool_off;
+    tm_err     spool_result;
 
     /* bytes received while a command is pending */
     uint8_t  hold[TM_AT_HOLD_MAX];

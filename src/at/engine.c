@@ -91,9 +91,16 @@ static void urc_emit(tm_at *at, const char *text)
         tm_at_v250_line(at, text);
 }
 
+/* Room for one more URC: a host that does not read gets its URCs queued
+ * (then the oldest dropped, logged) instead of overflowing the output. */
+static bool urc_fits(tm_at *at)
+{
+    return TM_OUT_BUF - at->out_len >= TM_AT_URC_LINE_MAX + 16;
+}
+
 void tm_at__flush_urcs(tm_at *at)
 {
-    while (at->urc_n > 0 && tm_at__idle(at)) {
+    while (at->urc_n > 0 && tm_at__idle(at) && urc_fits(at)) {
         char text[TM_AT_URC_LINE_MAX];
         memcpy(text, at->urcq[at->urc_head], sizeof text);
         at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
@@ -109,7 +116,7 @@ void tm_at_urc(tm_at *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    if (at->urc_n == 0 && tm_at__idle(at)) {
+    if (at->urc_n == 0 && tm_at__idle(at) && urc_fits(at)) {
         urc_emit(at, text);
         return;
     }
@@ -206,6 +213,8 @@ static tm_err dispatch(tm_at *at)
     at->early = false;
     tm_err e = h(at, &t->args);
     at->in_handler = false;
+    if (at->spool_on && e != TM_AT_PENDING)     /* a handler that spooled and returned directly */
+        e = tm_at_spool_end(at, e);
     if (at->early) {            /* completed before the handler returned */
         at->early = false;
         if (e == TM_AT_PENDING)
@@ -677,7 +686,7 @@ int64_t tm_at_next_deadline(tm_at *at)
     }
     if (at->stream_fn && at->pending && tm_at_out_room(at) >= TM_AT_STREAM_ROOM)
         d = at->now;
-    if (at->urc_n > 0 && tm_at__idle(at))
+    if (at->urc_n > 0 && tm_at__idle(at) && urc_fits(at))
         d = at->now;
     return d;
 }

@@ -44,6 +44,7 @@
     X(TM_E_NOT_FOUND,            44, "no such item in the store") \
     X(TM_E_TOO_LARGE,            45, "the item is larger than the module accepts") \
     X(TM_E_STORE_FULL,           46, "no space left: the file system holds its maximum number of files or bytes") \
+    X(TM_E_STORE_CORRUPT,        47, "a stored item is damaged") \
     /* network: 60..79 */ \
     X(TM_E_DNS,                  60, "the host name could not be resolved") \
     X(TM_E_CONNECT_REFUSED,      61, "the server refused the TCP connection") \

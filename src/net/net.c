@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "core/sim.h"
 #include "core/trace.h"
 #include "tls/hostmatch.h"
 
@@ -139,6 +140,20 @@ const char *tm_net_addr_str(const struct sockaddr_storage *a, char *buf, size_t 
     return buf;
 }
 
+static tm_net_offline_fn g_offline;
+static void             *g_offline_arg;
+
+void tm_net_set_offline(tm_net_offline_fn fn, void *arg)
+{
+    g_offline = fn;
+    g_offline_arg = arg;
+}
+bool tm_net_offline(void) { return g_offline != NULL; }
+int  tm_net_offline_connect(const char *host, uint16_t port, bool udp)
+{
+    return g_offline ? g_offline(g_offline_arg, host, port, udp) : -1;
+}
+
 int tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storage *out,
                          socklen_t *out_len, tm_reason *why)
 {
@@ -148,6 +163,10 @@ int tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storag
     }
     if (make_addr(host, port, out, out_len))
         return 1;
+    if (tm_sim_dns_fail) {                      /* "dns fail on" (control channel) */
+        tm_fail(why, TM_E_DNS, "cannot resolve '%s': the name server does not answer", host);
+        return -1;
+    }
     for (int pass = 0; pass < 2; pass++)        /* exact port first, then "*" */
         for (int i = 0; i < g_nres; i++)
             if ((pass == 0 ? g_res[i].port == port : g_res[i].port == -1) && name_eq(g_res[i].host, host)) {

@@ -36,6 +36,19 @@ void   tm_net_clear_resolves(void);
 /* True when host is an IPv4 or IPv6 literal (then no SNI is sent). */
 bool   tm_net_is_ip_literal(const char *host);
 
+/* Offline switch (a test seam; NULL, the default, is online).  While set,
+ * tm_stream_open touches neither DNS nor a real socket: it asks fn for a
+ * connected non-blocking descriptor that stands for the server (one end of a
+ * socketpair the fuzz harness fills, tests/fuzz/).  fn returns -1 to refuse:
+ * the connection then fails from a 0 ms timer with TM_E_NET "network
+ * disabled", like a refused connect.  TLS is not simulated: the descriptor
+ * carries the bytes of the TLS session in clear, as if the handshake had
+ * been verified. */
+typedef int (*tm_net_offline_fn)(void *arg, const char *host, uint16_t port, bool udp);
+void   tm_net_set_offline(tm_net_offline_fn fn, void *arg);
+bool   tm_net_offline(void);
+int    tm_net_offline_connect(const char *host, uint16_t port, bool udp);   /* fn's answer */
+
 /* Blocking (system resolver for names): for host tools only; the modem
  * uses tm_net_resolve_local + tm_dns_start (dns.h) and never blocks. */
 tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,

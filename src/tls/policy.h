@@ -24,8 +24,11 @@
  *    TM_E_CLOCK_NOT_SET instead of expired/not-yet-valid when the module has
  *    no clock (clock_set false: then no date can be checked at all), when
  *    the clock was set by command and the host clock would pass, or when
- *    `now` is implausible (before TM_POLICY_PLAUSIBLE_MIN); the detail gives
- *    both dates and what to do.
+ *    `now` is implausible (before TM_POLICY_PLAUSIBLE_MIN) and nobody set it;
+ *    the detail gives both dates and what to do.  A clock set by command
+ *    that the host clock does not contradict, and an explicit time
+ *    (`trusted`: tlsmodem-cert verify --time), are believed even before the
+ *    plausibility floor: a certificate expired at a 2022 time is "expired".
  *  - Names: SAN dNSName (hostmatch rules) for DNS names, SAN iPAddress for IP
  *    literals, the subject CN only when the certificate has no SAN at all.
  *  - SPKI pin: SHA-256 of the leaf's SubjectPublicKeyInfo.
@@ -98,6 +101,7 @@ typedef struct {
     bool        clock_from_cmd;
     int64_t     host_now;
     const char *clock_hint;     /* "AT+CCLK" / "AT+S.TIME"; NULL = "the module clock command" */
+    bool        trusted;        /* an explicit time (verify --time): no clock diagnosis at all */
 } tm_policy_clock;
 
 typedef enum { TM_SAN_DNS = 1, TM_SAN_IP = 2 } tm_san_type;

@@ -176,6 +176,11 @@ static bool r_bc_critical(const rule_ctx *x, char *what, size_t cap)
 
 static bool r_ca_ku(const rule_ctx *x, char *what, size_t cap)
 {
+    /* A root the host loaded is trusted by its key: `openssl req -x509` with
+     * the default configuration makes roots without keyUsage, and refusing
+     * them would refuse the usual self-made PKI (docs/tls.md, decision). */
+    if (x->role == ROOT && x->c->is_anchor && x->origin == TM_TRUST_LOADED)
+        return false;
     return x->c->is_ca && x->c->prof.ku_missing && W("is a CA certificate without keyUsage");
 }
 

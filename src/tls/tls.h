@@ -46,6 +46,8 @@ typedef struct {
     int            max_version;    /* 0 = TLS 1.3 */
     const char    *clock_hint;     /* added: the dialect's clock command for reasons ("AT+CCLK");
                                       NULL = "the module clock command" */
+    bool           clock_trusted;  /* `now` is an explicit time (tlsmodem-cert verify --time): dates are
+                                      judged against it alone, never called a clock problem */
     const char    *trust_note;     /* added: appended to the trust description in reasons, e.g.
                                       stored files that are not anchors and why; NULL = none */
 } tm_tls_config;

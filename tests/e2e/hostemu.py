@@ -127,9 +127,9 @@ class ZephyrChat:
     def ok(self, request, timeout=10):
         return self.cmd(request, b"OK", timeout)
 
-    def ktcprcv(self, sid, n, timeout=20):
-        """hl78xx offload_recvfrom: AT+KTCPRCV=<sid>,<n> and the driver's byte parser."""
-        self.w.write(b"AT+KTCPRCV=%d,%d\r\n" % (sid, n))
+    def ktcprcv(self, sid, n, timeout=20, proto=b"TCP"):
+        """hl78xx offload_recvfrom: AT+K<TCP|UDP>RCV=<sid>,<n> and the driver's byte parser."""
+        self.w.write(b"AT+K%sRCV=%d,%d\r\n" % (proto, sid, n))
         deadline = time.monotonic() + timeout
         expected = n + 2 + len(PATTERN) + 6
         buf = bytearray()

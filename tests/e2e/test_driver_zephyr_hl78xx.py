@@ -80,7 +80,16 @@ def _init(chat, reg):
     assert re.fullmatch(rb"\+CCID: \d{19,20}", iccid), iccid
     # configuration (hl78xx.c): RAT, bands, APN, radio on
     chat.ok(b"AT+KSELACQ=0,1,2,1")
+    # hl78xx_on_kselacq: argv[1..3] are rat1..rat3 when there are more than 3 arguments
+    line = chat.cmd(b"AT+KSELACQ?", b"+KSELACQ: ")
+    chat.ok(None)
+    assert line.split(b": ", 1)[1].split(b",") == [b"1", b"2", b"1"], line
+    # hl78xx_on_kbndcfg: argv[1] rat, argv[2] the bitmap as given
+    bands = []
+    chat.unsol.insert(0, (b"+KBNDCFG: ", lambda l: bands.append(l.split(b": ", 1)[1].split(b","))))
     chat.ok(b"AT+KBNDCFG=0,0808189F")
+    chat.ok(b"AT+KBNDCFG?")
+    assert [b"0", b"0808189F"] in bands, bands
     chat.ok(b'AT+CGDCONT=1,"IPV4V6",""')
     chat.ok(b"AT+CFUN=1,0")
     # the driver waits for +CEREG: 1 or 5 (URC, <n> = 5)
@@ -142,3 +151,36 @@ def test_zephyr_hl78xx_startup_and_tls_socket_1k_1m(t):
             (i for i in range(min(len(got), size)) if got[i] != blob[i]), min(len(got), size))
     chat.ok(b"AT+KTCPCLOSE=%d" % sid)
     chat.ok(b"AT+KTCPDEL=%d" % sid)
+
+
+@timeout(60)
+def test_zephyr_hl78xx_udp_socket(t):
+    """The driver's UDP path (what its DNS resolver uses): send_udp_config
+    "AT+KUDPCFG=1,0,,0,,,0,0" waiting for +KUDP_IND, KUDPSND to an address,
+    +KUDP_DATA, KUDPRCV through the same byte parser as TCP."""
+    from test_hl_udp import UdpEcho
+    srv = UdpEcho()
+    t.servers.append(srv)
+    p = peer(t, "echo")
+    m, chat, reg, data = _boot(t, p)
+    chat.unsol.insert(0, (b"+KUDP_DATA: ", lambda l: data.__setitem__(
+        int(l.split(b": ")[1].split(b",")[0]), int(l.split(b",")[1]))))
+    _init(chat, reg)
+    line = chat.cmd(b"AT+KUDPCFG=1,0,,0,,,0,0", b"+KUDP_IND: ")
+    sid, status = (int(x) for x in line.split(b": ")[1].split(b","))
+    assert status == 1
+    for payload in (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01",
+                    os.urandom(1000)):
+        chat.cmd(b'AT+KUDPSND=%d,"127.0.0.1",%d,%d' % (sid, srv.port, len(payload)), b"CONNECT")
+        chat.w.write(payload + b"--EOF--Pattern--")
+        chat.cmd(None, b"OK")
+        if not data.get(sid):
+            chat.cmd(None, b"+KUDP_DATA: %d," % sid, 10)
+            data[sid] = int(chat.log[-1].split(b",")[1])
+        assert data[sid] == len(payload), data
+        # prepare_read_command: "AT+KUDPRCV=<id>,<n>", read by the same byte parser
+        got = chat.ktcprcv(sid, data[sid], proto=b"UDP")
+        data[sid] = 0
+        assert got == payload[::-1]
+    chat.ok(b"AT+KUDPCLOSE=%d" % sid)
+

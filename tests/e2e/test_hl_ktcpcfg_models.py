@@ -76,6 +76,8 @@ def test_hl78_list_refused_on_hl8548_and_too_many_on_hl7800(t):
     p = peer(t, "echo", cert=t.pki.coursera)
     m = _modem(t, p)
     hl.cme(m, 'AT+KTCPCFG=1,3,"wrong.test",%d,,,,0,0,0' % p.port, 915, [r"HL8548", r"--model hl7800"])
+    # 9 arguments "…,0,0" = HL78 <af>=0,<cipher_suite_index>=0: never read as sec_level 0
+    hl.cme(m, 'AT+KTCPCFG=1,3,"wrong.test",%d,,,,0,0' % p.port, 916, [r"sec_level 0", r"leave cipher_suite empty"])
     assert m.at_ok("AT+KTCPCFG?").lines == []        # nothing was created
     m7 = _modem(t, p, "hl7800")
     hl.cme(m7, 'AT+KTCPCFG=1,3,"wrong.test",%d,,,,0,0,0,1' % p.port, 915, r"at most 10")

@@ -154,18 +154,20 @@ def test_bad_input_refused_with_reason_nothing_half_applied(t):
     assert m.at_ok("AT+CPSMS?").lines == [b'+CPSMS: 1,,,"00000110","00000001"']
     hl.cme(m, "AT+KSELACQ=0,1,4", 916, r"rat")
     m.at_ok("AT+KSELACQ=0,1,2,1")
-    assert m.at_ok("AT+KSELACQ?").lines == [b"+KSELACQ: 0,1,2,1"]
+    assert m.at_ok("AT+KSELACQ?").lines == [b"+KSELACQ: 1,2,1"]
+    m.at_ok("AT+KSELACQ=0,0")
+    assert m.at_ok("AT+KSELACQ?").lines == [b"+KSELACQ: 0"]
 
 
 @quick
 def test_unimplemented_module_commands_answer_cme_4_and_trace_names_them(t):
     m = _m(t, "hl7800")
     hl.start(m)
-    hl.cme(m, "AT+KUDPCFG=1,0", 4, [r"AT\+KUDPCFG", r"does not implement"])
+    hl.cme(m, "AT+KFTPCFG=1", 4, [r"AT\+KFTPCFG", r"does not implement"])
     hl.cme(m, "AT+CMGF?", 4, r"AT\+CMGF")
     m.at_ok("AT+CMEE=0")
-    assert m.at("AT+KUDPCFG=1,0").text == b"\r\nERROR\r\n"
-    assert "AT+KUDPCFG is a command of the HL7800 that tlsmodem does not implement" in m.trace_text()
+    assert m.at("AT+KFTPCFG=1").text == b"\r\nERROR\r\n"
+    assert "AT+KFTPCFG is a command of the HL7800 that tlsmodem does not implement" in m.trace_text()
     # a truly unknown command stays a plain ERROR at CMEE=1
     m.at_ok("AT+CMEE=1")
     assert m.at("AT+XYZZY").text == b"\r\nERROR\r\n"

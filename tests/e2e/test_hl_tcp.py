@@ -507,7 +507,7 @@ def test_tls_mode3_wrong_host_and_untrusted_give_13(t):
     assert u.group(2) == b"13", u.match
     # sec_level 0: encrypt only works with the foreign root, and is announced
     m2.at_ok("AT+CMEE=2")
-    sid0 = cfg(m2, '1,3,"www.coursera.test",%d,,,,0,0' % p.port)
+    sid0 = cfg(m2, '1,3,"www.coursera.test",%d,,,,,0' % p.port)
     r = m2.at("AT+KTCPCNX=%d" % sid0)
     assert r.ok and b"+TMWARN:" in r.text and b"not be verified" in r.text, r.text
     m2.expect(IND_RE, 15)

@@ -90,7 +90,12 @@ def test_sighup_reopens_the_trace_file_and_the_modem_goes_on(t):
     rotated = m.trace_path + ".1"
     os.rename(m.trace_path, rotated)           # what logrotate does before its postrotate
     m.proc.send_signal(signal.SIGHUP)
-    # the modem is still there and answers; its new lines go to a new file
+    # the signal is handled by the loop, in its own time: AT round trips until the new file is there
+    for _ in range(500):
+        m.at_ok("AT")
+        if os.path.exists(m.trace_path):
+            break
+    # the modem is still there and answers; its new lines go to the new file
     m.at_ok("AT+CMEE=2")
     assert m.proc.poll() is None, "SIGHUP ended the modem"
     with open(rotated) as f:
@@ -154,3 +159,76 @@ def test_diagnostics_reach_the_host_in_ascii_only(t):
     cmd(s, "AT+S." + "Y" * 300)
     problem = _non_ascii(s.transcript)
     assert not problem, "SPWF: non-ASCII reached the host: %s" % problem
+
+
+@quick
+def test_readme_lists_every_option_of_help(t):
+    helptext = subprocess.run([t.bin, "--help"], stdout=subprocess.PIPE, check=True).stdout.decode()
+    opts = sorted(set((o for o in re.findall(r"--[a-z][a-z-]*", helptext) if not o.endswith("-"))))
+    assert "--clock" in opts and "--name" in opts, opts
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    missing = [o for o in opts if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(o), readme)]
+    assert not missing, "README.md does not list %s (tlsmodem --help prints them)" % missing
+    # and no option the program does not have
+    extra = sorted(set(re.findall(r"`(--[a-z][a-z-]+)", readme.split("## Which certificate")[0])) - set(opts) - {"--opt"})
+    assert not extra, "README.md lists options tlsmodem does not know: %s" % extra
+
+
+@quick
+def test_spwf_store_file_names_as_documented(t):
+    """docs/spwf.md: items spwf/tls/ca.<ski>, spwf/fs/<name> and its provenance
+    record spwf/fsmeta/<name> are the files spwf/tls%2Fca.<ski>, spwf/fs%2F<name>,
+    spwf/fsmeta%2F<name> in the --store directory."""
+    from test_spwf_lib import ok
+    root = t.pki.root
+    der = root.bytes("der")
+    m = spwf_modem(t)
+    r = ok(m, "AT+S.TLSCERT=ca,%d" % len(der), data=der)
+    ski = r.info("AT-S.SubjectKeyId:")[0].decode().split(":", 1)[1].replace(":", "").lower()
+    ok(m, "AT+S.FSC=/my.ca,%d" % len(der), data=der)
+    ok(m, "AT+S.WCFG")
+    files = sorted(os.listdir(os.path.join(m.store, "spwf")))
+    assert files == sorted(["settings", "tls%2Fca." + ski, "fs%2Fmy.ca", "fsmeta%2Fmy.ca"]), files
+    with open(os.path.join(ROOT, "docs", "spwf.md")) as f:
+        doc = f.read()
+    for s in ("`spwf/tls/ca.<ski>`", "`spwf/fs/<name>`", "spwf/tls%2Fca.", "`spwf/fs%2Fmy.ca`", "`spwf/settings`",
+              "`spwf/fsmeta%2Fmy.ca`"):
+        assert s in doc, "docs/spwf.md does not say %s" % s
+
+
+@quick
+def test_ports_md_stdio_example_output(t):
+    """docs/ports.md: printf 'AT\\r' | tlsmodem --stdio prints the echo, then OK."""
+    with open(os.path.join(ROOT, "docs", "ports.md")) as f:
+        doc = f.read()
+    m = re.search(r"^printf 'AT\\r' \| tlsmodem --stdio +# prints \"(.*?)\" ", doc, re.M)
+    assert m, "the stdio example is gone from docs/ports.md"
+    want = m.group(1).encode().decode("unicode_escape").encode()
+    p = stdio(t, b"AT\r")
+    assert p.stdout == want, (p.stdout, want)
+
+
+@quick
+def test_docs_cite_only_files_in_the_repository(t):
+    """No doc points at design notes, research files or numbered seeds that live
+    outside the repository; every docs/... or tests/... path a doc names exists."""
+    docs = [os.path.join(ROOT, "README.md")] + [os.path.join(ROOT, "docs", f)
+                                                for f in os.listdir(os.path.join(ROOT, "docs"))]
+    docs += [os.path.join(ROOT, "tests", "e2e", "README.md"), os.path.join(ROOT, "bench", "README.md")]
+    problems = []
+    for d in docs:
+        with open(d) as f:
+            text = f.read()
+        rel = os.path.relpath(d, ROOT)
+        for rx in (r"research/", r"DESIGN(\.md| §)", r"design notes", r"\bseeds? \d{3}", r"/work/shared"):
+            for m in re.finditer(rx, text):
+                problems.append("%s: cites %r" % (rel, m.group(0)))
+        for p in set(re.findall(r"\b((?:docs|tests|src|tools|bench|man|systemd)/[\w./-]+\.(?:md|py|c|h|sh|1|service))",
+                                text)):
+            if not os.path.exists(os.path.join(ROOT, p)):
+                problems.append("%s: names %s, which is not in the repository" % (rel, p))
+        for p in set(re.findall(r"\]\(([^)#]+)", text)):
+            if not p.startswith("http") and not os.path.exists(os.path.join(os.path.dirname(d), p)):
+                problems.append("%s: links %s, which is not in the repository" % (rel, p))
+    assert not problems, "\n".join(sorted(problems))

@@ -130,3 +130,26 @@ def test_echo_framing_is_a_complete_line(t):
     m.send(b"AT+S.SCFG=console_echo,0\r")
     m.expect(b"AT+S.SCFG=console_echo,0\r\nAT-S.OK\r\n", 5)
     assert cmd(m, "AT").text == b"AT-S.OK\r\n"
+
+
+@quick
+def test_pending_data_masked_then_announced_when_unmasked(t):
+    """The mbed driver masks every +WIND around AT+S.SOCKR: data that arrives
+    meanwhile is announced (+WIND:55) as soon as the mask drops, never lost."""
+    from test_hl_tcp import peer
+    srv = peer(t, "echo")
+    m = spwf_modem(t)
+    r = ok(m, "AT+S.SOCKON=127.0.0.1,%d,NULL,t" % srv.port)
+    sid = int(r.info("AT-S.On:")[0].split(b":")[-1])
+    ok(m, "AT+S.SCFG=console_wind_off_medium,0xFFFFFFFF")
+    ok(m, "AT+S.SOCKW=%d,5" % sid, data=b"hello")
+    # the echo arrives while +WIND:55 is masked: nothing is announced ...
+    for _ in range(50):
+        q = ok(m, "AT+S.SOCKQ=%d" % sid)
+        if q.info("AT-S.Query:5"):
+            break
+    assert q.info("AT-S.Query:5"), q.text
+    assert b"+WIND:55" not in q.text
+    # ... until the mask drops (SOCKQ does not clear the pending announcement)
+    r = ok(m, "AT+S.SCFG=console_wind_off_medium,0x00000000")
+    m.expect(b"+WIND:55:Pending Data::%d:5:5\r\n" % sid, 5)

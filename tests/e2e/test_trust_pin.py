@@ -95,8 +95,8 @@ def test_trust_pin_tcp_sec0_and_no_change_while_connected(t):
     m = t.modem(resolve=["www.coursera.test:%d:127.0.0.1" % p.port])
     hl.start(m, cmee=2)
     right, wrong = tt.spki_sha256(t.pki.coursera), tt.spki_sha256(t.pki.root)
-    # mode 3, sec_level 0 (9th argument on the HL8548), nothing loaded, wrong pin: refused (13)
-    sid = tcp_cfg(m, '1,3,"www.coursera.test",%d,,,,,0' % p.port)   # HL8548: sec_level is the 9th
+    # mode 3, sec_level 0, nothing loaded, wrong pin: refused (13)
+    sid = tcp_cfg(m, '1,3,"www.coursera.test",%d,,,,,0' % p.port)
     m.at_ok('AT+TMPIN=%d,"%s"' % (sid, wrong.hex()))
     conns = p.conns
     m.at_ok("AT+KTCPCNX=%d" % sid)

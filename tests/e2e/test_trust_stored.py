@@ -104,9 +104,15 @@ def test_trust_hl_unreadable_root_refuses_ktcp_tls(t):
     m.at_ok("AT+KTCPCNX=%d" % sid)
     m.expect(re.compile(rb"\r\n\+KTCP_IND: %d,1\r\n" % sid), 15)
     m.at_ok("AT+KTCPCLOSE=%d" % sid)
+    m.close()
+    # the store belongs to the running modem (it reads it again only after its own writes), so
+    # damage is what a power loss leaves on disk: found at the next start
     for label, data in corruptions(t):
         with open(os.path.join(store, "hl", "root_ca.2"), "wb") as f:
             f.write(data)
+        m = t.modem(resolve=["%s:%d:127.0.0.1" % (HOST, p.port)], ca_bundle=bundle(t), store=store)
+        hl.start(m, cmee=2)
+        sid = tcp_cfg(m, '1,3,"%s",%d' % (HOST, p.port))
         conns = p.conns
         m.at_ok("AT+KTCPCNX=%d" % sid)
         u = m.expect(NOTIF_RE, 15)
@@ -115,6 +121,7 @@ def test_trust_hl_unreadable_root_refuses_ktcp_tls(t):
         assert (int(u.group(1)), int(u.group(2))) == (sid, 14), (label, u.match)
         assert "stored root certificate 2 (hl/root_ca.2" in why and "AT+KCERTDELETE=0,2" in why, why
         assert p.conns == conns, "no connection may be made (%s)" % label
+        m.close()
 
 
 @timeout(60)

@@ -159,9 +159,27 @@ static tm_err stream_exec(tm_at *at, const tm_at_args *a)
     return TM_AT_PENDING;
 }
 
+/* AT+SPOOL=<n>[,<fail>]: n lines built in one go through tm_at_spool. */
+static tm_err spool_set(tm_at *at, const tm_at_args *a)
+{
+    long n, fail;
+    tm_err e;
+    if ((e = tm_at_get_int(at, a, 1, "n", 0, 100000, &n)) ||
+        (e = tm_at_opt_int(at, a, 2, "fail", 0, 2, 0, &fail)))
+        return e;
+    tm_at_spool(at);
+    for (long i = 0; i < n; i++)
+        tm_at_line(at, "+SPOOL: %06ld %.*s", i, 80,
+                   "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+    if (fail == 2)          /* forgets tm_at_spool_end: the engine ends the spool */
+        return tm_fail(tm_at_reason(at), TM_E_NOT_FOUND, "forgot");
+    return tm_at_spool_end(at, fail ? tm_fail(tm_at_reason(at), TM_E_STORE_IO, "half") : TM_OK);
+}
+
 static const tm_at_cmd mock_table[] = {
     { "+STREAM",   NULL, NULL, NULL,         stream_exec, NULL },
     { "+LIST",     NULL, NULL, list_set,     NULL, NULL },
+    { "+SPOOL",    NULL, NULL, spool_set,    NULL, NULL },
     { "+HELLO",    NULL, NULL, NULL,         hello_exec, NULL },
     { "+ECHOARGS", NULL, NULL, echoargs_set, NULL, NULL },
     { "+LEN",      NULL, NULL, len_set,      NULL, NULL },
@@ -806,6 +824,92 @@ static void test_host_not_reading(void)
     TM_EQ_INT(tm_at_out_dropped(g_at), 0);
 }
 
+/* A spooled answer against a nearly full buffer: complete, then its result. */
+static void test_spool(void)
+{
+    static const struct { const char *cmd; int lines; const char *tail; } cases[] = {
+        { "AT+SPOOL=2000\rAT\r", 2000, "yy\r\n\r\nOK\r\n\r\nOK\r\n" },
+        { "AT+SPOOL=900,1\r", 900, "yy\r\n\r\n+CME ERROR: 43\r\n" },
+        { "AT+SPOOL=5,2\r", 5, "yy\r\n\r\n+CME ERROR: 44\r\n" },
+        { "AT+SPOOL=0\rAT+HELLO\r", 0, "\r\nOK\r\n\r\nhello\r\n\r\nOK\r\n" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tm_at_init(g_at, &d_noecho, NULL);
+        static uint8_t blob[TM_OUT_BUF];
+        memset(blob, 'b', sizeof blob);
+        tm_at_write(g_at, blob, tm_at_out_room(g_at) + 1);  /* the host has not read for a while */
+        size_t len = strlen(cases[c].cmd);
+        TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)cases[c].cmd, len), 0);   /* full: waits */
+        g_out_len = 0;
+        size_t off = 0;
+        for (int k = 0; k < 100000; k++) {
+            const uint8_t *p;
+            size_t n = tm_at_out_peek(g_at, &p);
+            if (n > 3000)
+                n = 3000;
+            if (g_out_len + n <= sizeof g_out) {
+                memcpy(g_out + g_out_len, p, n);
+                g_out_len += n;
+            }
+            tm_at_out_consume(g_at, n);
+            if (off < len)
+                off += tm_at_feed(g_at, (const uint8_t *)cases[c].cmd + off, len - off);
+            int64_t d = tm_at_next_deadline(g_at);
+            if (d >= 0)
+                tm_at_tick(g_at, d);
+            if (!n && off == len && !tm_at_busy(g_at) && tm_at_out_pending(g_at) == 0)
+                break;
+        }
+        TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+        int lines = 0;
+        for (char *q = g_out; (q = memmem(q, g_out + g_out_len - q, "+SPOOL: ", 8)) != NULL; q += 8)
+            lines++;
+        TM_EQ_INT(lines, cases[c].lines);
+        size_t tl = strlen(cases[c].tail);
+        TM_CHECK_MSG(g_out_len >= tl && memcmp(g_out + g_out_len - tl, cases[c].tail, tl) == 0,
+                     "case %zu tail \"%.*s\"", c, 40, g_out_len > 40 ? g_out + g_out_len - 40 : g_out);
+    }
+}
+
+/* URCs while the host does not read: queued, not dropped, then in order. */
+static void test_urc_backpressure(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    static uint8_t blob[TM_OUT_BUF];
+    memset(blob, 'b', sizeof blob);
+    tm_at_write(g_at, blob, tm_at_out_room(g_at));          /* bulk data filled the buffer */
+    char big[1000];
+    memset(big, 'u', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    for (int i = 0; i < 20; i++)
+        tm_at_urc(g_at, "+U: %02d %s", i, big);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+    TM_CHECK(tm_at_urc_queued(g_at) > 0);
+    TM_EQ_INT(tm_at_next_deadline(g_at), -1);               /* no spinning while full */
+    size_t total = 0;
+    int seen = 0;
+    bool order = true;
+    for (int k = 0; k < 100; k++) {
+        const uint8_t *p;
+        size_t n = tm_at_out_peek(g_at, &p);
+        for (size_t j = 0; j + 4 < n; j++)
+            if (!memcmp(p + j, "+U: ", 4)) {
+                order = order && (p[j + 4] - '0') * 10 + (p[j + 5] - '0') == seen;
+                seen++;
+            }
+        total += n;
+        tm_at_out_consume(g_at, n);
+        int64_t d = tm_at_next_deadline(g_at);
+        if (d >= 0)
+            tm_at_tick(g_at, d);
+        if (!n && !tm_at_urc_queued(g_at))
+            break;
+    }
+    TM_EQ_INT(seen, 20);
+    TM_CHECK(order);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+}
+
 /* Drains output in steps of `step` bytes, ticking in between, until the
  * streamed command is done (or max rounds). */
 static void stream_drain(size_t step, int rounds)
@@ -958,6 +1062,8 @@ int main(void)
     test_abort_pending_stream();
     test_output();
     test_host_not_reading();
+    test_urc_backpressure();
+    test_spool();
     test_stream();
     test_spwf();
     free(g_at);

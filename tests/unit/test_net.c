@@ -66,6 +66,9 @@ static void dns_cb(void *arg, tm_err result, const struct sockaddr_storage *addr
     snprintf(g_dns_detail, sizeof g_dns_detail, "%s", why->detail);
 }
 
+static int refuse_all(void *arg, const char *host, uint16_t port, bool udp) { return -1; }
+static int give_fd(void *arg, const char *host, uint16_t port, bool udp) { return *(int *)arg; }
+
 static void spin(run_t *r, bool *flag, int ms)
 {
     int64_t end = tm_port_mono_ms() + ms;
@@ -216,5 +219,40 @@ int main(void)
     TM_EQ_INT(g_dns_calls, 1);
     TM_CHECK(g_dns_err == TM_OK || (g_dns_err == TM_E_DNS && strstr(g_dns_detail, "DNS timeout")));
     close(ls);
+
+    /* offline (the fuzz seam): no DNS, no socket; the failure comes later,
+     * from the loop, like a refused connect; closing before it is harmless */
+    tm_net_set_offline(refuse_all, NULL);
+    memset(&r, 0, sizeof r);
+    snprintf(o.host, sizeof o.host, "no.such.name.invalid");
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    TM_EQ_INT(r.s.fd, -1);
+    TM_CHECK(!r.done);
+    spin(&r, &r.done, 2000);
+    TM_EQ_INT(r.err, TM_E_NET);
+    TM_EQ_STR(r.s.reason.detail, (snprintf(s, sizeof s, "connect to no.such.name.invalid:%u: network disabled (offline)", port), s));
+    memset(&r, 0, sizeof r);
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    tm_stream_close(&r.s);
+    tm_loop_run_once(0);
+    TM_CHECK(!r.done);
+
+    /* offline with a descriptor: the stream opens on it (no TLS) and reads
+     * what the fake server wrote */
+    int sp[2];
+    TM_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp), 0);
+    TM_EQ_INT(write(sp[1], "hello", 5), 5);
+    shutdown(sp[1], SHUT_WR);
+    tm_net_set_offline(give_fd, &sp[0]);
+    memset(&r, 0, sizeof r);
+    o.use_tls = true;
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    spin(&r, &r.opened, 2000);
+    TM_CHECK(r.opened);
+    spin(&r, &r.done, 2000);
+    TM_EQ_INT(r.got, 5);
+    TM_EQ_INT(r.err, TM_OK);
+    close(sp[1]);
+    tm_net_set_offline(NULL, NULL);
     TM_TEST_MAIN_END();
 }

@@ -43,7 +43,8 @@ enum { M_NONE, M_LEAF_SHA1, M_ROOT_SHA1, M_INT_MD5, M_ROOT_RSA1024, M_INT_RSA102
        M_CLOCK_UNSET, M_CMD_CLOCK_OLD, M_CMD_CLOCK_OLD_REAL, M_HOST_CLOCK_1970, M_INT_ANCHOR_SHA1,
        M_SIGALG_ONLY_SHA1, M_SIGALG_ONLY_SHA1_ECDSA, M_LEAF_SHA512, M_ROOT_MD5_SELF, M_INT_DSA1024,
        M_LEAF_MD5, M_LEAF_SHA384_EC384, M_LEAF_RSA4096, M_LEAF_RSAPSS1024, M_INT_EXPIRED, M_INT_FUTURE,
-       M_PIN_SELF_SIGNED_CA, M_INT_NOT_CA_ANCHOR, M_LEAF_CA_EKU_CLIENT, M_LEAF_EKU_ANY };
+       M_PIN_SELF_SIGNED_CA, M_INT_NOT_CA_ANCHOR, M_LEAF_CA_EKU_CLIENT, M_LEAF_EKU_ANY,
+       M_TRUSTED_2022_EXPIRED, M_CMD_2022_EXPIRED, M_UNSET_2022_EXPIRED, M_TRUSTED_HOST_WOULD_PASS };
 
 static const struct { int mod; size_t n; tm_err want; const char *needle; } rows[] = {
     { M_NONE,              3, TM_OK, NULL },
@@ -85,6 +86,11 @@ static const struct { int mod; size_t n; tm_err want; const char *needle; } rows
     { M_INT_NOT_CA_ANCHOR, 2, TM_E_CERT_NOT_CA, "depth 1 'CN=Test Int' issued depth 0" },  /* a loaded non-CA above the leaf */
     { M_LEAF_CA_EKU_CLIENT,3, TM_E_CERT_LEAF_IS_CA, NULL },  /* CA:TRUE reported before EKU */
     { M_LEAF_EKU_ANY,      3, TM_OK, NULL },           /* anyExtendedKeyUsage counts as serverAuth */
+    /* an explicit time (verify --time) or a clock set by command is believed before the plausibility floor */
+    { M_TRUSTED_2022_EXPIRED, 3, TM_E_CERT_EXPIRED, "expired on 2022-01-01 00:00:00 UTC (notAfter); the time given is 2022-06-01 00:00:00 UTC" },
+    { M_CMD_2022_EXPIRED,  3, TM_E_CERT_EXPIRED, "expired on 2022-01-01 00:00:00 UTC (notAfter); module clock is 2022-06-01" },
+    { M_UNSET_2022_EXPIRED,3, TM_E_CLOCK_NOT_SET, "module clock 2022-06-01 00:00:00 UTC is implausible" },
+    { M_TRUSTED_HOST_WOULD_PASS, 3, TM_E_CERT_NOT_YET_VALID, "the time given is 2016-06-19" },
 };
 
 static void apply(int mod, tm_cert_facts *c, tm_policy_clock *k)
@@ -128,6 +134,14 @@ static void apply(int mod, tm_cert_facts *c, tm_policy_clock *k)
     case M_INT_NOT_CA_ANCHOR: c[1].is_ca = false; break;
     case M_LEAF_CA_EKU_CLIENT: c[0].is_ca = true; c[0].eku_server_auth = false; break;
     case M_LEAF_EKU_ANY: c[0].has_eku = true; c[0].eku_server_auth = true; break;
+    case M_TRUSTED_2022_EXPIRED: case M_CMD_2022_EXPIRED: case M_UNSET_2022_EXPIRED:
+        k->trusted = mod == M_TRUSTED_2022_EXPIRED;
+        k->clock_from_cmd = mod == M_CMD_2022_EXPIRED;
+        k->now = 1654041600;                               /* 2022-06-01 */
+        c[0].not_before = 1609459200; c[0].not_after = 1640995200;   /* 2021-01-01 .. 2022-01-01 */
+        c[1].not_before = c[2].not_before = 1500000000;
+        break;
+    case M_TRUSTED_HOST_WOULD_PASS: k->trusted = true; k->now = 1466346654; break;
     default: break;
     }
 }
@@ -141,7 +155,8 @@ enum { P_NONE, P_V1_LEAF, P_V1_ROOT, P_DSA_LEAF, P_DSA_PIN, P_DSA_SIG_INT, P_ECD
        P_ROOT_AKI_NE_SKI, P_INT_AKI_NE_SKI, P_SKI_MISSING_INT, P_SKI_MISSING_LEAF, P_SKI_CRIT, P_BC_NONCRIT_ROOT,
        P_BC_NONCRIT_LEAF, P_CA_NO_KU, P_PATHLEN_NO_KCS, P_KCS_LEAF, P_NC_LEAF, P_NC_NONCRIT, P_NC_CRIT_CA,
        P_SAN_DOT, P_WEB_LEAF_NO_EKU, P_LOADED_LEAF_NO_EKU, P_WEB_LEAF_ANY, P_LOADED_LEAF_ANY, P_WEB_ROOT_EKU,
-       P_LOADED_ROOT_EKU, P_PIN_NO_AKI_NO_KU, P_WEB_INT_ANCHOR_LEAF_OK };
+       P_LOADED_ROOT_EKU, P_PIN_NO_AKI_NO_KU, P_WEB_INT_ANCHOR_LEAF_OK, P_ROOT_NO_KU_LOADED,
+       P_ROOT_NO_KU_BUNDLE };
 
 static const struct { int mod; size_t n; tm_trust_origin o; tm_err want; const char *needle; } prows[] = {
     { P_NONE,            3, TM_TRUST_LOADED, TM_OK, NULL },
@@ -177,6 +192,8 @@ static const struct { int mod; size_t n; tm_trust_origin o; tm_err want; const c
     { P_BC_NONCRIT_ROOT, 3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 2 'CN=Test Root' is a CA certificate whose basicConstraints is not critical (rule ca-basic-constraints-not-critical" },
     { P_BC_NONCRIT_LEAF, 3, TM_TRUST_LOADED, TM_OK, NULL },
     { P_CA_NO_KU,        3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 1 'CN=Test Int' is a CA certificate without keyUsage" },
+    { P_ROOT_NO_KU_LOADED, 3, TM_TRUST_LOADED, TM_OK, NULL },        /* openssl req -x509 root, loaded */
+    { P_ROOT_NO_KU_BUNDLE, 3, TM_TRUST_BUNDLE, TM_E_CERT_BAD, "depth 2 'CN=Test Root' is a CA certificate without keyUsage" },
     { P_PATHLEN_NO_KCS,  3, TM_TRUST_LOADED, TM_E_CERT_BAD, "has a pathLenConstraint but its keyUsage lacks keyCertSign" },
     { P_KCS_LEAF,        3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 0 'CN=www.example.test' asserts keyUsage keyCertSign but is not a CA (no basicConstraints CA:TRUE) (rule keycertsign-non-ca" },
     { P_NC_LEAF,         3, TM_TRUST_LOADED, TM_E_CERT_BAD, "depth 0 'CN=www.example.test' has nameConstraints but is not a CA" },
@@ -227,6 +244,7 @@ static void papply(int mod, tm_cert_facts *c)
     case P_BC_NONCRIT_ROOT: c[2].prof.bc_not_critical = true; break;
     case P_BC_NONCRIT_LEAF: c[0].prof.bc_not_critical = true; break;
     case P_CA_NO_KU: c[1].prof.ku_missing = true; break;
+    case P_ROOT_NO_KU_LOADED: case P_ROOT_NO_KU_BUNDLE: c[2].prof.ku_missing = true; break;
     case P_PATHLEN_NO_KCS: c[1].prof.pathlen_set = true; c[1].prof.ku_cert_sign = false; break;
     case P_KCS_LEAF: c[0].prof.ku_cert_sign = true; break;
     case P_NC_LEAF: c[0].prof.nc_present = true; break;

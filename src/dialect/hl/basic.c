@@ -275,12 +275,17 @@ tm_err hl_kpattern_set(tm_at *at, const tm_at_args *a)
     if ((e = tm_at_set_pattern(at, v)))
         return e;
     tm_modem *m = hl_modem(at);
-    return tm_store_setting_set(&m->store, "hl/settings", "kpattern", v, tm_at_reason(at));
+    e = tm_store_setting_set(&m->store, "hl/settings", "kpattern", v, tm_at_reason(at));
+    if (!e)
+        hl_settings_damage_clear();     /* the host saved: a damaged file is replaced */
+    return e;
 }
 
 tm_err hl_kpattern_read(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     tm_at_line(at, "+KPATTERN: \"%s\"", tm_at_pattern(at));
+    if (hl_settings_damage()[0])
+        hl_warn(at, "%s", hl_settings_damage());
     return TM_OK;
 }

@@ -110,6 +110,8 @@ static void cert_end(void *arg, tm_at_data_end how, size_t total)
     tm_certfmt_result res;
     tm_item_kind want = s->collect_kind == COLLECT_KEY ? TM_ITEM_KEY : TM_ITEM_CERT;
     e = tm_certfmt_decode(s->collect, s->collect_len, want, der, sizeof der, &res, why);
+    if (e && how == TM_AT_DATA_END_COUNT && hl_crlf_overrun(at, s))
+        return;                 /* a terminal's CR LF: the rest of the PEM is read, then explained */
     if (e) {
         tm_reason_append(why, "nothing was stored");
         tm_at_complete(at, e);

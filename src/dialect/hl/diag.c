@@ -100,10 +100,12 @@ tm_err hl_tmcertlist_exec(tm_at *at, const tm_at_args *a)
     tm_modem *m = hl_modem(at);
     static const char *const prefix[] = { "hl/root_ca.", "hl/local_cert.", "hl/privkey." };
     static const char *const kinds[] = { "root_cert", "local_cert", "privkey" };
+    tm_at_spool(at);            /* 16 full slots are larger than the output buffer: streamed */
     for (int k = 0; k < 3; k++) {
         list_ctx l = { at, kinds[k] };
         if (tm_certlist(&m->store, prefix[k], tm_modem_now(m), list_cb, &l) < 0)
-            return tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed (%s)", prefix[k]);
+            return tm_at_spool_end(at, tm_fail(tm_at_reason(at), TM_E_STORE_IO,
+                                               "the store could not be listed (%s)", prefix[k]));
     }
-    return TM_OK;
+    return tm_at_spool_end(at, TM_OK);
 }

@@ -25,7 +25,7 @@ typedef struct {
     long mkey, auth_algo, enc, mac, tls_ver, auth, root_idx;
 } hl_crypto;
 
-typedef enum { HL_SESS_FREE = 0, HL_SESS_HTTPS, HL_SESS_TCP } hl_sess_kind;
+typedef enum { HL_SESS_FREE = 0, HL_SESS_HTTPS, HL_SESS_TCP, HL_SESS_UDP } hl_sess_kind;
 
 /* Trust and credentials gathered from the store for one connection; stays
  * alive as long as the connection attempt that uses it. */
@@ -41,7 +41,8 @@ typedef struct {
 } hl_creds;
 
 typedef struct hl_https hl_https;   /* https.c */
-typedef struct hl_tcp   hl_tcp;     /* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
+typedef struct hl_tcp   hl_tcp;
+typedef struct hl_udp   hl_udp;     /* udp.c */     /* pin.c — vendor extension AT+TMPIN=<session_id>,"<sha256>" / ? */
 tm_err hl_tmpin_set(tm_at *at, const tm_at_args *a);
 tm_err hl_tmpin_read(tm_at *at, const tm_at_args *a);
 /* diag.c — vendor extensions AT+TMPROBE="<host>"[,<port>] and AT+TMCERTLIST */
@@ -55,6 +56,7 @@ typedef struct {
     int           cnx;              /* bearer profile */
     hl_https     *https;            /* when kind == HTTPS (malloc'd) */
     hl_tcp       *tcp;              /* when kind == TCP (malloc'd) */
+    hl_udp       *udp;              /* when kind == UDP (malloc'd) */
     bool          has_pin;          /* AT+TMPIN: SPKI SHA-256 the server key must have */
     uint8_t       pin[32];
 } hl_session;
@@ -104,6 +106,11 @@ tm_err      hl_session_arg(tm_at *at, const tm_at_args *a, int idx, hl_sess_kind
 enum { COLLECT_ROOT = 0, COLLECT_LOCAL = 1, COLLECT_KEY = 2, COLLECT_HEADER = 3 };
 tm_err      hl_collect_start(tm_at *at, int kind, long index, long count,
                              void (*on_end)(void *at, tm_at_data_end how, size_t total));
+/* After a counted certificate upload ended inside a PEM with CR LF line ends
+ * (a terminal's LF -> CR LF): reads and drops the rest of the PEM, then fails
+ * the command with "received CR LF line ends: announced N bytes, the PEM
+ * needs M" (crlf_overrun.c).  False when that is not what happened. */
+bool        hl_crlf_overrun(tm_at *at, hl_state *s);
 /* How the collection ended: TM_OK, or the reason (mangled pattern, count mismatch, empty). */
 tm_err      hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total);
 
@@ -133,6 +140,17 @@ tm_err hl_ksslcrypto_test(tm_at *at, const tm_at_args *a);
  * hl_net_attach: AT+KCNXUP's attach (TM_OK, or the reason: radio off). */
 void        hl_net_boot(hl_state *s, tm_at *at, int cfun, bool power_on);
 tm_err      hl_net_attach(tm_at *at);
+/* Control-channel events (sim.c): re-evaluate registration after the
+ * network changed; the network drops a PDP context; sessions need stat 1. */
+void        hl_net_update(hl_state *s, tm_at *at);
+void        hl_net_pdp_drop(hl_state *s, tm_at *at, int cid);
+tm_err      hl_net_usable(tm_at *at);
+void        hl_net_reset(hl_state *s);
+/* tcp.c: the network took the connection away (+KTCP_NOTIF with why);
+ * false when the session had no connection. */
+bool        hl_tcp_net_lost(hl_session *ss, const tm_reason *why);
+/* sim.c: tm_dialect.sim_event */
+tm_err      hl_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
 /* Identity (identity.c) and the commands the real module has that tlsmodem
  * does not implement (unimplemented.c): tables searched after hl_table. */
 extern const tm_at_cmd hl_net_table[];
@@ -144,6 +162,10 @@ extern const tm_at_voice hl_voice;
 int         hl_notif_code(tm_err e);                /* tm_err -> +KTCP_NOTIF / +KHTTPS_ERROR code */
 /* "+KHTTPS_ERROR: <id>,<code>" (+ ,"<reason>" at CMEE=2) after "NO CARRIER". */
 void        hl_report_failure(tm_at *at, const char *urc_name, int id, const tm_reason *why, bool no_carrier);
+/* Saved settings (hl/settings) found damaged at start: the reason ("" when
+ * fine); AT+KPATTERN? repeats it as +TMWARN until AT+KPATTERN= saves. */
+const char *hl_settings_damage(void);
+void        hl_settings_damage_clear(void);
 /* "+TMWARN: <text>" at CMEE=2 (always in the trace). */
 void        hl_warn(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -205,6 +227,14 @@ tm_err hl_ktcpstat_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpclose_set(tm_at *at, const tm_at_args *a);
 tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a);
 void   hl_tcp_free(hl_session *ss);
+/* udp.c */
+tm_err hl_kudpcfg_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpcfg_read(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpsnd_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudprcv_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpclose_set(tm_at *at, const tm_at_args *a);
+tm_err hl_kudpdel_set(tm_at *at, const tm_at_args *a);
+void   hl_udp_free(hl_session *ss);
 /* May AT+TMPIN set (setting) or remove the pin of this TCP session now? */
 tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why);
 

@@ -73,7 +73,7 @@ static void report_reg(hl_state *s, tm_at *at)
     }
 }
 
-static void pdp_set_active(hl_state *s, tm_at *at, int cid, bool on)
+static void pdp_set_active_by(hl_state *s, tm_at *at, int cid, bool on, const char *by)
 {
     hl_pdp *p = &s->net.pdp[cid];
     if (p->active == on)
@@ -81,32 +81,80 @@ static void pdp_set_active(hl_state *s, tm_at *at, int cid, bool on)
     p->active = on;
     tm_trace("net", "PDP context %d %s", cid, on ? "active" : "inactive");
     if (s->net.cgerep_mode)
-        tm_at_urc(at, "+CGEV: ME PDN %s %d", on ? "ACT" : "DEACT", cid);
+        tm_at_urc(at, "+CGEV: %s PDN %s %d", by, on ? "ACT" : "DEACT", cid);
+}
+
+static void pdp_set_active(hl_state *s, tm_at *at, int cid, bool on)
+{
+    pdp_set_active_by(s, at, cid, on, "ME");
 }
 
 /* Registration and attach follow CFUN and CGATT; URCs only on a change. */
+/* Registration and attach follow CFUN and CGATT, and the network (control
+ * channel: coverage, denial); URCs only on a change.  Stat 0 when the module
+ * does not try (radio off, detached), 2 searching (no coverage), 3 denied.
+ * A bearer the network took away reports +KCNX_IND status 0 ("disconnected
+ * due to the network"), one the host closed 3. */
 static void update(hl_state *s, tm_at *at)
 {
     hl_net *nt = &s->net;
-    int stat = (nt->cfun == 1 && nt->attached) ? 1 : 0;
-    if (stat == 0)
+    bool trying = nt->cfun == 1 && nt->attached;
+    int stat = !trying ? 0 : nt->sim_denied ? 3 : nt->sim_no_cover ? 2 : 1;
+    if (stat != 1)          /* the network took it away ("NW") or the host did ("ME") */
         for (int c = 1; c <= HL_PDP_MAX; c++)
-            pdp_set_active(s, at, c, false);
+            pdp_set_active_by(s, at, c, false, trying ? "NW" : "ME");
     if (stat != nt->stat) {
+        bool was = nt->stat == 1;
         nt->stat = stat;
-        tm_trace("net", "%s", stat ? "registered (home network " OPERATOR ")" : "not registered");
+        tm_trace("net", "%s", stat == 1 ? "registered (home network " OPERATOR ")" :
+                 stat == 2 ? "not registered, searching (no coverage)" :
+                 stat == 3 ? "registration denied by the network" : "not registered");
         report_reg(s, at);
-        if (nt->cgerep_mode)
-            tm_at_urc(at, "+CGEV: %s", stat ? "ME ATTACH" : "ME DETACH");
+        if (nt->cgerep_mode && (stat == 1 || was))
+            tm_at_urc(at, "+CGEV: %s", stat == 1 ? "ME ATTACH" : trying ? "NW DETACH" : "ME DETACH");
     }
     if (stat == 1 && nt->pdp[1].defined)
         pdp_set_active(s, at, 1, true);      /* the default bearer */
-    if (stat == 0)
+    if (stat != 1)
         for (int i = 0; i < HL_CNX_MAX; i++)
             if (s->cnx[i].up) {
                 s->cnx[i].up = false;
-                tm_at_urc(at, "+KCNX_IND: %d,3", i);
+                tm_at_urc(at, "+KCNX_IND: %d,%d", i, trying ? 0 : 3);
             }
+}
+
+void hl_net_update(hl_state *s, tm_at *at)
+{
+    update(s, at);
+}
+
+/* The network deactivates a PDP context (27.007 "+CGEV: NW PDN DEACT"): the
+ * bearers over it go down; registration stays. */
+void hl_net_pdp_drop(hl_state *s, tm_at *at, int cid)
+{
+    hl_pdp *p = &s->net.pdp[cid];
+    if (!p->active)
+        return;
+    p->active = false;
+    tm_trace("net", "PDP context %d deactivated by the network", cid);
+    if (s->net.cgerep_mode)
+        tm_at_urc(at, "+CGEV: NW PDN DEACT %d", cid);
+    for (int i = 0; i < HL_CNX_MAX; i++)
+        if (s->cnx[i].up) {
+            s->cnx[i].up = false;
+            tm_at_urc(at, "+KCNX_IND: %d,0", i);
+        }
+}
+
+/* Sessions need the network: registered (stat 1). */
+tm_err hl_net_usable(tm_at *at)
+{
+    hl_net *nt = &hl_get(at)->net;
+    if (nt->stat == 1)
+        return TM_OK;
+    return tm_fail(tm_at_reason(at), TM_E_NET, "no network: %s", nt->stat == 2 ? "not registered, no coverage "
+                   "(+CEREG/+CREG stat 2); it comes back with stat 1" : nt->stat == 3 ? "registration denied by "
+                   "the network (stat 3)" : "not registered (AT+CFUN=1, AT+CGATT=1)");
 }
 
 void hl_net_boot(hl_state *s, tm_at *at, int cfun, bool power_on)
@@ -128,6 +176,7 @@ void hl_net_boot(hl_state *s, tm_at *at, int cfun, bool power_on)
         snprintf(nt->kbndcfg[1], sizeof nt->kbndcfg[1], "%s", "A7E2BB0F38DF");
         snprintf(nt->kbndcfg[2], sizeof nt->kbndcfg[2], "%s", "C");
         nt->ksrep = 1;
+        nt->sim_rssi = 20;
     }
     /* volatile state: as after any start */
     nt->cfun = cfun;
@@ -150,7 +199,7 @@ tm_err hl_net_attach(tm_at *at)
                        s->net.cfun);
     s->net.attached = true;
     update(s, at);
-    return TM_OK;
+    return hl_net_usable(at);
 }
 
 /* ---- SIM ---------------------------------------------------------------------------------- */
@@ -237,6 +286,14 @@ static void reset_cb(void *arg)
     int fun = s->reset_fun;
     tm_trace("net", "module restarted (CFUN %d)", fun);
     hl_net_boot(s, at, fun, false);
+}
+
+/* A reset the host did not ask for (control channel: brown-out, watchdog):
+ * no OK, the same restart as AT+CFUN=1,1. */
+void hl_net_reset(hl_state *s)
+{
+    s->reset_fun = 1;
+    reset_cb(s);
 }
 
 /* ---- registration -------------------------------------------------------------------------- */
@@ -504,7 +561,8 @@ static tm_err cgpaddr_set(tm_at *at, const tm_at_args *a)
 static tm_err csq_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
-    tm_at_line(at, hl_get(at)->net.stat == 1 ? "+CSQ: 20,99" : "+CSQ: 99,99");
+    hl_net *nt = &hl_get(at)->net;
+    tm_at_line(at, "+CSQ: %d,99", nt->stat == 1 ? nt->sim_rssi : 99);
     return TM_OK;
 }
 
@@ -512,12 +570,13 @@ static tm_err cesq_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     hl_state *s = hl_get(at);
-    if (s->net.stat != 1)
+    int rssi = s->net.sim_rssi;                 /* 20 unless the control channel said otherwise */
+    if (s->net.stat != 1 || rssi == 99)
         tm_at_line(at, "+CESQ: 99,99,255,255,255,255");
-    else if (s->model->hl78)
-        tm_at_line(at, "+CESQ: 99,99,255,255,20,50");      /* RSRQ -10 dB, RSRP -91 dBm */
-    else
-        tm_at_line(at, "+CESQ: 99,99,40,30,255,255");      /* RSCP -81 dBm, Ec/No -9.5 dB */
+    else if (s->model->hl78)                    /* RSRQ -10 dB, RSRP -91 dBm at rssi 20 */
+        tm_at_line(at, "+CESQ: 99,99,255,255,20,%d", 2 * rssi + 10);
+    else                                        /* RSCP -81 dBm at rssi 20, Ec/No -9.5 dB */
+        tm_at_line(at, "+CESQ: 99,99,%d,30,255,255", 2 * rssi);
     return TM_OK;
 }
 
@@ -769,11 +828,17 @@ static tm_err kselacq_read(tm_at *at, const tm_at_args *a)
     tm_err e;
     if ((e = need_hl78(at, "+KSELACQ")))
         return e;
+    /* "+KSELACQ: <rat1>[,<rat2>[,<rat3>]]" (the list alone, as the Zephyr
+     * driver parses it: argv[1..3] are the RATs), "+KSELACQ: 0" when empty */
     const int *r = hl_get(at)->net.kselacq;
     if (!r[0])
         tm_at_line(at, "+KSELACQ: 0");
+    else if (!r[1])
+        tm_at_line(at, "+KSELACQ: %d", r[0]);
+    else if (!r[2])
+        tm_at_line(at, "+KSELACQ: %d,%d", r[0], r[1]);
     else
-        tm_at_line(at, "+KSELACQ: 0,%d%s%.0d%s%.0d", r[0], r[1] ? "," : "", r[1], r[2] ? "," : "", r[2]);
+        tm_at_line(at, "+KSELACQ: %d,%d,%d", r[0], r[1], r[2]);
     return TM_OK;
 }
 

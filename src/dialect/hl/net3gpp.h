@@ -35,6 +35,11 @@ typedef struct {
     char   kbndcfg[3][33];   /* per RAT, upper-case hex band mask */
     int    khwiocfg[8][2];   /* function -> enable, gpio */
     int    ksrep;            /* +KSUP at boot (HL78) */
+    /* The network itself, changed by the control channel (sim.c): not
+     * module state, so a module reset keeps it. */
+    bool   sim_no_cover;     /* coverage lost: stat 2 (searching) */
+    bool   sim_denied;       /* registration denied: stat 3 */
+    int    sim_rssi;         /* AT+CSQ <rssi> while registered (0..31, 99) */
 } hl_net;
 
 #endif

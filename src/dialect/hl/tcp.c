@@ -8,7 +8,8 @@
  *   Trailing arguments by model (ktcpcfg_model_args): HL8548 <cipher_suite>
  *   (0),<sec_level> (0 encrypt only — announced, 1 verify the server
  *   (default), 2 verify and present local certificate 0 + private key 0 when
- *   asked); HL78xx <af> (0 IPv4, 1 IPv6),<cipher_suite_index> (the
+ *   asked; sec_level 0 only with <cipher_suite> empty: "…,0,0" is also the
+ *   HL78 shape that verifies); HL78xx <af> (0 IPv4, 1 IPv6),<cipher_suite_index> (the
  *   AT+KSSLCRYPTO profile whose auth_mode gives the verification, default
  *   0 = verify),<expand> (0).  More arguments than the model has: 915 with
  *   the model's list, never reinterpreted.
@@ -557,6 +558,16 @@ static tm_err ktcpcfg_model_args(tm_at *at, const tm_at_args *a, const hl_model 
         if ((e = tm_at_opt_int(at, a, 8, "cipher_suite", 0, 0, 0, cipher)) ||
             (e = tm_at_opt_int(at, a, 9, "sec_level", 0, 2, 1, sec)))
             return e;
+        /* "…,0,0" is also the HL78xx shape <af>=0,<cipher_suite_index>=0 (a
+         * verified session there): switching verification off needs the
+         * unambiguous form with <cipher_suite> left empty. */
+        if (mode == 3 && *sec == 0 && !tm_at_omitted(a, 8)) {
+            why->arg_index = 9;
+            return tm_fail(why, TM_E_ARG_BAD, "sec_level 0 (server not verified) after an explicit "
+                           "cipher_suite: \",0,0\" is also the HL78xx form <af>,<cipher_suite_index> "
+                           "that verifies the server; to switch verification off on the HL8548 leave "
+                           "cipher_suite empty (\"…,,,,,0\")");
+        }
         return TM_OK;
     }
     if ((e = tm_at_opt_int(at, a, 8, "af", 0, 1, 0, af)) ||
@@ -567,7 +578,6 @@ static tm_err ktcpcfg_model_args(tm_at *at, const tm_at_args *a, const hl_model 
         why->arg_index = 10;
         return tm_fail(why, TM_E_NOT_SUPPORTED, "expand 1 is not supported; leave it empty or 0");
     }
-    (void)mode;
     return TM_OK;
 }
 
@@ -712,6 +722,8 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     if (t->status == ST_OPENING || t->status == ST_CONNECTED || t->status == ST_CLOSING)
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d is already %s; close it "
                        "first with AT+KTCPCLOSE=%d", id, status_name(t->status), id);
+    if ((e = hl_net_usable(at)))
+        return e;
     if (t->rx_len)
         tm_trace("hl", "TCP session %d: %zu unread bytes of the last connection discarded", id, t->rx_len);
     t->rx_len = t->rx_head = 0;
@@ -1032,4 +1044,15 @@ tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a)
     tm_trace("hl", "TCP session %d deleted", id);
     hl_session_free(hl_get(at), t->ss);
     return TM_OK;
+}
+
+/* The control channel's network events (sim.c): coverage lost, bearer
+ * dropped, socket reset.  The session ends as when the peer resets it. */
+bool hl_tcp_net_lost(hl_session *ss, const tm_reason *why)
+{
+    hl_tcp *t = ss->tcp;
+    if (!t || (t->status != ST_OPENING && t->status != ST_CONNECTED && t->status != ST_CLOSING))
+        return false;
+    conn_down(t, why);          /* +KTCP_NOTIF (or NO CARRIER first in transparent mode) */
+    return true;
 }

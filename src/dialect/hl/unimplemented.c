@@ -25,8 +25,7 @@ static tm_err unimplemented(tm_at *at, const tm_at_args *a)
 #define U(name) { name, unimplemented, unimplemented, unimplemented, unimplemented, NULL }
 
 const tm_at_cmd hl_unimplemented_table[] = {
-    /* UDP, FTP, plain HTTP, SMTP/POP3 sessions */
-    U("+KUDPCFG"), U("+KUDPSND"), U("+KUDPRCV"), U("+KUDPCLOSE"), U("+KUDPDEL"),
+    /* FTP, plain HTTP, SMTP/POP3 sessions */
     U("+KFTPCFG"), U("+KFTPSND"), U("+KFTPRCV"), U("+KFTPCLOSE"), U("+KFTPDEL"),
     U("+KHTTPCFG"), U("+KHTTPGET"), U("+KHTTPPOST"), U("+KHTTPHEAD"), U("+KHTTPHEADER"),
     U("+KHTTPCLOSE"), U("+KHTTPDEL"), U("+KSMTPPARAM"), U("+KPOPCNX"),

@@ -63,6 +63,8 @@ static void tlscert_end(tm_at *at, tm_err pre, const uint8_t *p, size_t n)
     tm_certfmt_result res;
     tm_item_kind want = s->collect_kind == KIND_KEY ? TM_ITEM_KEY : TM_ITEM_CERT;
     tm_err e = tm_certfmt_decode(p, n, want, g_der, sizeof g_der, &res, why);
+    if (e && spwf_crlf_overrun(at, s))
+        return;                 /* a terminal's CR LF: the rest of the PEM is read, then explained */
     if (e) {
         tm_reason_append(why, "nothing was stored");
         tm_at_complete(at, e);
@@ -528,6 +530,29 @@ tm_err spwf_fsl_set(tm_at *at, const tm_at_args *a)
     return fsl_start(at, name);
 }
 
+/* AT+S.FSP of a file larger than the free output streams (tm_at_stream):
+ * the bytes are copied when the command runs and written as the host reads. */
+static struct {
+    uint8_t *buf;
+    size_t   off, len;
+} g_fsp;
+
+static tm_err fsp_more(tm_at *at, void *arg, bool stop)
+{
+    (void)arg;
+    while (!stop && g_fsp.off < g_fsp.len) {
+        size_t room = tm_at_out_room(at);
+        if (!room)
+            return TM_AT_PENDING;
+        size_t n = g_fsp.len - g_fsp.off < room ? g_fsp.len - g_fsp.off : room;
+        tm_at_write(at, g_fsp.buf + g_fsp.off, n);
+        g_fsp.off += n;
+    }
+    free(g_fsp.buf);
+    memset(&g_fsp, 0, sizeof g_fsp);
+    return TM_OK;
+}
+
 tm_err spwf_fsp_set(tm_at *at, const tm_at_args *a)
 {
     char name[TM_STORE_NAME_MAX];
@@ -546,12 +571,19 @@ tm_err spwf_fsp_set(tm_at *at, const tm_at_args *a)
     size_t n = size - (size_t)off;
     if (len > 0 && (size_t)len < n)
         n = (size_t)len;
-    if (n + 128 > tm_at_out_room(at) + 4096)
-        return tm_fail(tm_at_reason(at), TM_E_BUSY, "the output towards the host is full; read it, then "
-                       "repeat (or print in parts with <offset>,<length>)");
+    if (n + 128 <= tm_at_out_room(at)) {
+        tm_at_line(at, "AT-S.Reading:%zu:%zu", n, size);
+        tm_at_write(at, g_tmp + off, n);
+        return TM_OK;
+    }
+    free(g_fsp.buf);
+    memset(&g_fsp, 0, sizeof g_fsp);
+    if (!(g_fsp.buf = malloc(n ? n : 1)))
+        return tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory to print %zu bytes", n);
+    memcpy(g_fsp.buf, g_tmp + off, n);
+    g_fsp.len = n;
     tm_at_line(at, "AT-S.Reading:%zu:%zu", n, size);
-    tm_at_write(at, g_tmp + off, n);
-    return TM_OK;
+    return tm_at_stream(at, fsp_more, NULL);
 }
 
 /* ---- credentials for a connection -------------------------------------------------- */
@@ -798,8 +830,10 @@ static tm_err creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reas
         return tm_fail(why, TM_E_CERT_FORMAT, "the client certificate stored with AT+S.TLSCERT=cert cannot be "
                        "read (%s); load it again with AT+S.TLSCERT=cert", r.detail);
     }
+    /* c->buf is NULL when every stored anchor is empty: such an anchor stays
+     * (0 bytes, unparsable: the connection is refused with a reason). */
     for (size_t i = 0; i < c->n_anchors; i++)
-        c->anchors[i].p = c->buf + g_off[i];
+        c->anchors[i].p = c->buf ? c->buf + g_off[i] : NULL;
     if (cert_len)
         c->n_client_chain = tm_der_split(c->buf + cert_off, cert_len, c->client_chain, 8);
     return TM_OK;

@@ -105,8 +105,9 @@ tm_err spwf_tmcertlist_exec(tm_at *at, const tm_at_args *a)
     (void)a;
     tm_modem *m = spwf_modem(at);
     list_ctx tls = { at, false }, fs = { at, true };
+    tm_at_spool(at);            /* thousands of files are larger than the output buffer: streamed */
     if (tm_certlist(&m->store, "spwf/tls/", tm_modem_now(m), list_cb, &tls) < 0 ||
         tm_certlist(&m->store, "spwf/fs/", tm_modem_now(m), list_cb, &fs) < 0)
-        return tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed");
-    return TM_OK;
+        return tm_at_spool_end(at, tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed"));
+    return tm_at_spool_end(at, TM_OK);
 }

@@ -140,22 +140,24 @@ static void status_value(tm_at *at, const char *name, char *out, size_t cap)
         snprintf(out, cap, "%lld", (long long)(tm_port_mono_ms() / 1000));
     else if (!strcasecmp(name, "system_sleeptime"))
         snprintf(out, cap, "0");
+    else if (!strcasecmp(name, "settings"))
+        snprintf(out, cap, "%s", spwf_settings_note());
 }
 
 /* The module's status variables first, then tlsmodem's (version, time,
- * clock_source, sockets). */
+ * clock_source, sockets, settings: what became of the saved settings). */
 static const char *const status_names[] = {
     "fw_version", "boot_version", "build_time", "wifi_state", "wifi_bssid", "wifi_aid", "wifi_channelnum",
     "wifi_sup_rate_mask", "wifi_bas_rate_mask", "wifi_max_tx_power", "wifi_reg_country",
     "wifi_dtim_period", "wifi_sleeping", "wifi_num_assoc", "ip_ipaddr", "ip_netmask", "ip_gw",
     "ip_dns1", "ip_dns2", "ip_sock_open", "free_heap", "min_heap", "current_time", "system_uptime",
-    "system_sleeptime", "version", "time", "clock_source", "sockets", NULL,
+    "system_sleeptime", "version", "time", "clock_source", "sockets", "settings", NULL,
 };
 
 tm_err spwf_sts_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
-    char v[128];
+    char v[TM_DETAIL_MAX + 256];
     for (int i = 0; status_names[i]; i++) {
         status_value(at, status_names[i], v, sizeof v);
         tm_at_line(at, "AT-S.Var:%s=%s", status_names[i], v);
@@ -165,7 +167,7 @@ tm_err spwf_sts_exec(tm_at *at, const tm_at_args *a)
 
 tm_err spwf_sts_set(tm_at *at, const tm_at_args *a)
 {
-    char name[64], v[128];
+    char name[64], v[TM_DETAIL_MAX + 256];
     tm_err e;
     if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_str(at, a, 1, "variable", name, sizeof name)))
         return e;

@@ -171,7 +171,7 @@ static void ev_readable(void *arg)
             continue;
         }
         if (n == 0) {
-            if (got && k->wind_armed) {
+            if (got && k->wind_armed && !spwf_wind_masked(k->at, 55)) {
                 k->wind_armed = false;
                 spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, got, k->rx_len);
                 got = 0;
@@ -193,7 +193,7 @@ static void ev_readable(void *arg)
         }
         break;   /* AGAIN */
     }
-    if (got && k->wind_armed) {
+    if (got && k->wind_armed && !spwf_wind_masked(k->at, 55)) {
         k->wind_armed = false;
         spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, got, k->rx_len);
     }
@@ -497,4 +497,18 @@ tm_err spwf_sockl_exec(tm_at *at, const tm_at_args *a)
                    k->tls ? "s" : "t", k->closed ? "closed" : "open", k->rx_len);
     }
     return TM_OK;
+}
+
+/* The +WIND masks were lowered (AT+S.SCFG=console_wind_off_*): data that
+ * arrived while +WIND:55 was masked is announced now, so a host that masks
+ * the indications around its reads (the mbed driver) still learns of it. */
+void spwf_sock_winds_unmasked(spwf_state *s)
+{
+    for (int i = 0; i < TM_SESSIONS_MAX; i++) {
+        spwf_sock *k = s->sock[i];
+        if (k && k->wind_armed && k->rx_len && !spwf_wind_masked(k->at, 55)) {
+            k->wind_armed = false;
+            spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, k->rx_len, k->rx_len);
+        }
+    }
 }

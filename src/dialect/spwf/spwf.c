@@ -91,6 +91,8 @@ tm_err spwf_scfg_set(tm_at *at, const tm_at_args *a)
     memcpy(s->vars[i], val, strlen(val) + 1);
     tm_trace("spwf", "SCFG %s=%s (RAM; AT+S.WCFG saves)", vars[i].name, val);
     apply_vars(at, s);
+    if (!strncasecmp(vars[i].name, "console_wind_off_", 17))
+        spwf_sock_winds_unmasked(s);
     return TM_OK;
 }
 
@@ -117,23 +119,75 @@ tm_err spwf_gcfg_set(tm_at *at, const tm_at_args *a)
     return TM_OK;
 }
 
+/* What became of spwf/settings at start or RESET: AT+S.STS shows it as the
+ * status variable "settings" (docs/spwf.md). */
+static char g_settings_note[TM_DETAIL_MAX + 160];
+
+const char *spwf_settings_note(void) { return g_settings_note; }
+
+/* Every variable that differs from its default, in one write: the file is
+ * all old or all new after a crash (docs/reliability.md). */
 tm_err spwf_wcfg_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     spwf_state *s = spwf_get(at);
     tm_modem *m = spwf_modem(at);
-    for (int i = 0; vars[i].name; i++) {
-        tm_err e;
-        if (strcmp(s->vars[i], vars[i].dflt) == 0)
-            e = tm_store_setting_set(&m->store, "spwf/settings", vars[i].name, NULL, tm_at_reason(at));
-        else
-            e = tm_store_setting_set(&m->store, "spwf/settings", vars[i].name, s->vars[i], tm_at_reason(at));
-        if (e && e != TM_E_NOT_FOUND)
-            return e;
-    }
-    tm_reason_clear(tm_at_reason(at));
-    tm_trace("store", "WCFG: configuration saved to spwf/settings");
+    tm_setting v[SPWF_VAR_MAX];
+    size_t n = 0;
+    for (int i = 0; vars[i].name; i++)
+        if (strcmp(s->vars[i], vars[i].dflt) != 0)
+            v[n++] = (tm_setting){ vars[i].name, s->vars[i] };
+    tm_err e = tm_store_settings_save(&m->store, "spwf/settings", v, n, tm_at_reason(at));
+    if (e)
+        return e;
+    snprintf(g_settings_note, sizeof g_settings_note, "saved (%zu variable(s) differ from the defaults)", n);
+    tm_trace("store", "WCFG: configuration saved to spwf/settings (%zu variable(s) differ from the defaults)", n);
     return TM_OK;
+}
+
+/* Loads spwf/settings into s->vars, all or nothing: a damaged file, an
+ * unknown variable or a bad value leaves the defaults, says why (trace,
+ * AT+S.STS, and at start stderr through m->start_note) and keeps the file
+ * as it is until the host saves with AT+S.WCFG. */
+static void load_saved(tm_modem *m, spwf_state *s, bool at_start)
+{
+    static char buf[TM_STORE_SETTINGS_MAX + 1];
+    static char tmpv[SPWF_VAR_MAX][SPWF_VAR_VAL];
+    tm_setting v[TM_STORE_SETTINGS_KEYS];
+    size_t n = 0;
+    tm_reason why;
+    tm_reason_clear(&why);
+    vars_defaults(s);
+    tm_err e = tm_store_settings_load(&m->store, "spwf/settings", buf, sizeof buf, v, TM_STORE_SETTINGS_KEYS,
+                                      &n, &why);
+    if (e == TM_E_NOT_FOUND) {
+        snprintf(g_settings_note, sizeof g_settings_note, "defaults (nothing saved)");
+        return;
+    }
+    memcpy(tmpv, s->vars, sizeof tmpv);
+    for (size_t k = 0; e == TM_OK && k < n; k++) {
+        int i = var_index(v[k].key);
+        if (i < 0) {
+            e = tm_fail(&why, TM_E_STORE_CORRUPT, "settings spwf/settings: unknown variable \"%.64s\"", v[k].key);
+            break;
+        }
+        if (spwf_config_check(m->at, i, v[k].val) != TM_OK) {
+            e = tm_fail(&why, TM_E_STORE_CORRUPT, "settings spwf/settings: %s", tm_at_reason(m->at)->detail);
+            tm_reason_clear(tm_at_reason(m->at));
+            break;
+        }
+        snprintf(tmpv[i], SPWF_VAR_VAL, "%s", v[k].val);
+    }
+    if (e) {
+        snprintf(g_settings_note, sizeof g_settings_note, "damaged, defaults in use: %s; the file is kept "
+                 "until AT+S.WCFG saves", why.detail);
+        tm_trace("warn", "%s", g_settings_note);
+        if (at_start)
+            snprintf(m->start_note, sizeof m->start_note, "store %s: %s", m->store.root, g_settings_note);
+        return;
+    }
+    memcpy(s->vars, tmpv, sizeof tmpv);
+    snprintf(g_settings_note, sizeof g_settings_note, "saved (%zu variable(s) loaded)", n);
 }
 
 tm_err spwf_fcfg_exec(tm_at *at, const tm_at_args *a)
@@ -184,18 +238,23 @@ tm_err spwf_help_exec(tm_at *at, const tm_at_args *a)
 
 /* ---- +WIND ------------------------------------------------------------------ */
 
-void spwf_wind(tm_at *at, int n, const char *fmt, ...)
+bool spwf_wind_masked(tm_at *at, int n)
 {
     spwf_state *s = spwf_get(at);
-    if (s && n >= 0 && n < 96) {
-        static const char *const masks[] = { "console_wind_off_low", "console_wind_off_medium",
-                                             "console_wind_off_high" };
-        const char *v = spwf_var(s, masks[n / 32]);
-        unsigned long mask = v ? strtoul(v, NULL, 0) : 0;
-        if (mask & (1UL << (n % 32))) {
-            tm_trace("urc", "+WIND:%d masked by %s", n, masks[n / 32]);
-            return;
-        }
+    if (!s || n < 0 || n >= 96)
+        return false;
+    static const char *const masks[] = { "console_wind_off_low", "console_wind_off_medium",
+                                         "console_wind_off_high" };
+    const char *v = spwf_var(s, masks[n / 32]);
+    unsigned long mask = v ? strtoul(v, NULL, 0) : 0;
+    return (mask & (1UL << (n % 32))) != 0;
+}
+
+void spwf_wind(tm_at *at, int n, const char *fmt, ...)
+{
+    if (spwf_wind_masked(at, n)) {
+        tm_trace("urc", "+WIND:%d masked by console_wind_off_*", n);
+        return;
     }
     char text[TM_AT_URC_LINE_MAX];
     va_list ap;
@@ -211,11 +270,7 @@ tm_err spwf_reset_exec(tm_at *at, const tm_at_args *a)
     spwf_state *s = spwf_get(at);
     tm_modem *m = spwf_modem(at);
     spwf_sock_close_all(s);
-    vars_defaults(s);
-    char val[SPWF_VAR_VAL];
-    for (int i = 0; vars[i].name; i++)
-        if (tm_store_setting_get(&m->store, "spwf/settings", vars[i].name, val, sizeof val) == TM_OK)
-            snprintf(s->vars[i], SPWF_VAR_VAL, "%s", val);
+    load_saved(m, s, false);
     apply_vars(at, s);
     tm_trace("spwf", "RESET: sockets closed, saved configuration reloaded");
     spwf_boot_winds(at);   /* queued: written after AT-S.OK */
@@ -414,16 +469,9 @@ static void spwf_start(tm_modem *m)
     memset(&g_spwf, 0, sizeof g_spwf);
     g_spwf.modem = m;
     m->dialect_state = &g_spwf;
-    vars_defaults(&g_spwf);
-    char val[SPWF_VAR_VAL];
-    int loaded = 0;
-    for (int i = 0; vars[i].name; i++)
-        if (tm_store_setting_get(&m->store, "spwf/settings", vars[i].name, val, sizeof val) == TM_OK) {
-            snprintf(g_spwf.vars[i], SPWF_VAR_VAL, "%s", val);
-            loaded++;
-        }
+    load_saved(m, &g_spwf, true);
     apply_vars(m->at, &g_spwf);
-    tm_trace("spwf", "SPWF04 dialect ready (store %s, %d saved variable(s), echo %s)", m->store.root, loaded,
+    tm_trace("spwf", "SPWF04 dialect ready (store %s, settings %s, echo %s)", m->store.root, g_settings_note,
              spwf_var_int(&g_spwf, "console_echo") ? "on" : "off");
     tm_port_on_idle(spwf_idle, &g_spwf);
     spwf_boot_winds(m->at);

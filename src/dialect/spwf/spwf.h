@@ -87,12 +87,19 @@ tm_err      spwf_config_check(tm_at *at, int i, const char *val);
 /* Radio, status and boot (radio.c): AT+S.STS, AT+S.PEERS, AT+S.WIFI, the
  * boot +WIND sequence (start and AT+S.RESET). */
 void        spwf_boot_winds(tm_at *at);
+/* Whether +WIND:<n> is masked by console_wind_off_* (spwf.c); sock.c keeps a
+ * masked +WIND:55 armed and announces it when the masks drop. */
+bool        spwf_wind_masked(tm_at *at, int n);
+void        spwf_sock_winds_unmasked(spwf_state *s);
 tm_err      spwf_peers_exec(tm_at *at, const tm_at_args *a);
 tm_err      spwf_peers_set(tm_at *at, const tm_at_args *a);
 
 /* Config variables. */
 const char *spwf_var(spwf_state *s, const char *name);    /* NULL when unknown */
 int         spwf_var_int(spwf_state *s, const char *name);
+/* What became of the saved settings (AT+S.STS variable "settings"): saved,
+ * defaults, or damaged with the reason. */
+const char *spwf_settings_note(void);
 
 /* +WIND:<n>:<text> through the URC queue, unless masked by console_wind_off_*. */
 void spwf_wind(tm_at *at, int n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -111,6 +118,11 @@ void spwf_trace_reason(const char *what, const tm_reason *why);
  * filled already).  Otherwise they are collected (<= TM_STORE_ITEM_MAX) and
  * end() is called with them. */
 tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end end);
+/* A counted PEM upload cut inside the PEM, with CR LF line ends (a terminal's
+ * LF -> CR LF): reads and drops the rest, then fails with "received CR LF line
+ * ends: announced N bytes, the PEM needs M" (crlf_overrun.c).  False when
+ * that is not what happened. */
+bool   spwf_crlf_overrun(tm_at *at, spwf_state *s);
 /* Watchdog for a payload: arms a silence timer; data_feed() on each chunk. */
 void   spwf_data_watch(tm_at *at, size_t expected, void (*abort)(tm_at *at, size_t got, size_t expected));
 void   spwf_data_feed(tm_at *at, size_t n);

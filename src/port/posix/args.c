@@ -32,6 +32,7 @@ static const char USAGE[] =
     "  --imei DIGITS              IMEI the module reports (15 digits)\n"
     "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
     "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
+    "  --control PATH|ADDR:PORT   control channel driving the simulated network (docs/control.md)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -99,7 +100,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL,
 };
 
 static const struct option LONGOPTS[] = {
@@ -123,6 +124,7 @@ static const struct option LONGOPTS[] = {
     { "iccid",     required_argument, NULL, O_ICCID },
     { "imsi",      required_argument, NULL, O_IMSI },
     { "name",      required_argument, NULL, O_NAME },
+    { "control",   required_argument, NULL, O_CONTROL },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -250,6 +252,11 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
             if (!*optarg || strlen(optarg) > 32 || strpbrk(optarg, " \t\r\n"))
                 return fail(err, cap, "--name \"%s\": expected 1 to 32 characters without spaces", optarg);
             a->name = optarg;
+            break;
+        case O_CONTROL:
+            if (!*optarg)
+                return fail(err, cap, "--control needs a socket path or 127.0.0.1:PORT");
+            a->control = optarg;
             break;
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;

@@ -1,4 +1,4 @@
-/* tlsmodem — command line of the Linux binary (DESIGN.md §2).
+/* tlsmodem — command line of the Linux binary (man/tlsmodem.1, docs/ports.md).
  *
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
@@ -6,7 +6,7 @@
  *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--model NAME]
  *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
- *          [--timeout-idle MS] [--help] [--version]
+ *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -50,6 +50,7 @@ typedef struct {
     const char  *iccid;            /* 19 or 20 digits, NULL = default */
     const char  *imsi;             /* 6..15 digits, NULL = default */
     const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
+    const char  *control;          /* --control PATH|ADDR:PORT, NULL = none (control.c checks it) */
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one

@@ -1,4 +1,4 @@
-/* tlsmodem — the Linux program: command line (DESIGN.md §2), trace sink,
+/* tlsmodem — the Linux program: command line (man/tlsmodem.1, docs/ports.md), trace sink,
  * signals, start-up and orderly shutdown around the poll() loop. */
 #include "core/modem.h"
 #include "core/trace.h"
@@ -6,6 +6,7 @@
 #include "port/port.h"
 #include "port/posix/args.h"
 #include "port/posix/banner.h"
+#include "port/posix/control.h"
 #include "port/posix/host.h"
 #include "port/posix/loop.h"
 
@@ -194,7 +195,7 @@ static void at_log(void *arg, const char *cat, const char *text)
 
 static void usage_error(const char *msg)
 {
-    fprintf(stderr, "tlsmodem: %s\n%s", msg, tm_args_usage());
+    fprintf(stderr, "tlsmodem: %s (try 'tlsmodem --help')\n", msg);   /* one line, not the whole usage */
 }
 
 static void restore_at_exit(void)
@@ -259,7 +260,7 @@ int main(int argc, char **argv)
         tm_reason_clear(&why);
         if (tm_net_add_resolve(a.resolve[i], &why) != TM_OK) {
             char text[TM_DETAIL_MAX + 128];
-            snprintf(err, sizeof err, "--resolve %s: %s", a.resolve[i],
+            snprintf(err, sizeof err, "%s", why.detail[0] ? why.detail :   /* names --resolve and the value */
                      tm_reason_text(&why, text, sizeof text));
             usage_error(err);
             return 2;
@@ -324,6 +325,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "tlsmodem: store %s: %s\n", store_dir, tm_reason_text(&why, text, sizeof text));
         return 1;
     }
+    /* One modem per store (a lock held until we exit), and leftovers of
+     * writes a crash interrupted removed. */
+    if (tm_store_claim(&m->store, &why) != TM_OK) {
+        fprintf(stderr, "tlsmodem: store %s\n", why.detail);
+        tm_trace("host", "store %s", why.detail);
+        return 1;
+    }
 
     tm_at *at = calloc(1, tm_at_sizeof());
     if (!at) {
@@ -343,7 +351,13 @@ int main(int argc, char **argv)
     tm_host_attach(&g_host, at, m);
     if (dialect->start)
         dialect->start(m);
+    if (a.control && tm_control_open(a.control, m, err, sizeof err) < 0) {
+        fprintf(stderr, "tlsmodem: %s\n", err);
+        return 1;
+    }
     tm_banner_print(STDERR_FILENO, &a, dialect->name, store_dir, m->ca_bundle);
+    if (m->start_note[0])
+        fprintf(stderr, "tlsmodem: %s\n", m->start_note);
 
     while (!tm_loop_stopped()) {
         if (tm_loop_run_once(-1) < 0) {
@@ -357,6 +371,7 @@ int main(int argc, char **argv)
     /* Shutdown: read nothing more, deliver what is queued, let the dialect
      * close its sessions, deliver what that produced. */
     tm_host_stop_input(&g_host);
+    tm_control_close();
     tm_host_drain(&g_host, DRAIN_MS);
     if (dialect->stop)
         dialect->stop(m);
@@ -368,6 +383,7 @@ int main(int argc, char **argv)
     tm_trace("host", "exit %d", rc);
     tm_host_close(&g_host);
     tm_loop_reset();
+    tm_at_cleanup(at);
     free(at);
     m->at = NULL;
     return rc;
