@@ -492,6 +492,65 @@ class Bench:
         return out
 
 
+    # -- 4. instructions per fresh GET (callgrind)
+    def bench_instructions(self):
+        """Instructions per fresh GET, counted by callgrind (exact, not noisy):
+        tlsmodem under callgrind doing 1 and then 1+K fresh GETs (GET + CLOSE)
+        in two processes, (I[1+K] - I[1]) / K; openssl s_client connecting
+        (handshake + verification) minus s_client refused at connect (same
+        start-up and CA file loading, no handshake)."""
+        k = self.args.cg_gets
+        counts = {}
+        for gets in (1, 1 + k):
+            out = os.path.join(self.tmp, "cg%d.out" % gets)
+            wrap = os.path.join(self.tmp, "cg%d.sh" % gets)
+            with open(wrap, "w") as f:
+                f.write("#!/bin/sh\nexec valgrind -q --tool=callgrind --callgrind-out-file=%s %s \"$@\"\n"
+                        % (out, self.bin))
+            os.chmod(wrap, 0o755)
+            real, self.bin = self.bin, wrap
+            try:
+                m = self.modem()
+            finally:
+                self.bin = real
+            sid = self.session(m)
+            for _ in range(gets):
+                self.get(m, sid, "/index.html", timeout=60, idle=60)
+                m.at_ok("AT+KHTTPSCLOSE=%d" % sid, 30)
+            self.close_modem(m)
+            counts[gets] = callgrind_total(out)
+        per_get = (counts[1 + k] - counts[1]) / k
+
+        def s_client(port):
+            out = os.path.join(self.tmp, "cg-sc%d.out" % port)
+            subprocess.run(["valgrind", "-q", "--tool=callgrind", "--callgrind-out-file=" + out, "openssl",
+                            "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", HOST, "-CAfile",
+                            self.root_pem, "-verify_return_error", "-verify_hostname", HOST],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=120)
+            return callgrind_total(out)
+        sc_ok, sc_refused = s_client(self.port), s_client(1)
+        hs = sc_ok - sc_refused
+        log("instructions: tlsmodem %d GETs %d, %d GETs %d -> %.2f M per fresh GET; s_client %.2f M, "
+            "refused %.2f M -> handshake %.2f M" % (1, counts[1], 1 + k, counts[1 + k], per_get / 1e6,
+                                                     sc_ok / 1e6, sc_refused / 1e6, hs / 1e6))
+        return {"k": k, "per_get": per_get, "sc_ok": sc_ok, "sc_refused": sc_refused, "hs": hs,
+                "rows": [["tlsmodem, per fresh GET (TCP + TLS handshake + HTTP exchange + 2 AT commands)",
+                          "%.2f" % (per_get / 1e6)],
+                         ["openssl s_client, connected, whole process", "%.2f" % (sc_ok / 1e6)],
+                         ["openssl s_client, refused at connect, whole process", "%.2f" % (sc_refused / 1e6)],
+                         ["openssl s_client handshake (difference)", "%.2f" % (hs / 1e6)],
+                         ["ratio tlsmodem GET / s_client handshake", ratio(per_get, hs)]]}
+
+
+def callgrind_total(path):
+    with open(path) as f:
+        m = re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M)
+    if not m:
+        raise RuntimeError("no instruction total in %s" % path)
+    return int(m.group(1))
+
+
 def wait_output(p, marker, timeout):
     """Read p.stdout until marker (bytes) shows, or fail."""
     seen = b""
@@ -571,7 +630,7 @@ def machine():
     }
 
 
-def report(args, mach, dl, hs, mem, secs):
+def report(args, mach, dl, hs, mem, ins, secs):
     out = []
     out.append("# tlsmodem benchmark results")
     out.append("")
@@ -640,6 +699,16 @@ def report(args, mach, dl, hs, mem, secs):
     out.append("")
     out.append(table(["8 open TLS connections", "tlsmodem (1 process)", "8 × openssl s_client", "ratio"], [mem["peer"]]))
     out.append("")
+    if ins:
+        out.append("## 4. Instructions per fresh GET (callgrind)")
+        out.append("")
+        out.append("Exact counts (callgrind), not timings: tlsmodem doing 1 and 1+%d fresh GETs (`AT+KHTTPSGET` + "
+                   "`AT+KHTTPSCLOSE`) in two processes, the difference divided by %d; `openssl s_client` connected "
+                   "minus `openssl s_client` refused at connect (the same start-up and CA file) is its handshake "
+                   "with verification, without HTTP." % (ins["k"], ins["k"]))
+        out.append("")
+        out.append(table(["measure", "M instructions"], ins["rows"]))
+        out.append("")
     return "\n".join(out)
 
 
@@ -650,7 +719,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="handshake/keep-alive rounds (default 5)")
     ap.add_argument("--n", type=int, default=30, help="GETs per handshake/keep-alive round (default 30)")
     ap.add_argument("--size-mib", type=int, default=64, help="download size (default 64)")
-    ap.add_argument("--only", choices=["download", "handshake", "memory"], action="append",
+    ap.add_argument("--cg-gets", type=int, default=10, help="instructions: fresh GETs counted (default 10)")
+    ap.add_argument("--only", choices=["download", "handshake", "memory", "instructions"], action="append",
                     help="run only these benchmarks (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file")
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
@@ -665,12 +735,15 @@ def main():
         if not shutil.which(tool):
             sys.exit("bench: %s not found (sh tools/setup-deps.sh test installs it)" % tool)
 
-    only = set(args.only or ["download", "handshake", "memory"])
+    only = set(args.only or ["download", "handshake", "memory", "instructions"])
+    if "instructions" in only and not shutil.which("valgrind"):
+        print("bench: valgrind not found: instruction counts skipped", flush=True)
+        only.discard("instructions")
     # SIGTERM (make interrupted, CI timeout): unwind through `finally` to clean up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
     b = Bench(args)
-    dl = hs = mem = None
+    dl = hs = mem = ins = None
     try:
         print("tlsmodem bench (%s, nproc %d)" % (args.bin, os.cpu_count()), flush=True)
         b.setup()
@@ -683,6 +756,9 @@ def main():
         if "memory" in only:
             print("[3] memory per session", flush=True)
             mem = b.bench_memory()
+        if "instructions" in only:
+            print("[4] instructions per fresh GET (callgrind)", flush=True)
+            ins = b.bench_instructions()
     finally:
         b.cleanup()
     secs = time.monotonic() - t0
@@ -705,9 +781,12 @@ def main():
         print("\n[3] memory per session")
         print(table(["measure", "value"], mem["rows"]))
         print(table(["8 open TLS connections", "tlsmodem", "8 x s_client", "ratio"], [mem["peer"]]))
+    if ins:
+        print("\n[4] instructions (millions), callgrind")
+        print(table(["measure", "M instructions"], ins["rows"]))
     print("\nbench: %.0f s" % secs)
     if dl and hs and mem and not args.no_write:
-        text = report(args, machine(), dl, hs, mem, secs)
+        text = report(args, machine(), dl, hs, mem, ins, secs)
         with open(args.out, "w") as f:
             f.write(text)
         print("wrote %s" % os.path.relpath(args.out))

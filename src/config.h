@@ -56,6 +56,9 @@
  * client certificate and key, versions, verify on/off); least recently used
  * is dropped.  Each holds its parsed trust store (~20 KiB + the anchors). */
 #define TM_TLS_CTX_CACHE      4
+/* TLS: read-ahead buffer of a connection while it is reading (released when
+ * drained, SSL_MODE_RELEASE_BUFFERS): several records per recv() */
+#define TM_TLS_READ_BUF       (64 * 1024)
 #define TM_RESOLVE_MAX        16     /* --resolve entries */
 
 #endif

@@ -371,8 +371,9 @@ tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason 
 /* ---- listing ------------------------------------------------------------ */
 
 typedef struct {
-    char   name[TM_STORE_NAME_MAX + 1];
-    size_t size;
+    char     name[TM_STORE_NAME_MAX + 1];
+    size_t   size;
+    uint64_t stamp;     /* inode, size, mtime, ctime of the file (tm_store_stamp) */
 } list_ent;
 
 typedef struct {
@@ -380,7 +381,22 @@ typedef struct {
     size_t    n, cap;
 } list_vec;
 
-static bool vec_push(list_vec *lv, const char *name, size_t size)
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t file_stamp(const struct stat *st)
+{
+    int64_t v[6] = { (int64_t)st->st_ino, (int64_t)st->st_size, (int64_t)st->st_mtim.tv_sec,
+                     (int64_t)st->st_mtim.tv_nsec, (int64_t)st->st_ctim.tv_sec, (int64_t)st->st_ctim.tv_nsec };
+    return fnv(14695981039346656037ULL, v, sizeof v);
+}
+
+static bool vec_push(list_vec *lv, const char *name, const struct stat *st)
 {
     if (lv->n == lv->cap) {
         size_t nc = lv->cap ? lv->cap * 2 : 32;
@@ -393,7 +409,8 @@ static bool vec_push(list_vec *lv, const char *name, size_t size)
     int w = snprintf(lv->v[lv->n].name, sizeof lv->v[lv->n].name, "%s", name);
     if (w < 0 || (size_t)w >= sizeof lv->v[lv->n].name)
         return true;            /* not a name we could have stored: skip it */
-    lv->v[lv->n].size = size;
+    lv->v[lv->n].size = (size_t)st->st_size;
+    lv->v[lv->n].stamp = file_stamp(st);
     lv->n++;
     return true;
 }
@@ -443,7 +460,7 @@ static bool scan_dir(const char *dir, const char *area, const char *prefix, list
             snprintf(name, sizeof name, "%s", item);
         if (strlen(name) > TM_STORE_NAME_MAX || strncmp(name, prefix, strlen(prefix)) != 0)
             continue;
-        if (!vec_push(lv, name, (size_t)st.st_size)) {
+        if (!vec_push(lv, name, &st)) {
             ok = false;
             break;
         }
@@ -452,24 +469,42 @@ static bool scan_dir(const char *dir, const char *area, const char *prefix, list
     return ok;
 }
 
+static int list_sorted(tm_store *s, const char *prefix, list_vec *lv)
+{
+    if (!prefix)
+        prefix = "";
+    if (!scan_dir(s->root, "", prefix, lv, true)) {
+        free(lv->v);
+        lv->v = NULL;
+        return -1;
+    }
+    if (lv->n)
+        qsort(lv->v, lv->n, sizeof *lv->v, ent_cmp);
+    return (int)lv->n;
+}
+
 int tm_store_list(tm_store *s, const char *prefix, tm_store_list_cb cb, void *arg)
 {
     list_vec lv = {0};
-    if (!prefix)
-        prefix = "";
-    bool ok = scan_dir(s->root, "", prefix, &lv, true);
-    if (!ok) {
-        free(lv.v);
-        return -1;
-    }
-    if (lv.n)
-        qsort(lv.v, lv.n, sizeof *lv.v, ent_cmp);
-    for (size_t i = 0; i < lv.n; i++)
+    int n = list_sorted(s, prefix, &lv);
+    for (int i = 0; i < n; i++)
         if (cb)
             cb(arg, lv.v[i].name, lv.v[i].size);
-    int n = (int)lv.n;
     free(lv.v);
     return n;
+}
+
+uint64_t tm_store_stamp(tm_store *s, const char *prefix)
+{
+    list_vec lv = {0};
+    int n = list_sorted(s, prefix, &lv);
+    uint64_t h = fnv(14695981039346656037ULL, &n, sizeof n);
+    for (int i = 0; i < n; i++) {
+        h = fnv(h, lv.v[i].name, strlen(lv.v[i].name) + 1);
+        h = fnv(h, &lv.v[i].stamp, sizeof lv.v[i].stamp);
+    }
+    free(lv.v);
+    return h;
 }
 
 /* ---- settings ------------------------------------------------------------ */

@@ -45,6 +45,11 @@ tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason 
  * listed nor read. */
 typedef void (*tm_store_list_cb)(void *arg, const char *name, size_t size);
 int    tm_store_list(tm_store *s, const char *prefix, tm_store_list_cb cb, void *arg);
+/* A hash of the names, inodes, sizes, modification and change times of the
+ * items under prefix (one directory listing, no file read): with gen, tells
+ * a reader that cached parsed items whether a file changed, also one
+ * replaced or damaged behind tlsmodem's back. */
+uint64_t tm_store_stamp(tm_store *s, const char *prefix);
 
 /* Settings: small "key=value" lines in one item, written whole and
  * atomically (one temp file + fsync + rename: after a crash the item is all

@@ -1001,7 +1001,15 @@ static tm_err build_ctx(tm_tls *t, int minv, int maxv, tm_reason *why)
     /* Bound what the server may send as its certificate chain (a 200 KB chain
      * fails the handshake with a reason instead of growing memory). */
     SSL_CTX_set_max_cert_list(t->ctx, TM_TLS_CHAIN_MAX);
-    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* RELEASE_BUFFERS: an idle connection gives its record buffers (2 x ~16
+     * KiB) back; read-ahead into one TM_TLS_READ_BUF buffer: a download reads
+     * the socket in large gulps (several records per recv) instead of one
+     * header + one body read per record.  tm_tls_pending accounts for the
+     * bytes read ahead but not yet decrypted. */
+    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                     SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_read_ahead(t->ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(t->ctx, TM_TLS_READ_BUF);
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_cert_verify_callback(t->ctx, ctx_verify, NULL);
     tm_err e = setup_trust(t, why);
@@ -1369,7 +1377,11 @@ size_t tm_tls_pending(tm_tls *t)
     if (!t || !t->ssl || t->failed)
         return 0;
     int n = SSL_pending(t->ssl);
-    return n > 0 ? (size_t)n : 0;
+    if (n > 0)
+        return (size_t)n;
+    /* read ahead but not yet decrypted: the socket may stay silent, so the
+     * caller must read again without waiting for it */
+    return SSL_has_pending(t->ssl) ? 1 : 0;
 }
 
 void tm_tls_close_notify(tm_tls *t)

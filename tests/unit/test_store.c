@@ -410,6 +410,25 @@ static void test_generation(tm_store *s)
     TM_CHECK(tm_store_put(s, "hl/root_ca.7", "abc", 3, &why) != TM_OK);
     tm_store_test_fault(0);
     TM_CHECK(s->gen != g);
+    /* the stamp: unchanged by reads, changed by a write through the API and
+     * by a file rewritten behind the store's back (same size, same name) */
+    TM_EQ_INT(tm_store_put(s, "hl/root_ca.8", "abcd", 4, &why), TM_OK);
+    uint64_t st0 = tm_store_stamp(s, "hl/");
+    TM_EQ_INT(tm_store_get(s, "hl/root_ca.8", buf, sizeof buf, &len, &why), TM_OK);
+    TM_CHECK(tm_store_stamp(s, "hl/") == st0);
+    TM_CHECK(tm_store_stamp(s, "spwf/") != st0);
+    char path[sizeof s->root + 32];
+    snprintf(path, sizeof path, "%s/hl/root_ca.8", s->root);
+    FILE *f = fopen(path, "wb");
+    TM_CHECK(f != NULL);
+    if (f) {
+        fwrite("wxyz", 1, 4, f);
+        fclose(f);
+    }
+    uint64_t st1 = tm_store_stamp(s, "hl/");
+    TM_CHECK(st1 != st0);
+    TM_EQ_INT(tm_store_del(s, "hl/root_ca.8", &why), TM_OK);
+    TM_CHECK(tm_store_stamp(s, "hl/") != st1);
     tm_store other;
     memcpy(&other, s, sizeof other);
     TM_EQ_INT(tm_store_open(&other, s->root, &why), TM_OK);

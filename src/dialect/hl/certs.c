@@ -455,13 +455,16 @@ static bool creds_copy(hl_creds *dst, const hl_creds *src)
 }
 
 /* The last successful load (with and without the client certificate), kept
- * while the store's generation is unchanged: a request no longer lists the
- * store, reads every root and parses it again (~37 syscalls and ~1.5 M
- * instructions per stored root).  Failures are not kept: they are read again
- * and reported each time, with the file named. */
+ * while the store is unchanged: same generation (no write through the store
+ * API) and same stamp (no file of hl/ replaced, damaged or touched behind
+ * tlsmodem's back — one directory listing).  A request then no longer reads
+ * every root and parses it again (~1.5 M instructions per stored root).
+ * Failures are not kept: they are read again and reported each time, with
+ * the file named. */
 static struct {
     bool          valid;
     unsigned long gen;
+    uint64_t      stamp;
     hl_creds      c;
 } g_memo[2];
 
@@ -469,7 +472,8 @@ tm_err hl_creds_load(hl_state *s, hl_creds *c, bool with_client, tm_reason *why)
 {
     tm_store *st = &s->modem->store;
     unsigned long gen = st->gen;
-    if (g_memo[with_client].valid && g_memo[with_client].gen == gen) {
+    uint64_t stamp = tm_store_stamp(st, "hl/");
+    if (g_memo[with_client].valid && g_memo[with_client].gen == gen && g_memo[with_client].stamp == stamp) {
         if (creds_copy(c, &g_memo[with_client].c))
             return TM_OK;
         return tm_fail(why, TM_E_NO_MEMORY, "no memory for the stored certificates (%zu bytes)",
@@ -483,6 +487,7 @@ tm_err hl_creds_load(hl_state *s, hl_creds *c, bool with_client, tm_reason *why)
     hl_creds_free(&g_memo[with_client].c);
     g_memo[with_client].valid = creds_copy(&g_memo[with_client].c, c);
     g_memo[with_client].gen = gen;
+    g_memo[with_client].stamp = stamp;
     return TM_OK;
 }
 
