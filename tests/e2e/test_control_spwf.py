@@ -80,3 +80,21 @@ def test_spwf_reset_boot_winds_volatile_lost_saved_kept(t):
     err(m, "AT+S.SOCKQ=%d" % sid, text=[r"socket %d" % sid])          # the socket is gone
     sid = _sock(m, srv.port)
     _echo_ok(m, sid)
+
+
+@quick
+def test_spwf_dns_fail_and_clock(t):
+    srv = peer(t, "echo")
+    m, ctl = tmctl.start(t, dialect="spwf", resolve=["echo.test:%d:127.0.0.1" % srv.port])
+    ctl.ok("dns fail on")
+    err(m, "AT+S.SOCKON=echo.test,%d,NULL,t" % srv.port, text=[r"cannot resolve 'echo.test'",
+                                                               r"name server does not answer"])
+    ctl.ok("dns fail off")
+    r = ok(m, "AT+S.SOCKON=echo.test,%d,NULL,t" % srv.port)
+    sid = int(r.info("AT-S.On:")[0].split(b":")[-1])
+    _echo_ok(m, sid)
+    ctl.ok("clock set 2030-01-01T00:00:00Z")
+    v = ok(m, "AT+S.STS=current_time").info("AT-S.Var:current_time=")[0].split(b"=")[1]
+    assert 1893456000 <= int(v) < 1893456000 + 60, v
+    ctl.ok("clock unset")
+    assert ok(m, "AT+S.STS=current_time").info("AT-S.Var:current_time=not set")
