@@ -86,7 +86,11 @@ static bool parse_iso(const char *s, int64_t *out)
         return false;
     t.tm_year -= 1900;
     t.tm_mon -= 1;
-    *out = (int64_t)timegm(&t);
+    int mday = t.tm_mday;
+    time_t v = timegm(&t);
+    if (t.tm_mday != mday)
+        return false;                    /* 2031-02-30: normalised to March, not a date */
+    *out = (int64_t)v;
     return true;
 }
 
