@@ -78,3 +78,29 @@ def test_control_loopback_tcp(t):
     assert ctl.ok("status")["dialect"] == "hl"
     rc, out = tmctl.ctl_cli(t, "127.0.0.1:%d" % port, "clock", "jump", "60")
     assert rc == 0 and " mode=set" in out, (rc, out)
+
+
+@quick
+def test_control_limits_clients_and_line_length(t):
+    m, ctl = tmctl.start(t)
+    others = [tmctl.Control(ctl.path) for _ in range(3)]
+    for c in others:
+        assert c.ok("status")["dialect"] == "hl"
+    fifth = tmctl.Control(ctl.path)       # four at once: the fifth is told and closed
+    line = fifth.sock.recv(4096)
+    assert line.startswith(b"error code=TM_E_SESSION_BUSY reason=\"too many control clients\"\n"), line
+    assert fifth.sock.recv(4096) == b""
+    others[0].close()
+    m.at_ok("AT")                         # the loop saw the close
+    again = tmctl.Control(ctl.path)
+    assert again.ok("status")["dialect"] == "hl"
+    e = ctl.error("x" * 300, "TM_E_ARG_BAD")     # too long: one answer, then the next command works
+    assert e["reason"] == "command too long", e
+    assert ctl.ok("status")["dialect"] == "hl"
+    # several commands in one write, answered in order
+    ctl.sock.sendall(b"clock unset\nclock host\nstatus\n")
+    buf = b""
+    while buf.count(b"\n") < 3:
+        buf += ctl.sock.recv(4096)
+    lines = buf.decode().splitlines()
+    assert [tmctl.Answer(l)["mode"] for l in lines] == ["unset", "host", "host"], lines
