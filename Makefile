@@ -33,7 +33,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/tlsmodem
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-INSTALLED := $(BINDIR)/tlsmodem $(BINDIR)/tlsmodem-cert $(MANDIR)/man1/tlsmodem.1 \
+INSTALLED := $(BINDIR)/tlsmodem $(BINDIR)/tlsmodem-cert $(BINDIR)/tlsmodem-ctl $(MANDIR)/man1/tlsmodem.1 \
              $(MANDIR)/man1/tlsmodem-cert.1 $(UNITDIR)/tlsmodem@.service $(DOCDIR)/LICENSE \
              $(DOCDIR)/README.md $(addprefix $(DOCDIR)/,$(notdir $(wildcard docs/*.md)))
 
@@ -94,7 +94,7 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(BUILD)/tlsmodem $(BUILD)/tlsmodem-cert $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/tlsmodem $(BUILD)/tlsmodem-cert $(BUILD)/tlsmodem-ctl $(DESTDIR)$(BINDIR)/
 	for m in tlsmodem tlsmodem-cert; do \
 	  sed 's/@VERSION@/$(VERSION)/g' man/$$m.1 > $(DESTDIR)$(MANDIR)/man1/$$m.1 && \
 	  chmod 0644 $(DESTDIR)$(MANDIR)/man1/$$m.1 || exit 1; done

@@ -33,6 +33,11 @@ typedef struct tm_modem tm_modem;
  * Returns 0 when the answer is ok, 1 otherwise. */
 int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap);
 
+/* "play FILE" (sim_scenario.c): schedules the file's "<ms> <command>" steps;
+ * returns the step count, or -1 with the reason in why.  "play stop". */
+int tm_sim_scenario_play(tm_modem *m, const char *path, char *why, size_t cap);
+int tm_sim_scenario_stop(char *ans, size_t cap);
+
 /* DNS failure injected by "dns fail on" (net/dns.c asks). */
 extern int tm_sim_dns_fail;
 

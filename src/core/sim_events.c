@@ -86,7 +86,11 @@ static bool parse_iso(const char *s, int64_t *out)
         return false;
     t.tm_year -= 1900;
     t.tm_mon -= 1;
-    *out = (int64_t)timegm(&t);
+    int mday = t.tm_mday;
+    time_t v = timegm(&t);
+    if (t.tm_mday != mday)
+        return false;                    /* 2031-02-30: normalised to March, not a date */
+    *out = (int64_t)v;
     return true;
 }
 
@@ -150,7 +154,7 @@ static int event_cmd(tm_modem *m, const char *name, tm_sim_event ev, char *ans, 
 
 static const char HELP[] =
     "coverage lost|back; reject; pdp drop; socket reset <id>; dns fail on|off; reset; csq <rssi>; "
-    "clock [set <iso>|jump <s>|unset|host]; status; help";
+    "clock [set <iso>|jump <s>|unset|host]; play <file>|stop; status; help";
 
 int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
 {
@@ -214,6 +218,15 @@ int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
         tm_sim_dns_fail = !strcmp(w[2], "on");
         tm_trace("sim", "DNS %s", tm_sim_dns_fail ? "fails from now on" : "answers again");
         return answer(ans, cap, 0, "ok dns=%s", tm_sim_dns_fail ? "fail" : "ok");
+    }
+    if (!strcmp(c, "play") && n == 2 && !strcmp(w[1], "stop"))
+        return tm_sim_scenario_stop(ans, cap);
+    if (!strcmp(c, "play") && n == 2) {
+        char why[TM_DETAIL_MAX];
+        int steps = tm_sim_scenario_play(m, w[1], why, sizeof why);
+        if (steps < 0)
+            return fail_answer(ans, cap, TM_E_ARG_BAD, why);
+        return answer(ans, cap, 0, "ok steps=%d", steps);
     }
     return usage_answer(ans, cap, "unknown command \"%s\" (try help)", line);
 }

@@ -78,3 +78,57 @@ def test_control_loopback_tcp(t):
     assert ctl.ok("status")["dialect"] == "hl"
     rc, out = tmctl.ctl_cli(t, "127.0.0.1:%d" % port, "clock", "jump", "60")
     assert rc == 0 and " mode=set" in out, (rc, out)
+
+
+@quick
+def test_control_limits_clients_and_line_length(t):
+    m, ctl = tmctl.start(t)
+    others = [tmctl.Control(ctl.path) for _ in range(3)]
+    for c in others:
+        assert c.ok("status")["dialect"] == "hl"
+    fifth = tmctl.Control(ctl.path)       # four at once: the fifth is told and closed
+    line = fifth.sock.recv(4096)
+    assert line.startswith(b"error code=TM_E_SESSION_BUSY reason=\"too many control clients\"\n"), line
+    assert fifth.sock.recv(4096) == b""
+    others[0].close()
+    m.at_ok("AT")                         # the loop saw the close
+    again = tmctl.Control(ctl.path)
+    assert again.ok("status")["dialect"] == "hl"
+    e = ctl.error("x" * 300, "TM_E_ARG_BAD")     # too long: one answer, then the next command works
+    assert e["reason"] == "command too long", e
+    assert ctl.ok("status")["dialect"] == "hl"
+    # several commands in one write, answered in order
+    ctl.sock.sendall(b"clock unset\nclock host\nstatus\n")
+    buf = b""
+    while buf.count(b"\n") < 3:
+        buf += ctl.sock.recv(4096)
+    lines = buf.decode().splitlines()
+    assert [tmctl.Answer(l)["mode"] for l in lines] == ["unset", "host", "host"], lines
+
+
+@quick
+def test_control_scenario_file_plays_in_order(t):
+    m, ctl = tmctl.start(t, extra_args=("--model", "hl7800"))
+    hl.start(m)
+    m.at_ok("AT+CEREG=1")
+    f = os.path.join(t.tmp, "drop.scn")
+    with open(f, "w") as fh:
+        fh.write("# coverage drops for a moment\n0 csq 5\n\n100 coverage lost\n300   coverage back\n")
+    assert ctl.ok("play " + f) == {"steps": "3"}
+    got = m.expect(b"\r\n+CEREG: 1\r\n", 10).consumed
+    assert got.endswith(b"\r\n+CEREG: 2\r\n\r\n+CEREG: 1\r\n"), got
+    assert m.at_ok("AT+CSQ").lines == [b"+CSQ: 5,99"]
+    tr = m.trace_text()
+    assert "scenario step 2/3 at 100 ms: coverage lost -> ok event=coverage-lost" in tr, tr[-2000:]
+    # a bad file changes nothing; a playing scenario can be stopped
+    with open(f, "w") as fh:
+        fh.write("0 csq 9\n50 coverage lost\n10 coverage back\n")
+    e = ctl.error("play " + f, "TM_E_ARG_BAD")
+    assert "drop.scn:3: 10 ms is before the previous step (50 ms)" in e["reason"], e
+    ctl.error("play " + os.path.join(t.tmp, "missing.scn"), "TM_E_ARG_BAD")
+    with open(f, "w") as fh:
+        fh.write("600000 reset\n")
+    assert ctl.ok("play " + f) == {"steps": "1"}
+    ctl.error("play " + f, "TM_E_ARG_BAD")              # one at a time
+    assert ctl.ok("play stop") == {"cancelled": "1"}
+    assert m.at_ok("AT+CSQ").lines == [b"+CSQ: 5,99"]

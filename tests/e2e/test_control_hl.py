@@ -1,6 +1,7 @@
 """Control-channel network events on the HL dialect (docs/control.md): the
 exact URCs each event produces, and that the module still answers and the
 host can recover (re-register, bring the bearer up, reconnect) afterwards."""
+import os
 import re
 
 import hl
@@ -169,3 +170,28 @@ def test_hl_csq_and_dns_fail(t):
     assert ctl.ok("dns fail off") == {"dns": "ok"}
     m.at_ok("AT+KTCPCLOSE=1")
     m.at_ok("AT+CMEE=1")
+
+
+def test_hl_clock_jump_expires_the_certificate_and_back(t):
+    from test_hl_tcp import NOTIF_RE
+    p = peer(t, "echo", cert=t.pki.coursera)          # valid for a year from now
+    path = os.path.join(t.tmp, "c.sock")
+    m = t.modem(resolve=["www.coursera.test:%d:127.0.0.1" % p.port], extra_args=("--control", path))
+    hl.start(m)
+    ctl = tmctl.Control(path)
+    assert hl.store_cert(m, t.pki.root.bytes("pem"), 0).ok
+    m.at_ok("AT+CMEE=2")
+    sid = cfg(m, '1,3,"www.coursera.test",%d' % p.port)
+    connect(m, sid)
+    m.at_ok("AT+KTCPCLOSE=%d" % sid)
+    ctl.ok("clock jump %d" % (400 * 86400))
+    m.at_ok("AT+KTCPCNX=%d" % sid)
+    u = m.expect(NOTIF_RE, 15)
+    assert u.group(2) == b"13" and b"is after notAfter" in u.group(3), u.match
+    ctl.ok("clock unset")
+    m.at_ok("AT+KTCPCNX=%d" % sid)
+    u = m.expect(NOTIF_RE, 15)
+    assert u.group(2) == b"13" and b"clock" in u.group(3).lower(), u.match
+    ctl.ok("clock host")
+    connect(m, sid)
+    _echo_ok(m, sid)

@@ -11,8 +11,10 @@ blanks are double-quoted with \\" and \\\\ escaped.  Also usable outside the
 e2e runner: Control(path) needs only a running tlsmodem."""
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 
 _PAIR = re.compile(r'\s*([A-Za-z0-9_]+)=("(?:[^"\\]|\\.)*"|\S*)')
 
@@ -85,10 +87,25 @@ class Control:
         self.sock.close()
 
 
+class _TmpDir:
+    def __init__(self, d):
+        self.d = d
+
+    def stop(self):
+        shutil.rmtree(self.d, ignore_errors=True)
+
+    def describe(self):
+        return "control socket directory %s" % self.d
+
+
 def start(t, dialect="hl", extra_args=(), **kw):
     """A modem with --control on a socket in the test's directory (0700), and
     a Control connected to it once the modem answers AT."""
     path = os.path.join(t.tmp, "ctl%d.sock" % len(t.modems))
+    if len(path) > 100:                 # sun_path holds 107 characters
+        d = tempfile.mkdtemp(prefix="tmctl")          # 0700
+        t.servers.append(_TmpDir(d))   # removed after the modems stopped
+        path = os.path.join(d, "ctl%d.sock" % len(t.modems))
     m = t.modem(dialect=dialect, extra_args=tuple(extra_args) + ("--control", path), **kw)
     # the first output means the loop runs: the control socket is listening
     if dialect == "hl":

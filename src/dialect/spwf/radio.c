@@ -29,11 +29,34 @@
 #define PEER_MAC    "00:80:E1:00:00:FE"
 
 static bool radio_off;              /* AT+S.WIFI=0 (one modem per process) */
+static bool bss_lost;               /* control channel "coverage lost": the access point is gone */
 
 static bool linked(spwf_state *s)
 {
     int mode = spwf_var_int(s, "wifi_mode");
-    return !radio_off && (mode == 1 || mode == 3);
+    return !radio_off && !bss_lost && (mode == 1 || mode == 3);
+}
+
+bool spwf_radio_bss_lost(void)
+{
+    return bss_lost;
+}
+
+/* The access point disappears or comes back (control channel; sim.c).  Only
+ * the indications: sim.c closes the sockets. */
+tm_err spwf_radio_coverage(tm_at *at, bool lost, tm_reason *why)
+{
+    spwf_state *s = spwf_get(at);
+    if (lost == bss_lost)
+        return tm_fail(why, TM_E_STATE, "coverage is %s already", lost ? "lost" : "there");
+    bool was = linked(s);
+    bss_lost = lost;
+    tm_trace("spwf", "access point %s", lost ? "lost (out of range)" : "back in range");
+    if (lost && was)
+        spwf_wind(at, 33, "WiFi BSS Lost");
+    else if (!lost && linked(s))
+        spwf_wind(at, 24, "WiFi Up:0:" LINK_IP);
+    return TM_OK;
 }
 
 void spwf_boot_winds(tm_at *at)

@@ -246,6 +246,9 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
             return tm_fail(why, TM_E_ARG_BAD, "argument 3 \"%s\" must be empty or NULL (or a number)",
                                a->v[2].p);
     }
+    if (spwf_radio_bss_lost())
+        return tm_fail(why, TM_E_NET, "no network: the access point is lost (+WIND:33); wait for +WIND:24 "
+                       "(WiFi Up)");
     bool tls, udp = false;
     char expected[TM_HOST_MAX] = "";
     if (!strcasecmp(kind, "t")) {
@@ -511,4 +514,19 @@ void spwf_sock_winds_unmasked(spwf_state *s)
             spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, k->rx_len, k->rx_len);
         }
     }
+}
+
+/* The control channel's network events (sim.c): the connection is gone as
+ * after a reset: +WIND:58:Socket Closed:<id>:1; unread bytes stay readable. */
+bool spwf_sock_net_lost(spwf_state *s, int id, const tm_reason *why)
+{
+    if (id < 0 || id >= TM_SESSIONS_MAX || !s->sock[id])
+        return false;
+    spwf_sock *k = s->sock[id];
+    if (k->closed || (!k->open && !k->opening))
+        return false;
+    if (k->opening)
+        return false;           /* SOCKON still running: not simulated yet */
+    mark_closed(k, 1, why);
+    return true;
 }

@@ -493,4 +493,5 @@ const tm_dialect tm_dialect_spwf = {
     .at = &spwf_at_dialect,
     .start = spwf_start,
     .stop = spwf_stop,
+    .sim_event = spwf_sim_event,
 };

@@ -87,6 +87,13 @@ tm_err      spwf_config_check(tm_at *at, int i, const char *val);
 /* Radio, status and boot (radio.c): AT+S.STS, AT+S.PEERS, AT+S.WIFI, the
  * boot +WIND sequence (start and AT+S.RESET). */
 void        spwf_boot_winds(tm_at *at);
+/* Control channel (sim.c): the access point lost / back (+WIND:33 / +WIND:24),
+ * whether it is lost, a socket the network closed (+WIND:58:…:1; false when
+ * socket id has no open connection), the tm_dialect.sim_event hook. */
+tm_err      spwf_radio_coverage(tm_at *at, bool lost, tm_reason *why);
+bool        spwf_radio_bss_lost(void);
+bool        spwf_sock_net_lost(spwf_state *s, int id, const tm_reason *why);
+tm_err      spwf_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
 /* Whether +WIND:<n> is masked by console_wind_off_* (spwf.c); sock.c keeps a
  * masked +WIND:55 armed and announces it when the masks drop. */
 bool        spwf_wind_masked(tm_at *at, int n);

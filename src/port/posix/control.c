@@ -115,7 +115,7 @@ static void on_accept(void *arg, int fd, unsigned ev)
     if (cfd < 0)
         return;
     if (g_path[0]) {                             /* UNIX: the same user only */
-        struct ucred cr;
+        struct ucred cr = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
         socklen_t len = sizeof cr;
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != getuid()) {
             tm_trace("ctl", "connection from uid %ld refused (only uid %ld may)", (long)cr.uid, (long)getuid());
@@ -128,8 +128,10 @@ static void on_accept(void *arg, int fd, unsigned ev)
             g_client[i].fd = cfd;
             g_client[i].len = 0;
             g_client[i].overlong = false;
-            if (tm_port_watch(cfd, TM_IO_READ, on_client, &g_client[i]) < 0)
+            if (tm_port_watch(cfd, TM_IO_READ, on_client, &g_client[i]) < 0) {
+                g_client[i].fd = -1;          /* no watch slot: answered "busy" below */
                 break;
+            }
             tm_trace("ctl", "client connected");
             return;
         }
