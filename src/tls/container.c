@@ -139,8 +139,11 @@ static tm_err open_p12(PKCS12 *p12, const char *password, tm_container *out, tm_
         int id = EVP_PKEY_get_base_id(pk);
         char g[32] = "";
         size_t gl = 0;
-        if (id == EVP_PKEY_EC && EVP_PKEY_get_group_name(pk, g, sizeof g, &gl))
-            snprintf(out->key_desc, sizeof out->key_desc, "EC %s", g);
+        if (id == EVP_PKEY_EC && EVP_PKEY_get_group_name(pk, g, sizeof g, &gl)) {
+            int w = snprintf(out->key_desc, sizeof out->key_desc, "EC %s", g);
+            if (w < 0 || (size_t)w >= sizeof out->key_desc)
+                out->key_desc[sizeof out->key_desc - 2] = '.';   /* group names are short; mark a cut one */
+        }
         else
             snprintf(out->key_desc, sizeof out->key_desc, "%s-%d", OBJ_nid2sn(id), EVP_PKEY_get_bits(pk));
     }

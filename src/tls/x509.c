@@ -280,9 +280,13 @@ static void fill_profile(X509 *x, tm_x509_info *out)
         int l = ASN1_STRING_length(gn->d.dNSName);
         char nm[300];
         snprintf(nm, sizeof nm, "%.*s", l < 299 ? l : 299, (const char *)ASN1_STRING_get0_data(gn->d.dNSName));
-        if ((int)strlen(nm) != l || !tm_policy_dns_name_valid(nm))
-            snprintf(p->bad_dns, sizeof p->bad_dns, "%s%s", nm[0] ? nm : "(empty)",
-                     (int)strlen(nm) != l && l < 299 ? " (with a NUL byte)" : "");
+        if ((int)strlen(nm) != l || !tm_policy_dns_name_valid(nm)) {
+            /* the reason shows the name's start; a long bad name is cut on purpose */
+            int w = snprintf(p->bad_dns, sizeof p->bad_dns, "%s%s", nm[0] ? nm : "(empty)",
+                             (int)strlen(nm) != l && l < 299 ? " (with a NUL byte)" : "");
+            if (w < 0 || (size_t)w >= sizeof p->bad_dns)
+                memcpy(p->bad_dns + sizeof p->bad_dns - 4, "...", 4);
+        }
     }
     GENERAL_NAMES_free(g);
 
