@@ -142,7 +142,7 @@ tm_err tm_at_max_args(tm_at *at, const tm_at_args *a, int max)
 }
 
 /* A host name or IP literal: what the user typed must be exactly the host
- * (seed 000 wrote "www.coursera.org " with a trailing space). */
+ * (a user of the HL8548 wrote "www.coursera.org " with a trailing space). */
 tm_err tm_at_get_host(tm_at *at, const tm_at_args *a, int idx, const char *name, char *out, size_t cap)
 {
     tm_err e = tm_at_get_str(at, a, idx, name, out, cap);

@@ -6,7 +6,7 @@
  * reads: everything comes in as arguments, so tests/unit/test_policy.c
  * table-tests every rule.
  *
- * Decisions (DESIGN.md §3, with the open points decided here):
+ * Decisions (docs/tls.md, with the open points decided here):
  *  - Keys: RSA/DSA < 2048 bits refused at every depth, the anchor's own key
  *    included (a weak root key is a weak chain); EC < 224 bits refused.
  *  - Signatures: MD2/MD4/MD5/SHA-1 refused at every depth except on the

@@ -2,7 +2,7 @@
  * OpenSSL header; backend_openssl.c implements this, a small-footprint MCU
  * backend may implement it later.
  *
- * Policy is ours (DESIGN.md §3) and applied whatever the backend: SNI from the
+ * Policy is ours (docs/tls.md) and applied whatever the backend: SNI from the
  * host when it is a DNS name (never from expected_name), RFC 6125 names
  * (SAN dNSName with left-most wildcard, iPAddress SAN for IP literals, CN only
  * when there is no SAN), TLS 1.2+1.3 only, no NULL/anon/RC4/3DES/export,

@@ -3,7 +3,7 @@
  * =<host>,<path&query>,<port>,<TLS>,<user>,<pass>,<file7>,<file8>
  *
  * Decisions (docs/spwf.md):
- * - Empty path = "/"; a path without a leading '/' gets one (seed 003 wrote
+ * - Empty path = "/"; a path without a leading '/' gets one (an SPWF04 user wrote
  *   "conf").  Empty port = 80, or 443 with TLS.  <TLS> 0 plain, 1 and 2 TLS
  *   (both: verify the server against the stored CAs, present the TLSCERT
  *   client certificate when the server asks).  The name checked is <host>,
