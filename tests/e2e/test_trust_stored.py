@@ -104,9 +104,20 @@ def test_trust_hl_unreadable_root_refuses_ktcp_tls(t):
     m.at_ok("AT+KTCPCNX=%d" % sid)
     m.expect(re.compile(rb"\r\n\+KTCP_IND: %d,1\r\n" % sid), 15)
     m.at_ok("AT+KTCPCLOSE=%d" % sid)
+    # damage written behind the running modem's back (it keeps the parsed certificates while
+    # the store's generation and stamp are unchanged): found at the next connection
+    label, data = corruptions(t)[1]
+    with open(os.path.join(store, "hl", "root_ca.2"), "wb") as f:
+        f.write(data)
+    conns = p.conns
+    m.at_ok("AT+KTCPCNX=%d" % sid)
+    u = m.expect(NOTIF_RE, 15)
+    why = (u.group(3) or b"").decode()
+    assert (int(u.group(1)), int(u.group(2))) == (sid, 14), (label, u.match)
+    assert "stored root certificate 2 (hl/root_ca.2" in why, why
+    assert p.conns == conns, "no connection may be made (%s, running modem)" % label
     m.close()
-    # the store belongs to the running modem (it reads it again only after its own writes), so
-    # damage is what a power loss leaves on disk: found at the next start
+    # damage a power loss leaves on disk: found at the next start
     for label, data in corruptions(t):
         with open(os.path.join(store, "hl", "root_ca.2"), "wb") as f:
             f.write(data)
