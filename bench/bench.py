@@ -99,32 +99,82 @@ def socket_count(pid):
     return n
 
 
-def run_child(args, ok_codes=(0,), timeout=120):
-    """Run a child to completion; return (wall s, cpu s, peak RSS KiB) from
-    wait4's rusage (ru_maxrss is the child's VmHWM at exit)."""
+RUSAGE = None        # path of the compiled bench/rusage.c (Bench.setup)
+
+
+def run_child(args, ok_codes=(0,), timeout=120, reader=None):
+    """Run a child to completion under bench/rusage.c; return (wall s, cpu s,
+    peak RSS KiB) of the child alone.  reader: None = stdout to /dev/null, else
+    a function given the child's stdout fd (non-blocking) that reads it to EOF
+    and returns a value, kept in last_read.  Why the helper and not
+    os.wait4(): see bench/rusage.c (ru_maxrss of a child of Python counts
+    Python's own memory image)."""
+    global last_read
+    out = RUSAGE + ".%d.out" % os.getpid()
     t0 = time.monotonic()
-    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([RUSAGE, out] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE if reader else subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
-    # stderr is small (errors only); read it after the exit
-    deadline = t0 + timeout
-    while True:
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            p.kill()
-            pid, status, ru = os.wait4(p.pid, 0)
-            raise RuntimeError("%s: timeout after %ss" % (args[0], timeout))
-        # block without spinning: a short select on stderr's pipe
-        select.select([p.stderr], [], [], 0.005)
+    try:
+        if reader:
+            os.set_blocking(p.stdout.fileno(), False)
+            last_read = reader(p.stdout.fileno())
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise RuntimeError("%s: timeout after %ss" % (args[0], timeout))
+    finally:
+        if p.stdout:
+            p.stdout.close()
     wall = time.monotonic() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    err = p.stderr.read()
-    p.stderr.close()
     if p.returncode not in ok_codes:
         raise RuntimeError("%s exited %d: %s" % (" ".join(args[:6]), p.returncode,
                                                    err.decode(errors="replace")[-800:]))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    with open(out) as f:
+        ut, st, maxrss, _ = (int(x) for x in f.read().split())
+    os.unlink(out)
+    return wall, (ut + st) / 1e6, maxrss
+
+
+last_read = None
+
+
+def count_stream(fd, buf=None, pattern=None, timeout=120, idle=10, what="stream"):
+    """The host-side reader shared by tlsmodem and its peers: read fd in large
+    chunks, count the bytes, keep none.  pattern: stop after it (tlsmodem's EOF
+    pattern, searched across chunk borders; buf holds what was read past it);
+    None: read until EOF (curl -o -).  Returns the byte count before the pattern."""
+    buf = bytearray() if buf is None else buf
+    keep = len(pattern) - 1 if pattern else 0
+    total = 0
+    deadline = time.monotonic() + timeout
+    while True:
+        if pattern:
+            i = buf.find(pattern)
+            if i >= 0:
+                total += i
+                del buf[:i + len(pattern)]
+                return total
+        if len(buf) > keep:
+            total += len(buf) - keep
+            del buf[:len(buf) - keep]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ModemError("%s: not finished after %ss (%d bytes)" % (what, timeout, total))
+        rr, _, _ = select.select([fd], [], [], min(left, idle))
+        if not rr:
+            raise Stall("%s: no output for %ss after %d bytes "
+                        "(idle in poll: output held, see bench/README.md)" % (what, idle, total))
+        try:
+            data = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            continue
+        if not data:
+            if pattern:
+                raise ModemError("%s: output closed after %d bytes" % (what, total))
+            return total + len(buf)
+        buf += data
 
 
 def median(xs):
@@ -148,7 +198,10 @@ class Bench:
 
     # -- setup
     def setup(self):
+        global RUSAGE
         t0 = time.monotonic()
+        RUSAGE = os.path.join(self.tmp, "rusage")
+        subprocess.run(["cc", "-O2", "-o", RUSAGE, os.path.join(HERE, "rusage.c")], check=True)
         self.pki = PKI(os.path.join(self.tmp, "pki"))
         self.root_pem = self.pki.root.pem
         self.big = servers.big_file(self.tmp, self.args.size_mib * 1024 * 1024)
@@ -206,34 +259,7 @@ class Bench:
                 except ModemError:
                     pass
             raise ModemError("GET %s: %r%s" % (uri, r.text[-300:], why))
-        buf = m.buf
-        keep = len(PATTERN) - 1
-        total = 0
-        deadline = time.monotonic() + timeout
-        while True:
-            i = buf.find(PATTERN)
-            if i >= 0:
-                total += i
-                del buf[:i + len(PATTERN)]
-                break
-            if len(buf) > keep:
-                total += len(buf) - keep
-                del buf[:len(buf) - keep]
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ModemError("GET %s: no EOF pattern after %ss (%d bytes)" % (uri, timeout, total))
-            rr, _, _ = select.select([m.fd_in], [], [], min(left, idle))
-            if not rr:
-                raise Stall("GET %s: no output from tlsmodem for %ss after %d body bytes "
-                            "(tlsmodem idle in poll: output held, see bench/README.md)" % (uri, idle, total))
-            if rr:
-                try:
-                    data = os.read(m.fd_in, 1 << 20)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    raise ModemError("GET %s: modem output closed after %d bytes" % (uri, total))
-                buf += data
+        total = count_stream(m.fd_in, m.buf, PATTERN, timeout, idle, "GET %s" % uri)
         fin = m.expect(FINAL_RE, timeout)
         if fin.group(1) != b"OK" or fin.before:
             raise ModemError("GET %s: after the EOF pattern %r" % (uri, fin.consumed))
@@ -244,11 +270,14 @@ class Bench:
 
     # -- 1. download
     def bench_download(self):
+        """Interleaved repetitions: a fresh tlsmodem (whole process CPU from
+        start-up to the final OK of the GET, VmHWM) vs `curl -o -` under
+        bench/rusage.c (whole process), both read by count_stream()."""
         path, sha, size = self.big
         reps = self.args.reps
         tm = {"wall": [], "cpu": [], "hwm": []}
         cu = {"wall": [], "cpu": [], "hwm": []}
-        curl = ["curl", "-s", "-S", "--fail", "-o", "/dev/null", "--cacert", self.root_pem,
+        curl = ["curl", "-s", "-S", "--fail", "-o", "-", "--cacert", self.root_pem,
                 "--resolve", self.resolve, self.base + "/big.bin"]
         stalls = []
         for rep in range(reps):
@@ -258,14 +287,11 @@ class Bench:
                     for attempt in range(3):
                         m = self.modem()
                         sid = self.session(m)
-                        c0 = proc_cpu_s(m.pid)
                         t0 = time.monotonic()
                         try:
                             n = self.get(m, sid, "/big.bin", idle=self.args.stall_s)
                             break
                         except Stall as e:
-                            # a known tlsmodem bug (output held until the next
-                            # network event); count it, retry with a new process
                             stalls.append(str(e))
                             log("download rep %d tlsmodem STALLED: %s; retrying" % (rep + 1, e))
                             m.kill()
@@ -273,159 +299,147 @@ class Bench:
                     else:
                         raise ModemError("download: tlsmodem stalled 3 times in a row")
                     wall = time.monotonic() - t0
-                    cpu = proc_cpu_s(m.pid) - c0
+                    cpu = proc_cpu_s(m.pid)             # the whole life so far, start-up included
                     hwm = proc_status_kib(m.pid, "VmHWM")
                     self.close_modem(m)
-                    if n != size:
-                        raise ModemError("download: %d bytes, expected %d" % (n, size))
                     d = tm
                 else:
-                    wall, cpu, hwm = run_child(curl)
+                    wall, cpu, hwm = run_child(curl, reader=lambda fd: count_stream(
+                        fd, what="curl -o -", idle=self.args.stall_s))
+                    n = last_read
                     d = cu
+                if n != size:
+                    raise ModemError("download %s: %d bytes, expected %d" % (who, n, size))
                 d["wall"].append(wall)
                 d["cpu"].append(cpu)
                 d["hwm"].append(hwm)
                 log("download rep %d %-8s wall %.3fs cpu %.3fs peak RSS %d KiB" % (
                     rep + 1, who, wall, cpu, hwm))
         mib = size / 2**20
-        w_t, w_c = median(tm["wall"]), median(cu["wall"])
-        c_t, c_c = median(tm["cpu"]), median(cu["cpu"])
-        h_t, h_c = median(tm["hwm"]), median(cu["hwm"])
-        return {
-            "size_mib": mib, "reps": reps, "tm": tm, "curl": cu, "stalls": stalls,
-            "rows": [
-                ["wall time (s)", "%.3f" % w_t, "%.3f" % w_c, ratio(w_t, w_c)],
-                ["throughput (MiB/s)", "%.0f" % (mib / w_t), "%.0f" % (mib / w_c), ratio(mib / w_t, mib / w_c)],
-                ["CPU time (s)", "%.3f" % c_t, "%.3f" % c_c, ratio(c_t, c_c)],
-                ["CPU per MiB (ms)", "%.2f" % (1000 * c_t / mib), "%.2f" % (1000 * c_c / mib), ratio(c_t, c_c)],
-                ["peak RSS (KiB)", "%d" % h_t, "%d" % h_c, ratio(h_t, h_c)],
-            ],
-        }
+        rows = []
+        for label, key, fmt, scale in (("wall time (s)", "wall", "%.3f", 1), ("CPU time (s)", "cpu", "%.3f", 1),
+                                       ("CPU per MiB (ms)", "cpu", "%.2f", 1000 / mib),
+                                       ("peak RSS (KiB)", "hwm", "%d", 1)):
+            rows.append([label, fmt % (median(tm[key]) * scale), fmt % (median(cu[key]) * scale),
+                         ratios(tm[key], cu[key])])
+        return {"size_mib": mib, "reps": reps, "tm": tm, "curl": cu, "stalls": stalls, "rows": rows}
 
     # -- 2. handshakes
     def bench_handshake(self):
-        n = self.args.n
+        """R interleaved rounds of N GETs each; per round a ratio per
+        comparison; the table shows the median and min..max of the R ratios."""
+        n, rounds = self.args.n, self.args.rounds
         url = self.base + "/index.html"
         curl = ["curl", "-s", "-S", "--fail", "--cacert", self.root_pem, "--resolve", self.resolve]
-        res = {}
-
-        # tlsmodem, a new connection per GET
-        m = self.modem()
-        sid = self.session(m)
-        self.get(m, sid, "/index.html")          # warm up (first TLS use loads OpenSSL state)
-        m.at_ok("AT+KHTTPSCLOSE=%d" % sid)
-        c0 = proc_cpu_s(m.pid)
-        t0 = time.monotonic()
-        for _ in range(n):
-            got = self.get(m, sid, "/index.html")
-            assert got == len(PAGE), got
-            m.at_ok("AT+KHTTPSCLOSE=%d" % sid)
-        res["tm_fresh"] = (time.monotonic() - t0, proc_cpu_s(m.pid) - c0)
-        log("handshake tlsmodem fresh x%d: %.3fs cpu %.3fs" % (n, *res["tm_fresh"]))
-
-        self.close_modem(m)
-
-        # tlsmodem, keep-alive: N GETs on one session, in a new process; the
-        # connection should be reused (checked: sockets held by the process)
-        m = self.modem()
-        sid = self.session(m)
-        self.get(m, sid, "/index.html")          # open it
-        done = 0
-        keep_fail = None
-        c0 = proc_cpu_s(m.pid)
-        t0 = time.monotonic()
-        for _ in range(n):
-            try:
-                self.get(m, sid, "/index.html")
-            except Stall:
-                raise
-            except ModemError as e:
-                keep_fail = str(e).replace("\r", " ").replace("\n", " ").strip()
-                break
-            done += 1
-        res["tm_keep"] = (time.monotonic() - t0, proc_cpu_s(m.pid) - c0)
-        res["keep_done"] = done
-        res["keep_fail"] = keep_fail
-        res["keep_sockets"] = socket_count(m.pid)
-        log("keep-alive tlsmodem x%d: %.3fs cpu %.3fs, %d sockets held after%s" % (
-            done, *res["tm_keep"], res["keep_sockets"], ", FAILED: %s" % keep_fail if keep_fail else ""))
-        self.close_modem(m)
-
-        # curl, one process per GET
-        w = c = 0.0
-        for _ in range(n):
-            dw, dc, _ = run_child(curl + ["-o", "/dev/null", url])
-            w += dw
-            c += dc
-        res["curl_proc"] = (w, c)
-        log("handshake curl x%d processes: %.3fs cpu %.3fs" % (n, w, c))
-
-        # curl, one process, N URLs, a new connection each, no TLS session resumption
-        many = curl + ["--no-sessionid", "-H", "Connection: close"]
-        for _ in range(n):
-            many += ["-o", "/dev/null", url]
-        dw, dc, _ = run_child(many)
-        res["curl_close"] = (dw, dc)
-        log("handshake curl 1 process, %d URLs, Connection: close: %.3fs cpu %.3fs" % (n, dw, dc))
-
-        # openssl s_client, one process per handshake (no HTTP request)
         sc = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.port, "-servername", HOST,
               "-CAfile", self.root_pem, "-verify_return_error", "-verify_hostname", HOST]
-        w = c = 0.0
-        for _ in range(n):
-            dw, dc, _ = run_child(sc)
-            w += dw
-            c += dc
-        res["s_client"] = (w, c)
-        log("handshake openssl s_client x%d: %.3fs cpu %.3fs" % (n, w, c))
+        res = {k: [] for k in ("tm_fresh", "tm_keep", "curl_proc", "curl_close", "s_client", "curl_keep")}
+        extra = {"keep_sockets": 0, "keep_fail": None, "keep_done": n}
 
-        # curl keep-alive: one process, N URLs on one connection
-        many = list(curl)
-        for _ in range(n):
-            many += ["-o", "/dev/null", url]
-        dw, dc, _ = run_child(many)
-        res["curl_keep"] = (dw, dc)
-        log("keep-alive curl 1 process, %d URLs: %.3fs cpu %.3fs" % (n, dw, dc))
+        def tm_fresh():
+            m = self.modem()
+            sid = self.session(m)
+            self.get(m, sid, "/index.html")          # warm up (first TLS use loads OpenSSL state)
+            m.at_ok("AT+KHTTPSCLOSE=%d" % sid)
+            c0 = proc_cpu_s(m.pid)
+            t0 = time.monotonic()
+            for _ in range(n):
+                got = self.get(m, sid, "/index.html")
+                assert got == len(PAGE), got
+                m.at_ok("AT+KHTTPSCLOSE=%d" % sid)
+            r = (time.monotonic() - t0, proc_cpu_s(m.pid) - c0)
+            self.close_modem(m)
+            return r
+
+        def tm_keep():
+            m = self.modem()
+            sid = self.session(m)
+            self.get(m, sid, "/index.html")          # open it
+            c0 = proc_cpu_s(m.pid)
+            t0 = time.monotonic()
+            done = 0
+            for _ in range(n):
+                try:
+                    self.get(m, sid, "/index.html")
+                except Stall:
+                    raise
+                except ModemError as e:
+                    extra["keep_fail"] = str(e).replace("\r", " ").replace("\n", " ").strip()
+                    break
+                done += 1
+            r = (time.monotonic() - t0, proc_cpu_s(m.pid) - c0)
+            extra["keep_done"] = min(extra["keep_done"], done)
+            extra["keep_sockets"] = max(extra["keep_sockets"], socket_count(m.pid))
+            self.close_modem(m)
+            return r
+
+        def per_process(args):
+            w = c = 0.0
+            for _ in range(n):
+                dw, dc, _ = run_child(args)
+                w += dw
+                c += dc
+            return w, c
+
+        def one_process(extra_args):
+            many = curl + extra_args
+            for _ in range(n):
+                many += ["-o", "/dev/null", url]
+            dw, dc, _ = run_child(many)
+            return dw, dc
+
+        jobs = [("tm_fresh", tm_fresh), ("tm_keep", tm_keep),
+                ("curl_proc", lambda: per_process(curl + ["-o", "/dev/null", url])),
+                ("curl_close", lambda: one_process(["--no-sessionid", "-H", "Connection: close"])),
+                ("s_client", lambda: per_process(sc)),
+                ("curl_keep", lambda: one_process([]))]
+        for rnd in range(rounds):
+            for key, fn in (jobs if rnd % 2 == 0 else list(reversed(jobs))):
+                w, c = fn()
+                cnt = extra["keep_done"] if key == "tm_keep" else n
+                res[key].append((w / max(cnt, 1), c / max(cnt, 1)))
+            log("handshake round %d/%d: %s" % (rnd + 1, rounds, ", ".join(
+                "%s %.2f/%.2f ms" % (k, 1000 * v[-1][0], 1000 * v[-1][1]) for k, v in res.items())))
 
         def row(label, key, peer):
-            nt = res["keep_done"] if key == "tm_keep" else n
-            tw, tc = res[key][0] / max(nt, 1), res[key][1] / max(nt, 1)
-            pw, pc = res[peer][0] / n, res[peer][1] / n
-            return [label, "%.2f" % (1000 * tw), "%.2f" % (1000 * pw), ratio(tw, pw),
-                    "%.2f" % (1000 * tc), "%.2f" % (1000 * pc), ratio(tc, pc)]
+            tw = [x[0] for x in res[key]]
+            tc = [x[1] for x in res[key]]
+            pw = [x[0] for x in res[peer]]
+            pc = [x[1] for x in res[peer]]
+            return [label, "%.2f" % (1000 * median(tw)), "%.2f" % (1000 * median(pw)), ratios(tw, pw),
+                    "%.2f" % (1000 * median(tc)), "%.2f" % (1000 * median(pc)), ratios(tc, pc)]
 
-        res["n"] = n
-        res["rows"] = [
+        out = {"n": n, "rounds": rounds, "raw": res}
+        out.update(extra)
+        out["rows"] = [
             row("fresh connection vs curl, 1 process per GET", "tm_fresh", "curl_proc"),
             row("fresh connection vs curl, 1 process, N URLs, Connection: close", "tm_fresh", "curl_close"),
             row("fresh connection vs openssl s_client per handshake", "tm_fresh", "s_client"),
             row("keep-alive vs curl, 1 process, N URLs%s" % (
-                "" if res["keep_done"] == n else " (tlsmodem: %d GETs)" % res["keep_done"]),
+                "" if extra["keep_done"] == n else " (tlsmodem: %d GETs)" % extra["keep_done"]),
                 "tm_keep", "curl_keep"),
         ]
-        return res
+        return out
 
     # -- 3. memory per session
     def bench_memory(self):
+        """One tlsmodem: RSS idle, after 8 AT+KHTTPSCFG (configured, never
+        connected), then after one GET on each (8 connections held open)."""
         m = self.modem()
         idle = proc_status_kib(m.pid, "VmRSS")
-        idle_pss = proc_pss_kib(m.pid)
+        sids = [self.session(m) for _ in range(8)]
+        cfg8 = proc_status_kib(m.pid, "VmRSS")
         rss = {}
-        sids = []
-        for k in range(1, 9):
-            sid = self.session(m)
+        for k, sid in enumerate(sids, 1):
             self.get(m, sid, "/index.html")      # connection stays open (keep-alive)
-            sids.append(sid)
             if k in (1, 8):
                 rss[k] = proc_status_kib(m.pid, "VmRSS")
         socks = socket_count(m.pid)
         pss8 = proc_pss_kib(m.pid)
         hwm = proc_status_kib(m.pid, "VmHWM")
-        # all 8 still connected? a GET on each must not need a new connection;
-        # the socket count says it directly
         self.close_modem(m)
-        log("memory tlsmodem: idle %d KiB, 1 session %d, 8 sessions %d (%d sockets), HWM %d" % (
-            idle, rss[1], rss[8], socks, hwm))
+        log("memory tlsmodem: idle %d KiB, 8 configured %d, 1 connected %d, 8 connected %d (%d sockets), HWM %d" % (
+            idle, cfg8, rss[1], rss[8], socks, hwm))
 
         # peer: 8 openssl s_client processes, each holding one connection open
         sc = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.port, "-servername", HOST,
@@ -453,20 +467,22 @@ class Bench:
                     p.wait()
                 p.stdout.close()
         log("memory s_client x8: RSS %s KiB, PSS %s KiB" % (s_rss, s_pss))
-        per_avg = (rss[8] - idle) / 8.0
+        per_cfg = (cfg8 - idle) / 8.0
+        per_conn = (rss[8] - cfg8) / 8.0
         per_marg = (rss[8] - rss[1]) / 7.0
-        out = {"idle": idle, "one": rss[1], "eight": rss[8], "sockets": socks,
-               "per_avg": per_avg, "per_marg": per_marg, "s_rss": s_rss, "s_pss": s_pss,
-               "tm_pss8": pss8, "tm_pss_idle": idle_pss}
+        out = {"idle": idle, "cfg8": cfg8, "one": rss[1], "eight": rss[8], "sockets": socks,
+               "per_cfg": per_cfg, "per_conn": per_conn, "per_marg": per_marg, "s_rss": s_rss,
+               "s_pss": s_pss, "tm_pss8": pss8}
         rows = [
-            ["tlsmodem RSS idle (KiB)", "%d" % idle],
-            ["tlsmodem RSS, 1 HTTPS session open (KiB)", "%d" % rss[1]],
-            ["tlsmodem RSS, 8 HTTPS sessions open (KiB)", "%d (%d sockets)" % (rss[8], socks)],
-            ["per session, (8 open - idle) / 8 (KiB)", "%.0f" % per_avg],
-            ["per session after the first, (8 open - 1 open) / 7 (KiB)", "%.0f" % per_marg],
+            ["tlsmodem RSS idle, root stored (KiB)", "%d" % idle],
+            ["tlsmodem RSS, 8 sessions configured, never connected (KiB)", "%d" % cfg8],
+            ["tlsmodem RSS, 1 of them connected (KiB)", "%d" % rss[1]],
+            ["tlsmodem RSS, 8 connected, idle keep-alive (KiB)", "%d (%d sockets)" % (rss[8], socks)],
+            ["per configured session, (8 configured - idle) / 8 (KiB)", "%.1f" % per_cfg],
+            ["per connection, (8 connected - 8 configured) / 8 (KiB)", "%.1f" % per_conn],
+            ["per connection after the first, (8 connected - 1 connected) / 7 (KiB)", "%.1f" % per_marg],
             ["openssl s_client, 1 connection: RSS of one process (KiB)", "%d" % median(s_rss)],
         ]
-        peer = []
         if pss8 is not None and all(x is not None for x in s_pss):
             peer = ["8 connections, PSS (KiB)", "%d" % pss8, "%d" % sum(s_pss), ratio(pss8, sum(s_pss))]
         else:
@@ -474,6 +490,65 @@ class Bench:
         out["rows"] = rows
         out["peer"] = peer
         return out
+
+
+    # -- 4. instructions per fresh GET (callgrind)
+    def bench_instructions(self):
+        """Instructions per fresh GET, counted by callgrind (exact, not noisy):
+        tlsmodem under callgrind doing 1 and then 1+K fresh GETs (GET + CLOSE)
+        in two processes, (I[1+K] - I[1]) / K; openssl s_client connecting
+        (handshake + verification) minus s_client refused at connect (same
+        start-up and CA file loading, no handshake)."""
+        k = self.args.cg_gets
+        counts = {}
+        for gets in (1, 1 + k):
+            out = os.path.join(self.tmp, "cg%d.out" % gets)
+            wrap = os.path.join(self.tmp, "cg%d.sh" % gets)
+            with open(wrap, "w") as f:
+                f.write("#!/bin/sh\nexec valgrind -q --tool=callgrind --callgrind-out-file=%s %s \"$@\"\n"
+                        % (out, self.bin))
+            os.chmod(wrap, 0o755)
+            real, self.bin = self.bin, wrap
+            try:
+                m = self.modem()
+            finally:
+                self.bin = real
+            sid = self.session(m)
+            for _ in range(gets):
+                self.get(m, sid, "/index.html", timeout=60, idle=60)
+                m.at_ok("AT+KHTTPSCLOSE=%d" % sid, 30)
+            self.close_modem(m)
+            counts[gets] = callgrind_total(out)
+        per_get = (counts[1 + k] - counts[1]) / k
+
+        def s_client(port):
+            out = os.path.join(self.tmp, "cg-sc%d.out" % port)
+            subprocess.run(["valgrind", "-q", "--tool=callgrind", "--callgrind-out-file=" + out, "openssl",
+                            "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", HOST, "-CAfile",
+                            self.root_pem, "-verify_return_error", "-verify_hostname", HOST],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=120)
+            return callgrind_total(out)
+        sc_ok, sc_refused = s_client(self.port), s_client(1)
+        hs = sc_ok - sc_refused
+        log("instructions: tlsmodem %d GETs %d, %d GETs %d -> %.2f M per fresh GET; s_client %.2f M, "
+            "refused %.2f M -> handshake %.2f M" % (1, counts[1], 1 + k, counts[1 + k], per_get / 1e6,
+                                                     sc_ok / 1e6, sc_refused / 1e6, hs / 1e6))
+        return {"k": k, "per_get": per_get, "sc_ok": sc_ok, "sc_refused": sc_refused, "hs": hs,
+                "rows": [["tlsmodem, per fresh GET (TCP + TLS handshake + HTTP exchange + 2 AT commands)",
+                          "%.2f" % (per_get / 1e6)],
+                         ["openssl s_client, connected, whole process", "%.2f" % (sc_ok / 1e6)],
+                         ["openssl s_client, refused at connect, whole process", "%.2f" % (sc_refused / 1e6)],
+                         ["openssl s_client handshake (difference)", "%.2f" % (hs / 1e6)],
+                         ["ratio tlsmodem GET / s_client handshake", ratio(per_get, hs)]]}
+
+
+def callgrind_total(path):
+    with open(path) as f:
+        m = re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M)
+    if not m:
+        raise RuntimeError("no instruction total in %s" % path)
+    return int(m.group(1))
 
 
 def wait_output(p, marker, timeout):
@@ -495,6 +570,14 @@ def wait_output(p, marker, timeout):
 
 def ratio(a, b):
     return "%.2f" % (a / b) if b else "n/a"
+
+
+def ratios(tm, peer):
+    """Per-repetition ratios of paired samples: "median (min..max)"."""
+    rs = [a / b for a, b in zip(tm, peer) if b]
+    if not rs:
+        return "n/a"
+    return "%.2f (%.2f..%.2f)" % (median(rs), min(rs), max(rs))
 
 
 def log(msg):
@@ -547,7 +630,7 @@ def machine():
     }
 
 
-def report(args, mach, dl, hs, mem, secs):
+def report(args, mach, dl, hs, mem, ins, secs):
     out = []
     out.append("# tlsmodem benchmark results")
     out.append("")
@@ -561,13 +644,18 @@ def report(args, mach, dl, hs, mem, secs):
     out.append("- binary: `%s` (build flags of the Makefile); server: nginx 1 worker, TLS 1.3, RSA-2048 leaf + intermediate, 127.0.0.1" % args.bin)
     out.append("- whole run: %.0f s" % secs)
     out.append("")
-    out.append("## 1. Download: %d MiB over HTTPS (median of %d interleaved repetitions)" % (dl["size_mib"], dl["reps"]))
+    out.append("## 1. Download: %d MiB over HTTPS (%d interleaved repetitions)" % (dl["size_mib"], dl["reps"]))
     out.append("")
-    out.append("tlsmodem: `AT+KHTTPSGET` over `--stdio` pipes, the host reads the body until the EOF pattern, "
-               "timed from the command to `OK`. curl: `curl -s -o /dev/null --cacert … --resolve …`, timed from "
-               "spawn to exit.")
+    out.append("tlsmodem: a fresh process, `AT+KHTTPSGET` over `--stdio` pipes; the benchmark reads the body "
+               "until the EOF pattern. curl: `curl -o - --cacert … --resolve …` under `bench/rusage.c`, "
+               "its stdout read by the same reader. CPU: each process's whole life (start-up, "
+               "configuration, TLS handshake, transfer) — tlsmodem from `/proc/<pid>/schedstat` after `OK`, "
+               "curl from `wait4` in `rusage.c`. Peak RSS: tlsmodem `VmHWM`, curl `ru_maxrss` from "
+               "`rusage.c` (not from Python, see README.md). Wall: tlsmodem from the command to `OK`, "
+               "curl from spawn to exit. Values are medians; the ratio column is the median of the "
+               "per-repetition ratios (min..max).")
     out.append("")
-    out.append(table(["metric", "tlsmodem", "curl", "ratio"], dl["rows"]))
+    out.append(table(["metric", "tlsmodem", "curl -o - (pipe)", "ratio median (min..max)"], dl["rows"]))
     out.append("")
     out.append("Per repetition — tlsmodem wall %s s, CPU %s s; curl wall %s s, CPU %s s." % (
         ", ".join("%.3f" % x for x in dl["tm"]["wall"]), ", ".join("%.3f" % x for x in dl["tm"]["cpu"]),
@@ -576,18 +664,20 @@ def report(args, mach, dl, hs, mem, secs):
     n_att = len(dl["tm"]["wall"]) + len(dl["stalls"])
     if dl["stalls"]:
         out.append("**tlsmodem stalled in %d of %d download attempts** (no output for %g s while the body "
-                   "was incomplete; the process was idle in poll() without watching stdout; without the "
-                   "stall detector the transfer finishes only when nginx closes the idle connection, "
-                   "60 s later). Stalled attempts are retried with a new process and not in the medians. "
-                   "See README.md, \"Known issues\"." % (len(dl["stalls"]), n_att, args.stall_s))
+                   "was incomplete). Stalled attempts are retried with a new process and not in the figures."
+                   % (len(dl["stalls"]), n_att, args.stall_s))
     else:
         out.append("No tlsmodem download stalled in this run (%d attempts)." % n_att)
     out.append("")
-    out.append("## 2. Handshakes and keep-alive: %d sequential GETs of a %d-byte page" % (hs["n"], len(PAGE)))
+    out.append("## 2. Handshakes and keep-alive: %d rounds of %d sequential GETs of a %d-byte page"
+               % (hs["rounds"], hs["n"], len(PAGE)))
     out.append("")
     out.append("tlsmodem fresh: `AT+KHTTPSGET` then `AT+KHTTPSCLOSE` ×N on one session (a new TCP+TLS "
-               "connection per GET; tlsmodem does not resume TLS sessions). Keep-alive: `AT+KHTTPSGET` ×N on one "
-               "connection. Times are per GET (per handshake for s_client).")
+               "connection per GET; tlsmodem does not resume TLS sessions), after one warm-up GET, CPU of "
+               "the tlsmodem process only. Keep-alive: `AT+KHTTPSGET` ×N on one connection. Peers run under "
+               "`bench/rusage.c` (whole process CPU, start-up included). Times are per GET (per handshake "
+               "for s_client), medians over the rounds; ratios are the median of the per-round ratios "
+               "(min..max); the rounds are interleaved (order reversed every other round).")
     out.append("")
     out.append(table(["comparison", "tlsmodem wall ms", "peer wall ms", "wall ratio",
                       "tlsmodem CPU ms", "peer CPU ms", "CPU ratio"], hs["rows"]))
@@ -595,32 +685,42 @@ def report(args, mach, dl, hs, mem, secs):
     out.append("Keep-alive check: after its keep-alive GETs tlsmodem held **%d socket(s)** (1 expected)." % hs["keep_sockets"])
     if hs["keep_fail"] or hs["keep_sockets"] > 1:
         out.append("")
-        out.append("**Keep-alive is broken in this build**: each `AT+KHTTPSGET` on a session whose previous "
-                   "response said \"connection kept\" opens a new connection and leaks the old socket "
-                   "(and its event-loop slot), so the keep-alive row measures new connections, not reuse%s. "
-                   "See README.md, \"Known issues\"." % (
-                       "; after %d GETs the session failed: `%s`" % (hs["keep_done"] + 1, hs["keep_fail"])
-                       if hs["keep_fail"] else ""))
+        out.append("**Keep-alive is broken in this build**: the keep-alive row measures new connections, "
+                   "not reuse%s." % ("; a GET failed: `%s`" % hs["keep_fail"] if hs["keep_fail"] else ""))
     out.append("")
     out.append("## 3. Memory per HTTPS session")
     out.append("")
-    out.append("RSS (`VmRSS`) of one tlsmodem after `AT+KHTTPSCFG` + one `AT+KHTTPSGET` per session; the connections "
-               "stay open (keep-alive), counted as sockets of the process.")
+    out.append("RSS (`VmRSS`) of one tlsmodem (HL dialect): idle, after 8 `AT+KHTTPSCFG` (configured, never "
+               "connected), then after one `AT+KHTTPSGET` on each (the connections stay open, keep-alive, "
+               "counted as sockets of the process). One run: RSS moves in 4 KiB pages and with malloc's "
+               "arenas, so per-session figures are ±4 KiB at best.")
     out.append("")
     out.append(table(["measure", "value"], mem["rows"]))
     out.append("")
     out.append(table(["8 open TLS connections", "tlsmodem (1 process)", "8 × openssl s_client", "ratio"], [mem["peer"]]))
     out.append("")
+    if ins:
+        out.append("## 4. Instructions per fresh GET (callgrind)")
+        out.append("")
+        out.append("Exact counts (callgrind), not timings: tlsmodem doing 1 and 1+%d fresh GETs (`AT+KHTTPSGET` + "
+                   "`AT+KHTTPSCLOSE`) in two processes, the difference divided by %d; `openssl s_client` connected "
+                   "minus `openssl s_client` refused at connect (the same start-up and CA file) is its handshake "
+                   "with verification, without HTTP." % (ins["k"], ins["k"]))
+        out.append("")
+        out.append(table(["measure", "M instructions"], ins["rows"]))
+        out.append("")
     return "\n".join(out)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "tlsmodem"), help="tlsmodem binary")
-    ap.add_argument("--reps", type=int, default=3, help="download repetitions (default 3)")
-    ap.add_argument("--n", type=int, default=100, help="GETs per handshake/keep-alive run (default 100)")
+    ap.add_argument("--reps", type=int, default=5, help="download repetitions (default 5)")
+    ap.add_argument("--rounds", type=int, default=5, help="handshake/keep-alive rounds (default 5)")
+    ap.add_argument("--n", type=int, default=30, help="GETs per handshake/keep-alive round (default 30)")
     ap.add_argument("--size-mib", type=int, default=64, help="download size (default 64)")
-    ap.add_argument("--only", choices=["download", "handshake", "memory"], action="append",
+    ap.add_argument("--cg-gets", type=int, default=10, help="instructions: fresh GETs counted (default 10)")
+    ap.add_argument("--only", choices=["download", "handshake", "memory", "instructions"], action="append",
                     help="run only these benchmarks (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file")
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
@@ -635,12 +735,15 @@ def main():
         if not shutil.which(tool):
             sys.exit("bench: %s not found (sh tools/setup-deps.sh test installs it)" % tool)
 
-    only = set(args.only or ["download", "handshake", "memory"])
+    only = set(args.only or ["download", "handshake", "memory", "instructions"])
+    if "instructions" in only and not shutil.which("valgrind"):
+        print("bench: valgrind not found: instruction counts skipped", flush=True)
+        only.discard("instructions")
     # SIGTERM (make interrupted, CI timeout): unwind through `finally` to clean up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
     b = Bench(args)
-    dl = hs = mem = None
+    dl = hs = mem = ins = None
     try:
         print("tlsmodem bench (%s, nproc %d)" % (args.bin, os.cpu_count()), flush=True)
         b.setup()
@@ -653,6 +756,9 @@ def main():
         if "memory" in only:
             print("[3] memory per session", flush=True)
             mem = b.bench_memory()
+        if "instructions" in only:
+            print("[4] instructions per fresh GET (callgrind)", flush=True)
+            ins = b.bench_instructions()
     finally:
         b.cleanup()
     secs = time.monotonic() - t0
@@ -660,12 +766,12 @@ def main():
     print()
     print("ratios are tlsmodem / peer (below 1: tlsmodem faster or smaller)")
     if dl:
-        print("\n[1] download %d MiB, median of %d" % (dl["size_mib"], dl["reps"]))
-        print(table(["metric", "tlsmodem", "curl", "ratio"], dl["rows"]))
+        print("\n[1] download %d MiB, %d interleaved repetitions" % (dl["size_mib"], dl["reps"]))
+        print(table(["metric", "tlsmodem", "curl -o -", "ratio (min..max)"], dl["rows"]))
         if dl["stalls"]:
             print("tlsmodem STALLED in %d download attempt(s), retried (not in the medians)" % len(dl["stalls"]))
     if hs:
-        print("\n[2] %d sequential GETs, per GET" % hs["n"])
+        print("\n[2] %d rounds of %d sequential GETs, per GET" % (hs["rounds"], hs["n"]))
         print(table(["comparison", "tm wall ms", "peer wall ms", "wall ratio",
                      "tm CPU ms", "peer CPU ms", "CPU ratio"], hs["rows"]))
         print("keep-alive: tlsmodem held %d socket(s) after its GETs (1 expected)%s" % (
@@ -675,9 +781,12 @@ def main():
         print("\n[3] memory per session")
         print(table(["measure", "value"], mem["rows"]))
         print(table(["8 open TLS connections", "tlsmodem", "8 x s_client", "ratio"], [mem["peer"]]))
+    if ins:
+        print("\n[4] instructions (millions), callgrind")
+        print(table(["measure", "M instructions"], ins["rows"]))
     print("\nbench: %.0f s" % secs)
     if dl and hs and mem and not args.no_write:
-        text = report(args, machine(), dl, hs, mem, secs)
+        text = report(args, machine(), dl, hs, mem, ins, secs)
         with open(args.out, "w") as f:
             f.write(text)
         print("wrote %s" % os.path.relpath(args.out))

@@ -4,7 +4,7 @@ set -e
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 pkgs="build-essential libssl-dev openssl ca-certificates"
-[ "$1" = test ] && pkgs="$pkgs nginx-light python3 valgrind curl clang libclang-rt-14-dev"
+[ "$1" = test ] && pkgs="$pkgs nginx-light python3 valgrind curl man-db clang libclang-rt-14-dev"   # man-db: the man page lint (test_install); clang: make fuzz-check
 for p in $pkgs; do have_pkg "$p" || need="$need $p"; done
 if [ -n "$need" ]; then
     echo "installing:$need"

@@ -97,6 +97,11 @@ typedef struct {
     /* HL: a LF right after a command's CR is swallowed even when the command
      * switched to data mode; SPWF: payload starts right after the CR. */
     bool                     swallow_lf_after_cr;
+    /* Echo the line terminator (CR, or a lone LF) as CR LF, so the echoed
+     * command is a complete line before the answer (SPWF, whose answers do
+     * not start with CR LF); false: echo the terminator byte as received
+     * (V.250: the answer's leading CR LF follows). */
+    bool                     echo_eol_crlf;
 } tm_at_dialect;
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -107,10 +112,25 @@ void    tm_at_init(tm_at *at, const tm_at_dialect *d, void *user);
 void   *tm_at_user(tm_at *at);
 const tm_at_dialect *tm_at_get_dialect(tm_at *at);
 
-/* Host -> engine.  Returns the number of bytes consumed: fewer than len only
- * when a data-mode sink reports no room (backpressure); call again later with
- * the rest (the port keeps it).  Never blocks. */
+/* Host -> engine.  Returns the number of bytes consumed: fewer than len when
+ * a data-mode sink reports no room, or when the output towards the host is
+ * full (tm_at_out_full: a command-mode byte is taken only while at least
+ * TM_AT_OUT_RESERVE bytes of output are free, so the answer of every line
+ * fits — backpressure, never a dropped answer); call again later with the
+ * rest (the port keeps it and stops reading the host).  Never blocks. */
 size_t  tm_at_feed(tm_at *at, const uint8_t *p, size_t len);
+/* True while command-mode input waits for the host to read output (not for
+ * a data-mode sink): the port then need not retry before the host reads. */
+bool    tm_at_out_full(tm_at *at);
+/* The host went away for good (a TCP host disconnected, or its output can
+ * no longer be delivered): what it typed and did not yet get answered goes
+ * with it.  Discards a half-typed line, the bytes held behind a pending
+ * command and the pending output; a data mode the host was sending ends
+ * with TM_AT_DATA_END_HOST_GONE (the dialect fails or cancels the command),
+ * a streamed answer is stopped (more(stop = true)) and ends silently.  A
+ * command still waiting for the network keeps running; the port discards
+ * what it writes until tm_at_busy() is false (docs/ports.md). */
+void    tm_at_host_gone(tm_at *at);
 /* The host went away (TCP disconnect): a command line it left half typed is
  * discarded, so the next host's first line is not glued to it. */
 void    tm_at_discard_partial_line(tm_at *at);
@@ -142,6 +162,9 @@ int64_t tm_at_next_deadline(tm_at *at);
 
 /* ---- output, used by voices and handlers --------------------------------- */
 
+/* Output kept free for results, information lines, echo and URCs. */
+#define TM_AT_OUT_RESERVE 4096
+
 /* Free bytes for bulk producers: the free space minus a 4 KiB reserve kept
  * for results, information lines, echo and URCs, so those always fit even
  * when bulk data filled the rest.  tm_at_write() may use the reserve; a
@@ -149,11 +172,17 @@ int64_t tm_at_next_deadline(tm_at *at);
  * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
 size_t  tm_at_out_room(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
+/* Text for the host (result lines, reasons, URCs): the typographic
+ * characters of our own texts ("…", "–", "±") become ASCII ("...", "-", "+-"):
+ * hosts parse module output as ASCII.  Other bytes pass unchanged (the host's
+ * own, reflected).  tm_at_printf, and so every dialect's lines, goes through it. */
+void    tm_at_write_ascii(tm_at *at, const char *s, size_t n);
 void    tm_at_printf(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Information line through the voice ("+KHTTPSCFG: 1"). */
 void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* URC through the voice: now if idle, else queued until the running command
- * ends (and while a command line is being typed).  At most TM_AT_URC_QUEUE
+ * ends (and while a command line is being typed, and while the output has
+ * no room for a URC line: the host is not reading).  At most TM_AT_URC_QUEUE
  * lines of TM_AT_URC_LINE_MAX-1 bytes are held; when full the oldest is
  * dropped with a "warn" log. */
 void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -187,12 +216,26 @@ extern const tm_at_cmd tm_at_v250_table[];
 /* Where handlers put the detail of a failure: return tm_fail(tm_at_reason(at), …). */
 tm_reason *tm_at_reason(tm_at *at);
 /* Finish a command that returned TM_AT_PENDING: TM_OK -> voice ok, else
- * voice error with tm_at_reason().  Then the rest of a ';' chain runs, then
- * queued URCs are written. */
+ * voice error with tm_at_reason().  The final result is written at once; the
+ * rest of a ';' chain, held (pipelined) bytes and queued URCs are run from
+ * the next tm_at_tick()/tm_at_feed(), never from inside this call, so the
+ * caller may keep using its session state afterwards (e.g. to build the URC
+ * that follows the result) even when the host pipelined a command that
+ * frees it.  tm_at_next_deadline() returns "now" while such work waits.
+ * A second completion of the same command is ignored (logged). */
 void    tm_at_complete(tm_at *at, tm_err result);
 /* Finish a pending command without any final result (the handler printed
  * its own, e.g. "NO CARRIER").  The rest of a ';' chain is not run. */
 void    tm_at_complete_silent(tm_at *at);
+/* A pending command that sends a stream to the host outside data mode
+ * (HL KHTTPSGET body) can be abandoned by the host with "+++" framed by the
+ * guard time of silence (S12), as in data mode.  The handler arms this after
+ * returning TM_AT_PENDING is decided; when the escape is seen, fn(arg) runs
+ * from the loop (never from inside tm_at_feed) and must finish the command
+ * (tm_at_complete / _silent).  Completion disarms it.  Bytes that are not an
+ * escape (pipelined commands, '+' without the guard times) are held as
+ * usual. */
+void    tm_at_set_abort(tm_at *at, void (*fn)(void *arg), void *arg);
 bool    tm_at_busy(tm_at *at);             /* a command is running (pending or in data mode) */
 /* Name of the running (or last) command as typed: "+kcnxcfg", "E", "&K". */
 const char *tm_at_command_name(tm_at *at);
@@ -212,6 +255,39 @@ const char *tm_at_command_name(tm_at *at);
  *    control bytes (< 0x20 but TAB) anywhere in an AT line are
  *    TM_E_BINARY_NOISE.  Echo sends every command-mode byte back except the
  *    LF swallowed after a CR. */
+
+/* ---- long answers -----------------------------------------------------------
+ * An answer that may not fit in the output buffer (thousands of files, every
+ * stored certificate) is produced in parts, so it streams out completely
+ * whatever the host's reading speed.  The handler calls tm_at_stream() and
+ * returns what it returns (TM_AT_PENDING).  The engine then calls
+ * more(at, arg, false) from tm_at_tick() — never from inside a handler or a
+ * network callback — whenever tm_at_out_room() is at least
+ * TM_AT_STREAM_ROOM (tm_at_next_deadline() says "now" while it can run;
+ * after the host read some output otherwise).  more() writes at most
+ * tm_at_out_room() bytes — one tm_at_line() of a full command line always
+ * fits in TM_AT_STREAM_ROOM — and returns TM_AT_PENDING to be called again,
+ * or the command's result (TM_OK, or an error with tm_at_reason() filled),
+ * which ends the command as tm_at_complete() does.  It must write something
+ * each time it returns TM_AT_PENDING (else the command fails with
+ * TM_E_INTERNAL).  Meanwhile the command is pending: URCs queue, later lines
+ * wait.  When the host goes away (tm_at_host_gone), more(at, arg, true) is
+ * called once to release what it holds; its return value is ignored. */
+#define TM_AT_STREAM_ROOM (TM_AT_LINE_MAX + 1024)
+typedef tm_err (*tm_at_more)(tm_at *at, void *arg, bool stop);
+tm_err  tm_at_stream(tm_at *at, tm_at_more more, void *arg);
+/* The simple form for a handler that builds its whole answer in one go (a
+ * listing through a callback API that cannot pause): after tm_at_spool(),
+ * everything written (lines, raw bytes) goes to a heap buffer of up to
+ * TM_AT_SPOOL_MAX bytes instead of the output; the handler returns
+ * tm_at_spool_end(at, result), which streams the buffer out as the host
+ * reads (tm_at_stream), then gives `result`.  Beyond TM_AT_SPOOL_MAX (or
+ * without memory) the answer is cut, said in a last line, and logged. */
+void    tm_at_spool(tm_at *at);
+tm_err  tm_at_spool_end(tm_at *at, tm_err result);
+/* Frees what the engine allocated (a spooled answer still streaming at
+ * exit); call before freeing the engine. */
+void    tm_at_cleanup(tm_at *at);
 
 /* ---- typed argument getters ----------------------------------------------
  * idx is 1-based like the vendor manuals.  name is the manual's parameter
@@ -250,6 +326,7 @@ typedef enum {
     TM_AT_DATA_END_PATTERN,
     TM_AT_DATA_END_ESCAPE,
     TM_AT_DATA_END_MANGLED,
+    TM_AT_DATA_END_HOST_GONE,   /* tm_at_host_gone(): abandon, nothing is committed */
 } tm_at_data_end;
 
 typedef struct {

@@ -6,7 +6,6 @@
 
 #include "at/at.h"
 
-#define TM_AT_OUT_RESERVE   4096               /* kept free for results/URCs (see tm_at_out_room) */
 #define TM_AT_HOLD_MAX      (TM_AT_LINE_MAX + 2) /* bytes held while a command runs */
 #define TM_AT_PRINT_MAX     (TM_AT_LINE_MAX + 1024)
 #define TM_AT_REL_MAX       (TM_AT_PATTERN_MAX * 3 + 8)
@@ -80,9 +79,28 @@ struct tm_at {
     bool     pending;          /* its current command returned TM_AT_PENDING */
     bool     in_handler;       /* a handler is running right now */
     bool     early;            /* ...and called tm_at_complete before returning */
+    /* +++ abort of a pending command that streams towards the host (not in
+     * data mode): tm_at_set_abort().  host_rx_ms: time of the last host byte. */
+    void   (*abort_fn)(void *arg);
+    void    *abort_arg;
+    int      abort_plus;       /* '+' of a possible escape, not yet held */
+    int64_t  abort_plus3_ms;
+    int64_t  host_rx_ms;
+    bool     resume;           /* completed OK with commands left in the chain: the
+                                * next pump runs them (never from inside tm_at_complete) */
     tm_err   early_result;
     tm_reason reason;
     int      depth;            /* nesting of engine internals: pump only at 0 */
+
+    /* a long answer being produced (tm_at_stream) */
+    tm_at_more stream_fn;
+    void      *stream_arg;
+    /* tm_at_spool: writes go to the heap until tm_at_spool_end */
+    bool       spool_on;
+    bool       spool_cut;
+    uint8_t   *spool;
+    size_t     spool_len, spool_cap, spool_off;
+    tm_err     spool_result;
 
     /* bytes received while a command is pending */
     uint8_t  hold[TM_AT_HOLD_MAX];
@@ -121,6 +139,8 @@ tm_err tm_at__tok_next(tm_at *at, size_t *pos, bool *have);
 /* datamode.c: consumes data-mode bytes; returns how many were taken. */
 size_t tm_at__data_feed(tm_at *at, const uint8_t *p, size_t len);
 void   tm_at__data_tick(tm_at *at);
+/* The host went away: leave data mode, on_end(TM_AT_DATA_END_HOST_GONE). */
+void   tm_at__data_abort(tm_at *at);
 int64_t tm_at__data_deadline(tm_at *at);
 
 /* v250.c */

@@ -233,9 +233,23 @@ static void finish(tm_at *at)
     }
     tm_at__log(at, "at<", "data mode ended (%s) after %zu bytes",
                how == TM_AT_DATA_END_COUNT ? "count" : how == TM_AT_DATA_END_PATTERN ? "pattern" :
-               how == TM_AT_DATA_END_ESCAPE ? "+++" : "mangled pattern", total);
+               how == TM_AT_DATA_END_ESCAPE ? "+++" : how == TM_AT_DATA_END_HOST_GONE ? "host gone" :
+               "mangled pattern", total);
     if (spec.on_end)
         spec.on_end(spec.arg, how, total);
+}
+
+void tm_at__data_abort(tm_at *at)
+{
+    tm_at_data *D = &at->data;
+    if (!D->active)
+        return;
+    D->held_len = 0;
+    D->rel_len = 0;
+    D->plus = 0;
+    D->end_how = TM_AT_DATA_END_HOST_GONE;
+    finish(at);
+    at->skip_pat_armed = false;
 }
 
 /* Guard time after "+++" passed: escape; after one or two '+': they are data. */

@@ -58,7 +58,7 @@ void tm_at__escape(char *out, size_t cap, const uint8_t *p, size_t n, size_t sho
             memcpy(tmp, "\\r", 3);
         else if (c == '\n')
             memcpy(tmp, "\\n", 3);
-        else if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"')
+        else if (c >= 0x20 && c < 0x7f && c != '\\')   /* '"' as itself: readable */
             tmp[0] = (char)c, tmp[1] = '\0';
         else
             snprintf(tmp, sizeof tmp, "\\x%02x", c);
@@ -69,7 +69,7 @@ void tm_at__escape(char *out, size_t cap, const uint8_t *p, size_t n, size_t sho
         o += l;
     }
     if (n > show && o + 4 <= cap) {
-        memcpy(out + o, "\xe2\x80\xa6", 3);   /* … */
+        memcpy(out + o, "...", 3);   /* ASCII: this text may reach the host */
         o += 3;
     }
     out[o] = '\0';
@@ -91,9 +91,16 @@ static void urc_emit(tm_at *at, const char *text)
         tm_at_v250_line(at, text);
 }
 
+/* Room for one more URC: a host that does not read gets its URCs queued
+ * (then the oldest dropped, logged) instead of overflowing the output. */
+static bool urc_fits(tm_at *at)
+{
+    return TM_OUT_BUF - at->out_len >= TM_AT_URC_LINE_MAX + 16;
+}
+
 void tm_at__flush_urcs(tm_at *at)
 {
-    while (at->urc_n > 0 && tm_at__idle(at)) {
+    while (at->urc_n > 0 && tm_at__idle(at) && urc_fits(at)) {
         char text[TM_AT_URC_LINE_MAX];
         memcpy(text, at->urcq[at->urc_head], sizeof text);
         at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
@@ -109,7 +116,7 @@ void tm_at_urc(tm_at *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    if (at->urc_n == 0 && tm_at__idle(at)) {
+    if (at->urc_n == 0 && tm_at__idle(at) && urc_fits(at)) {
         urc_emit(at, text);
         return;
     }
@@ -156,11 +163,14 @@ static const char *form_text(tm_at_form f)
     return "";
 }
 
+static void abort_disarm(tm_at *at);
+
 /* Final result of the line: one per line. */
 static void final(tm_at *at, tm_err e)
 {
     at->running = false;
     at->pending = false;
+    abort_disarm(at);
     if (e == TM_OK) {
         tm_at__log(at, "at>", "OK");
         if (at->d->voice && at->d->voice->ok)
@@ -203,6 +213,8 @@ static tm_err dispatch(tm_at *at)
     at->early = false;
     tm_err e = h(at, &t->args);
     at->in_handler = false;
+    if (at->spool_on && e != TM_AT_PENDING)     /* a handler that spooled and returned directly */
+        e = tm_at_spool_end(at, e);
     if (at->early) {            /* completed before the handler returned */
         at->early = false;
         if (e == TM_AT_PENDING)
@@ -336,7 +348,12 @@ static void assemble(tm_at *at, uint8_t c)
             return;
     }
     if (c == at->s3 || c == '\n') {
-        echo_byte(at, c);
+        if (at->d->echo_eol_crlf) {
+            if (at->echo)
+                tm_at_write(at, "\r\n", 2);
+        } else {
+            echo_byte(at, c);
+        }
         at->skip_lf = (c == '\r') && !at->lf_taken;
         line_end(at);
         return;
@@ -371,6 +388,13 @@ static size_t process(tm_at *at, const uint8_t *p, size_t len)
         }
         if (at->running)
             break;
+        /* Backpressure towards the host: command-mode bytes are taken only
+         * while the reserve is free, so the answer of the line being typed
+         * always fits; otherwise the host's bytes wait in the port (which
+         * stops reading) until the host reads its output. */
+        size_t free_ = TM_OUT_BUF - at->out_len;
+        if (free_ < TM_AT_OUT_RESERVE)
+            break;
         if (at->skip_pat_armed) {
             const char *pat = tm_at_pattern(at);
             size_t plen = strlen(pat);
@@ -391,7 +415,8 @@ static size_t process(tm_at *at, const uint8_t *p, size_t len)
         }
         /* Fast path: ordinary bytes of a command line. */
         size_t j = i;
-        while (j < len && !at->skip_lf && p[j] >= 0x20 && p[j] != 0x7f &&
+        size_t jmax = at->echo ? i + (free_ - TM_AT_OUT_RESERVE) + 1 : len;  /* echo fits too */
+        while (j < len && j < jmax && !at->skip_lf && p[j] >= 0x20 && p[j] != 0x7f &&
                at->line_len < TM_AT_LINE_MAX && !at->too_long) {
             at->line[at->line_len++] = p[j++];
             at->line_total++;
@@ -429,11 +454,19 @@ static void data_drain(tm_at *at)
     at->depth--;
 }
 
-/* Runs bytes held while a command was pending, once it is not. */
+/* Runs what completion left for later, at the top level only (depth 0, no
+ * handler or network callback on the stack): the rest of a ';' chain, then
+ * bytes held while a command was pending, then queued URCs. */
 static void pump(tm_at *at)
 {
     if (at->depth)
         return;
+    if (at->resume) {
+        at->resume = false;
+        at->depth++;
+        run_chain(at);
+        at->depth--;
+    }
     data_drain(at);
     while (at->hold_len > 0) {
         size_t n = process(at, at->hold, at->hold_len);
@@ -445,9 +478,88 @@ static void pump(tm_at *at)
     tm_at__flush_urcs(at);
 }
 
+/* ---- +++ abort of a pending stream (tm_at_set_abort) ---------------------- */
+
+void tm_at_set_abort(tm_at *at, void (*fn)(void *arg), void *arg)
+{
+    at->abort_fn = fn;
+    at->abort_arg = arg;
+    at->abort_plus = 0;
+}
+
+static bool abort_armed(tm_at *at)
+{
+    return at->abort_fn && at->running && at->pending && !at->data.active;
+}
+
+/* The '+' that turned out not to be an escape are ordinary held input. */
+static void abort_release(tm_at *at)
+{
+    while (at->abort_plus > 0 && at->hold_len < TM_AT_HOLD_MAX) {
+        at->hold[at->hold_len++] = '+';
+        at->abort_plus--;
+    }
+    at->abort_plus = 0;
+}
+
+static void abort_disarm(tm_at *at)
+{
+    abort_release(at);
+    at->abort_fn = NULL;
+    at->abort_arg = NULL;
+}
+
+/* Takes bytes while armed: escape candidates are counted, the rest held.
+ * Returns the number taken (short when the hold buffer is full). */
+static size_t abort_feed(tm_at *at, const uint8_t *p, size_t len)
+{
+    int64_t guard = (int64_t)tm_at_guard_ms(at);
+    size_t i = 0;
+    for (; i < len; i++) {
+        if (at->hold_len + (size_t)at->abort_plus + 1 > TM_AT_HOLD_MAX)
+            break;
+        uint8_t b = p[i];
+        int64_t quiet = at->now - at->host_rx_ms;
+        at->host_rx_ms = at->now;
+        if (b == '+' && at->abort_plus > 0 && at->abort_plus < 3) {
+            if (++at->abort_plus == 3)
+                at->abort_plus3_ms = at->now;
+            continue;
+        }
+        abort_release(at);
+        if (b == '+' && quiet >= guard) {
+            at->abort_plus = 1;
+            continue;
+        }
+        at->hold[at->hold_len++] = b;
+    }
+    return i;
+}
+
+/* From tm_at_tick: the guard time after "+++" passed -> abort; after one or
+ * two '+' -> they were input. */
+static void abort_tick(tm_at *at)
+{
+    if (!abort_armed(at) || at->abort_plus == 0)
+        return;
+    int64_t guard = (int64_t)tm_at_guard_ms(at);
+    if (at->abort_plus == 3 && at->now - at->abort_plus3_ms >= guard) {
+        void (*fn)(void *) = at->abort_fn;
+        void *arg = at->abort_arg;
+        at->abort_plus = 0;
+        at->abort_fn = NULL;
+        tm_at__log(at, "at<", "+++ (the host abandons %s)", tm_at_command_name(at));
+        fn(arg);
+    } else if (at->abort_plus < 3 && at->now - at->host_rx_ms >= guard) {
+        abort_release(at);
+    }
+}
+
 size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
 {
     pump(at);
+    if (abort_armed(at) && at->depth == 0)
+        return abort_feed(at, p, len);
     size_t used = 0;
     if (at->hold_len == 0 && at->depth == 0)
         used = process(at, p, len);
@@ -458,7 +570,14 @@ size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
         at->hold_len += k;
         used += k;
     }
+    if (len > 0)
+        at->host_rx_ms = at->now;
     return used;
+}
+
+bool tm_at_out_full(tm_at *at)
+{
+    return !at->data.active && TM_OUT_BUF - at->out_len < TM_AT_OUT_RESERVE;
 }
 
 void tm_at_discard_partial_line(tm_at *at)
@@ -475,6 +594,68 @@ void tm_at_discard_partial_line(tm_at *at)
     tm_at__flush_urcs(at);
 }
 
+static void complete(tm_at *at, tm_err result);
+
+/* Calls the running command's stream producer while there is room for a
+ * part (see tm_at_stream); at the top level only. */
+static void stream_run(tm_at *at)
+{
+    while (at->stream_fn && at->pending && !at->in_handler && at->depth == 0 &&
+           tm_at_out_room(at) >= TM_AT_STREAM_ROOM) {
+        size_t before = at->out_len;
+        at->depth++;
+        tm_err e = at->stream_fn(at, at->stream_arg, false);
+        at->depth--;
+        if (e == TM_AT_PENDING && at->out_len == before)
+            e = tm_fail(&at->reason, TM_E_INTERNAL, "AT%s: its long answer stopped making progress",
+                        at->tok.name);
+        if (e == TM_AT_PENDING)
+            continue;
+        at->stream_fn = NULL;
+        at->stream_arg = NULL;
+        complete(at, e);
+    }
+}
+
+tm_err tm_at_stream(tm_at *at, tm_at_more more, void *arg)
+{
+    if (!at->running || !more)
+        return tm_fail(&at->reason, TM_E_INTERNAL, "tm_at_stream outside a command");
+    at->stream_fn = more;
+    at->stream_arg = arg;
+    return TM_AT_PENDING;
+}
+
+void tm_at_host_gone(tm_at *at)
+{
+    tm_at_discard_partial_line(at);
+    if (at->hold_len)
+        tm_at__log(at, "at<", "(%zu bytes typed behind the running command discarded: the host went away)",
+                   at->hold_len);
+    at->hold_len = 0;
+    if (at->stream_fn) {
+        tm_at_more fn = at->stream_fn;
+        void *arg = at->stream_arg;
+        at->stream_fn = NULL;
+        at->stream_arg = NULL;
+        at->depth++;
+        fn(at, arg, true);
+        at->depth--;
+        tm_at__log(at, "at>", "AT%s: long answer abandoned (the host went away)", at->tok.name);
+        if (at->pending)
+            complete(at, TM_AT_SILENT);
+    }
+    if (at->data.active) {
+        at->depth++;
+        tm_at__data_abort(at);
+        at->depth--;
+    }
+    if (at->out_len)
+        tm_at__log(at, "at>", "(%zu bytes of output discarded: the host went away)", at->out_len);
+    at->out_head = at->out_len = 0;
+    pump(at);
+}
+
 void tm_at_tick(tm_at *at, int64_t now_ms)
 {
     at->now = now_ms;
@@ -483,6 +664,8 @@ void tm_at_tick(tm_at *at, int64_t now_ms)
     at->depth++;
     tm_at__data_tick(at);
     at->depth--;
+    abort_tick(at);
+    stream_run(at);
     pump(at);
 }
 
@@ -490,19 +673,47 @@ int64_t tm_at_next_deadline(tm_at *at)
 {
     int64_t d = tm_at__data_deadline(at);
     bool can_run = at->data.active ? (!at->data.spec.room || at->data.spec.room(at->data.spec.arg) > 0)
-                                   : !at->running;
+                                   : !at->running && !tm_at_out_full(at);
     if ((at->hold_len > 0 || at->data.rel_len > 0) && can_run)
         d = at->now;
-    if (at->urc_n > 0 && tm_at__idle(at))
+    if (at->resume)
+        d = at->now;
+    if (abort_armed(at) && at->abort_plus > 0) {
+        int64_t g = (int64_t)tm_at_guard_ms(at);
+        int64_t t = at->abort_plus == 3 ? at->abort_plus3_ms + g : at->host_rx_ms + g;
+        if (d < 0 || t < d)
+            d = t;
+    }
+    if (at->stream_fn && at->pending && tm_at_out_room(at) >= TM_AT_STREAM_ROOM)
+        d = at->now;
+    if (at->urc_n > 0 && tm_at__idle(at) && urc_fits(at))
         d = at->now;
     return d;
 }
 
 /* ---- completion ------------------------------------------------------------ */
 
+/* True when the running line has another command after cmd_pos. */
+static bool chain_has_more(tm_at *at)
+{
+    bool spwf = at->d->syntax == TM_AT_SYNTAX_SPWF;
+    for (size_t i = at->cmd_pos; at->cmd[i]; i++)
+        if (!(at->cmd[i] == ' ' || at->cmd[i] == '\t' || (!spwf && at->cmd[i] == ';')))
+            return true;
+    return false;
+}
+
+/* Completion is called from network and data-mode callbacks, often with the
+ * caller's session state live on the stack and about to be read again (the
+ * URC that follows a final result).  So it only says how the command ended:
+ * the final result is written now, but nothing else is dispatched from here.
+ * The rest of a chain and the commands the host pipelined behind it run from
+ * the next tm_at_tick()/tm_at_feed() (tm_at_next_deadline() says "now"),
+ * when no callback is on the stack: a pipelined AT+KHTTPSDEL can no longer
+ * free the session whose GET is still reporting its end. */
 static void complete(tm_at *at, tm_err result)
 {
-    if (!at->running) {
+    if (!at->running || (!at->pending && !at->in_handler) || at->resume) {
         tm_at__log(at, "warn", "tm_at_complete without a running command (ignored)");
         return;
     }
@@ -516,13 +727,11 @@ static void complete(tm_at *at, tm_err result)
         at->data.active = false;
     }
     at->pending = false;
-    at->depth++;
-    if (result == TM_OK)
-        run_chain(at);
+    abort_disarm(at);
+    if (result == TM_OK && chain_has_more(at))
+        at->resume = true;          /* still running: URCs keep queueing */
     else
         final(at, result);
-    at->depth--;
-    pump(at);
 }
 
 void tm_at_complete(tm_at *at, tm_err result) { complete(at, result); }

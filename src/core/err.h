@@ -43,6 +43,8 @@
     X(TM_E_STORE_IO,             43, "the persistent store could not be written") \
     X(TM_E_NOT_FOUND,            44, "no such item in the store") \
     X(TM_E_TOO_LARGE,            45, "the item is larger than the module accepts") \
+    X(TM_E_STORE_FULL,           46, "no space left: the file system holds its maximum number of files or bytes") \
+    X(TM_E_STORE_CORRUPT,        47, "a stored item is damaged") \
     /* network: 60..79 */ \
     X(TM_E_DNS,                  60, "the host name could not be resolved") \
     X(TM_E_CONNECT_REFUSED,      61, "the server refused the TCP connection") \
@@ -81,6 +83,7 @@
     X(TM_E_HTTP_HEADER_SYNTAX,  161, "a header line is malformed") \
     X(TM_E_HTTP_NO_RESPONSE,    162, "the server sent no HTTP response") \
     X(TM_E_HTTP_BODY_LENGTH,    163, "the request body length does not match Content-Length") \
+    X(TM_E_HTTP_TRUNCATED,      164, "the response body was cut short") \
     /* internal: 250.. */ \
     X(TM_E_INTERNAL,            250, "internal error") \
     X(TM_E_NO_MEMORY,           251, "out of memory")

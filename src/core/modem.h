@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "at/at.h"
+#include "core/sim.h"
 #include "store/store.h"
 
 typedef struct tm_dialect tm_dialect;
@@ -26,6 +27,16 @@ typedef struct tm_modem {
     tm_clock_mode     clock_mode;
     int64_t           clock_offset_ms; /* module clock = host wall clock + offset */
     bool              quit;            /* set to end the loop after output drains */
+    /* --model and the identity the module reports (--imei, --iccid, --imsi);
+     * "" = the dialect's default.  The dialect validates nothing here: main
+     * checked the model against tm_dialect.models and the digits. */
+    char              model[16];
+    char              imei[16];
+    char              iccid[21];
+    char              imsi[16];
+    /* Set by the dialect's start when something the host must know about
+     * went wrong (damaged saved settings); main prints it on stderr. */
+    char              start_note[TM_DETAIL_MAX + 256];
 } tm_modem;
 
 /* Module clock, seconds since 1970 (valid even when mode is UNSET: host time). */
@@ -39,6 +50,13 @@ struct tm_dialect {
     void               (*start)(tm_modem *m);
     /* Before exit: close sessions. */
     void               (*stop)(tm_modem *m);
+    /* Models the dialect can be (--model), NULL-terminated, default first;
+     * NULL = only one model, --model not accepted. */
+    const char *const   *models;
+    /* The simulated network changed (--control, core/sim.h): react as the
+     * real module does.  NULL = no events; an event that does not apply
+     * returns an error with the reason in why. */
+    tm_err             (*sim_event)(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
 };
 
 const tm_dialect *tm_dialect_find(const char *name);

@@ -8,6 +8,7 @@
  * from on_body): every callback is followed by a generation check. */
 #include "http/http.h"
 #include "core/trace.h"
+#include "net/net.h"
 #include "port/port.h"
 
 #include <inttypes.h>
@@ -50,7 +51,14 @@ struct tm_http {
     size_t                rx_len, rx_off;
     tm_http_parser        parser;
     int64_t               t_start;
+    tm_trace_progress     rx_prog, tx_prog;   /* progress lines on long bodies */
     tm_reason             why;
+    /* waiting for the server (docs/reliability.md) */
+    unsigned              wait_timer;
+    uint32_t              resp_ms, idle_ms;   /* TM_TIMEOUT_NONE = never */
+    int64_t               t_sent;             /* the request was complete */
+    int64_t               last_rx;            /* last byte from the server (or resume) */
+    bool                  head_done;          /* final response head parsed */
 };
 
 size_t tm_http_sizeof(void) { return sizeof(tm_http); }
@@ -89,6 +97,10 @@ static void cancel_kick(tm_http *h)
     if (h->kick) {
         tm_port_timer_cancel(h->kick);
         h->kick = 0;
+    }
+    if (h->wait_timer) {
+        tm_port_timer_cancel(h->wait_timer);
+        h->wait_timer = 0;
     }
 }
 
@@ -149,6 +161,7 @@ static tm_err connect_now(tm_http *h, tm_reason *why)
     h->head_off = 0;
     tm_trace("http", "connecting to %s:%u%s", h->opts.host, (unsigned)h->opts.port, h->opts.use_tls ? " (TLS)" : "");
     tm_err e = tm_stream_open(&h->s, &h->opts, &STREAM_EV, h, why);
+    h->s.progress_off = true;    /* progress is said per request, with its request line */
     if (e == TM_OK)
         h->live = true;
     return e;
@@ -191,6 +204,63 @@ static bool flush_tx(tm_http *h)
 
 static void pump(tm_http *h);
 
+/* Response and idle timeouts.  The response timeout runs from the moment the
+ * request is complete to the end of the response head (a server that drips
+ * its head slower than the idle timeout still ends); the idle timeout is the
+ * longest silence of the server while a byte is awaited.  Neither runs while
+ * the body is paused for the host (then the server is not the slow one).
+ * One timer, re-armed lazily: reading a byte only records the time. */
+static void wait_cb(void *arg)
+{
+    tm_http *h = arg;
+    h->wait_timer = 0;
+    if (h->state != H_RESPONSE)
+        return;
+    int64_t now = tm_port_mono_ms();
+    int64_t due = INT64_MAX;
+    if (!h->head_done && h->resp_ms != TM_TIMEOUT_NONE) {
+        int64_t d = h->t_sent + (int64_t)h->resp_ms;
+        if (now >= d) {
+            failf(h, TM_E_TIMEOUT, "no complete response head from %s:%u within %u ms of the request "
+                  "(%zu bytes of it received)", h->opts.host, (unsigned)h->opts.port, (unsigned)h->resp_ms,
+                  h->parser.head_len);
+            return;
+        }
+        due = d;
+    }
+    if (h->idle_ms != TM_TIMEOUT_NONE && !h->paused) {
+        int64_t d = h->last_rx + (int64_t)h->idle_ms;
+        if (now >= d) {
+            if (h->head_done)
+                failf(h, TM_E_TIMEOUT, "the server %s:%u sent nothing for %u ms in the middle of the body "
+                      "(%" PRIu64 " body bytes received)", h->opts.host, (unsigned)h->opts.port,
+                      (unsigned)h->idle_ms, h->parser.body_total);
+            else
+                failf(h, TM_E_TIMEOUT, "the server %s:%u sent nothing for %u ms while the response head "
+                      "was awaited (%zu bytes of it received)", h->opts.host, (unsigned)h->opts.port,
+                      (unsigned)h->idle_ms, h->parser.head_len);
+            return;
+        }
+        if (d < due)
+            due = d;
+    }
+    if (due != INT64_MAX)
+        h->wait_timer = tm_port_timer_add((uint32_t)(due - now), wait_cb, h);
+}
+
+/* The request is complete: from now on the server must answer. */
+static void start_wait(tm_http *h)
+{
+    if (h->wait_timer)
+        tm_port_timer_cancel(h->wait_timer);
+    h->wait_timer = 0;
+    h->t_sent = h->last_rx = tm_port_mono_ms();
+    if (h->resp_ms == TM_TIMEOUT_NONE && h->idle_ms == TM_TIMEOUT_NONE)
+        return;
+    uint32_t first = h->resp_ms < h->idle_ms ? h->resp_ms : h->idle_ms;
+    h->wait_timer = tm_port_timer_add(first, wait_cb, h);
+}
+
 static void send_head(tm_http *h)
 {
     while (h->head_off < h->head_len) {
@@ -211,6 +281,7 @@ static void send_head(tm_http *h)
     if (h->mode == TM_HTTP_BODY_NONE) {
         h->state = H_RESPONSE;
         h->body_ended = true;
+        start_wait(h);
     } else {
         h->state = H_BODY;
         h->body_started = true;
@@ -258,7 +329,13 @@ tm_err tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why)
     h->tx_len = h->tx_off = 0;
     bool head_req = req->method && strcmp(req->method, "HEAD") == 0;
     tm_http_parser_init(&h->parser, head_req);
+    const tm_net_timeouts *dt = tm_net_timeouts_get();
+    h->resp_ms = req->response_timeout_ms ? req->response_timeout_ms : dt->response_ms;
+    h->idle_ms = req->idle_timeout_ms ? req->idle_timeout_ms : dt->idle_ms;
+    h->head_done = false;
     h->t_start = tm_port_mono_ms();
+    tm_trace_progress_start(&h->rx_prog);
+    tm_trace_progress_start(&h->tx_prog);
     h->gen++;
 
     bool reuse = h->live && h->reusable && same_target(&h->opts, &req->conn) && tm_stream_is_open(&h->s);
@@ -336,6 +413,7 @@ long tm_http_body_write(tm_http *h, const uint8_t *p, size_t n)
         h->tx_len = (size_t)hl + m + 2;
         h->tx_off = 0;
         h->body_sent += m;
+        tm_trace_progress_add(&h->tx_prog, "http", h->reqline, "body sent", m);
         unsigned g = h->gen;
         if (!flush_tx(h) || h->gen != g)
             return -1;
@@ -349,6 +427,7 @@ long tm_http_body_write(tm_http *h, const uint8_t *p, size_t n)
         return -1;
     }
     h->body_sent += (uint64_t)w;
+    tm_trace_progress_add(&h->tx_prog, "http", h->reqline, "body sent", (uint64_t)w);
     if ((size_t)w < n)
         h->user_blocked = true;
     return w;
@@ -375,6 +454,7 @@ void tm_http_body_end(tm_http *h)
             return;
     }
     h->state = H_RESPONSE;
+    start_wait(h);
     pump(h);
 }
 
@@ -436,6 +516,7 @@ static void deliver(void *arg, const uint8_t *p, size_t n)
     tm_http *h = arg;
     if (h->state == H_IDLE)
         return;   /* closed from a callback */
+    tm_trace_progress_add(&h->rx_prog, "http", h->reqline, "body received", n);
     if (h->ev->on_body)
         h->ev->on_body(h->arg, p, n);
 }
@@ -481,7 +562,7 @@ static void peer_closed(tm_http *h, bool error)
         return;
     }
     bool done = false;
-    tm_err e = tm_http_parser_eof(&h->parser, &done, &h->why);
+    tm_err e = tm_http_parser_eof_tls(&h->parser, !h->s.eof_unclean, &done, &h->why);
     if (e) {
         fail(h, e, &h->why);
         return;
@@ -516,6 +597,7 @@ static void pump(tm_http *h)
                 return;
             }
             if (head_ready) {
+                h->head_done = true;
                 tm_trace("http", "< HTTP/1.%d %d %s%s", h->parser.version_minor, h->parser.status,
                          h->parser.reason_phrase, h->parser.interim ? " (after interim 1xx)" : "");
                 if (h->ev->on_head)
@@ -549,6 +631,7 @@ static void pump(tm_http *h)
             return;
         }
         h->rx_len = (size_t)r;
+        h->last_rx = tm_port_mono_ms();
         if (h->state != H_IDLE)
             h->got_bytes = true;
     }
@@ -564,8 +647,12 @@ void tm_http_resume(tm_http *h)
     if (!h->paused || h->state == H_IDLE)
         return;
     h->paused = false;
+    h->last_rx = tm_port_mono_ms();    /* the idle timeout counts from the resume */
     if (h->live)
         tm_stream_want_read(&h->s, true);
+    unsigned g = h->gen;
     pump(h);
+    if (h->gen == g && h->state == H_RESPONSE && !h->wait_timer && h->idle_ms != TM_TIMEOUT_NONE)
+        h->wait_timer = tm_port_timer_add(h->idle_ms, wait_cb, h);
     /* Still no room: pump paused again. */
 }

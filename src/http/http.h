@@ -49,6 +49,12 @@ typedef struct {
     uint64_t             body_length;
     const char          *basic_user;    /* optional basic auth */
     const char          *basic_pass;
+    /* 0 = the defaults (tm_net_timeouts_get()); TM_TIMEOUT_NONE = never.
+     * response: request complete -> response head complete; idle: longest
+     * silence of the server while a byte is awaited.  Expiry fails the
+     * request with TM_E_TIMEOUT and a reason saying which and how much came. */
+    uint32_t             response_timeout_ms;
+    uint32_t             idle_timeout_ms;
 } tm_http_request;
 
 /* Client behaviour details (client.c):
@@ -157,7 +163,13 @@ tm_err tm_http_parser_feed(tm_http_parser *p, const uint8_t *in, size_t len, siz
                            tm_reason *why);
 /* The server closed: completes a body delimited by close.  Otherwise
  * TM_E_HTTP_NO_RESPONSE (nothing received), TM_E_HTTP_PROTOCOL (inside the
- * head) or TM_E_PEER_CLOSED (body cut short), with counts in the detail. */
+ * head) or TM_E_HTTP_TRUNCATED (Content-Length or chunked body cut short),
+ * with counts in the detail ("body truncated: …"). */
 tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why);
+/* The same for a TLS stream: clean = the server sent close_notify.  Without
+ * it a close-delimited body is TM_E_HTTP_TRUNCATED too ("body truncated:
+ * connection closed without TLS close_notify after N bytes").  Plain HTTP
+ * has no close_notify: its FIN is the legitimate end (tm_http_parser_eof). */
+tm_err tm_http_parser_eof_tls(tm_http_parser *p, bool clean, bool *done, tm_reason *why);
 
 #endif

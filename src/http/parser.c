@@ -165,11 +165,15 @@ static int process_head(tm_http_parser *p, tm_reason *why)
                         perr(p, why, "Content-Length in \"%s\" is not a number of bytes", sh);
                         return -1;
                     }
-                    x = x * 10 + (uint64_t)(v[k] - '0');
-                    if (x >= LEN_LIMIT) {
-                        perr(p, why, "Content-Length in \"%s\" is too large", sh);
+                    /* Checked before multiplying: x * 10 + d must stay below
+                     * LEN_LIMIT, so 18446744073709551621 (2^64 + 5) can
+                     * never wrap around to 5. */
+                    uint64_t d = (uint64_t)(v[k] - '0');
+                    if (x > (LEN_LIMIT - 1 - d) / 10) {
+                        perr(p, why, "Content-Length in \"%s\" is too large (the limit is 2^62 - 1 bytes)", sh);
                         return -1;
                     }
+                    x = x * 10 + d;
                 }
                 if ((has_cl || any) && x != cl) {
                     perr(p, why, "conflicting Content-Length values %" PRIu64 " and %" PRIu64, cl, x);
@@ -240,8 +244,9 @@ static tm_err chunk_size(tm_http_parser *p, tm_reason *why)
     while (i < n && isxdigit((unsigned char)p->line[i])) {
         int c = (unsigned char)p->line[i];
         int d = isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10);
-        if (v >= (LEN_LIMIT >> 4))
-            return perr(p, why, "the chunk size \"%s\" is too large", sh);
+        /* Checked before multiplying (no wrap-around): v * 16 + d < LEN_LIMIT. */
+        if (v > (LEN_LIMIT - 1 - (uint64_t)d) / 16)
+            return perr(p, why, "the chunk size \"%s\" is too large (the limit is 2^62 - 1 bytes)", sh);
         v = v * 16 + (uint64_t)d;
         i++;
     }
@@ -418,12 +423,25 @@ out:
 
 tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why)
 {
+    return tm_http_parser_eof_tls(p, true, done, why);
+}
+
+tm_err tm_http_parser_eof_tls(tm_http_parser *p, bool clean, bool *done, tm_reason *why)
+{
     *done = false;
     switch (p->state) {
     case P_DONE:
         *done = true;
         return TM_OK;
     case P_BODY_CLOSE:
+        if (!clean) {
+            /* Over TLS only close_notify ends a close-delimited body: a bare
+             * FIN is what a truncation attack (or a crash) looks like. */
+            p->state = P_ERROR;
+            return tm_fail(why, TM_E_HTTP_TRUNCATED, "body truncated: connection closed without TLS "
+                           "close_notify after %" PRIu64 " bytes (the body has no Content-Length or "
+                           "chunked framing, so only close_notify can mark its end)", p->body_total);
+        }
         p->state = P_DONE;
         *done = true;
         return TM_OK;
@@ -438,13 +456,13 @@ tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why)
                        "(%zu bytes of it received)", p->head_len);
     case P_BODY_LEN:
         p->state = P_ERROR;
-        return tm_fail(why, TM_E_PEER_CLOSED, "the connection closed after %" PRIu64 " of %" PRIu64
-                       " body bytes (Content-Length)", p->body_total, p->content_length);
+        return tm_fail(why, TM_E_HTTP_TRUNCATED, "body truncated: the connection closed after %" PRIu64
+                       " of %" PRIu64 " body bytes (Content-Length)", p->body_total, p->content_length);
     case P_ERROR:
         return tm_fail(why, TM_E_HTTP_PROTOCOL, "the response was already found malformed");
     default:
         p->state = P_ERROR;
-        return tm_fail(why, TM_E_PEER_CLOSED, "the connection closed inside the chunked body after %" PRIu64
-                       " body bytes (no final 0-size chunk)", p->body_total);
+        return tm_fail(why, TM_E_HTTP_TRUNCATED, "body truncated: the connection closed inside the chunked "
+                       "body after %" PRIu64 " body bytes (no final 0-size chunk)", p->body_total);
     }
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "core/sim.h"
 #include "core/trace.h"
 #include "tls/hostmatch.h"
 
@@ -27,6 +28,13 @@ typedef struct {
 
 static resolve_entry g_res[TM_RESOLVE_MAX];
 static int g_nres;
+
+static tm_net_timeouts g_timeouts = {
+    TM_CONNECT_TIMEOUT_MS, TM_DNS_TIMEOUT_MS, TM_RESPONSE_TIMEOUT_MS, TM_IDLE_TIMEOUT_MS,
+};
+
+const tm_net_timeouts *tm_net_timeouts_get(void) { return &g_timeouts; }
+void tm_net_timeouts_set(const tm_net_timeouts *t) { g_timeouts = *t; }
 
 static bool name_eq(const char *a, const char *b)
 {
@@ -146,13 +154,19 @@ int  tm_net_offline_connect(const char *host, uint16_t port, bool udp)
     return g_offline ? g_offline(g_offline_arg, host, port, udp) : -1;
 }
 
-tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
-                      socklen_t *out_len, tm_reason *why)
+int tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storage *out,
+                         socklen_t *out_len, tm_reason *why)
 {
-    if (!host || !host[0])
-        return tm_fail(why, TM_E_DNS, "no host name given");
+    if (!host || !host[0]) {
+        tm_fail(why, TM_E_DNS, "no host name given");
+        return -1;
+    }
     if (make_addr(host, port, out, out_len))
-        return TM_OK;
+        return 1;
+    if (tm_sim_dns_fail) {                      /* "dns fail on" (control channel) */
+        tm_fail(why, TM_E_DNS, "cannot resolve '%s': the name server does not answer", host);
+        return -1;
+    }
     for (int pass = 0; pass < 2; pass++)        /* exact port first, then "*" */
         for (int i = 0; i < g_nres; i++)
             if ((pass == 0 ? g_res[i].port == port : g_res[i].port == -1) && name_eq(g_res[i].host, host)) {
@@ -161,11 +175,24 @@ tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *
                 set_port(out, port);
                 char a[80];
                 tm_trace("net", "resolve %s -> %s (--resolve)", host, tm_net_addr_str(out, a, sizeof a));
-                return TM_OK;
+                return 1;
             }
     size_t hl = strlen(host);
-    if (isspace((unsigned char)host[0]) || isspace((unsigned char)host[hl - 1]))
-        return tm_fail(why, TM_E_DNS, "'%s' begins or ends with a space; remove it", host);
+    if (isspace((unsigned char)host[0]) || isspace((unsigned char)host[hl - 1])) {
+        tm_fail(why, TM_E_DNS, "'%s' begins or ends with a space; remove it", host);
+        return -1;
+    }
+    return 0;
+}
+
+tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
+                      socklen_t *out_len, tm_reason *why)
+{
+    int local = tm_net_resolve_local(host, port, out, out_len, why);
+    if (local > 0)
+        return TM_OK;
+    if (local < 0)
+        return TM_E_DNS;
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;

@@ -1,9 +1,9 @@
 /* tlsmodem — name resolution and non-blocking TCP connects.
  *
  * --resolve HOST:PORT:ADDR entries (like curl) are consulted first, so tests
- * can point real host names at 127.0.0.1.  Resolution of other names uses the
- * system resolver (blocking on the Linux port; documented). Every socket gets
- * TCP_NODELAY. */
+ * can point real host names at 127.0.0.1.  Other names go to the system
+ * resolver in the background (dns.h), so the loop never blocks on DNS.
+ * Every socket gets TCP_NODELAY. */
 #ifndef TM_NET_H
 #define TM_NET_H
 
@@ -12,6 +12,20 @@
 #include <sys/socket.h>
 
 #include "core/err.h"
+
+/* Default timeouts in ms (config.h values until --timeout-* changes them);
+ * TM_TIMEOUT_NONE = never.  connect: DNS + TCP + TLS handshake in total;
+ * dns: the resolution alone; response: request complete -> response head;
+ * idle: longest silence of a server while a byte is awaited (HTTP). */
+#define TM_TIMEOUT_NONE UINT32_MAX
+typedef struct {
+    uint32_t connect_ms;
+    uint32_t dns_ms;
+    uint32_t response_ms;
+    uint32_t idle_ms;
+} tm_net_timeouts;
+const tm_net_timeouts *tm_net_timeouts_get(void);
+void   tm_net_timeouts_set(const tm_net_timeouts *t);
 
 /* "HOST:PORT:ADDR" (ADDR may be [v6]; PORT may be "*" = any port); a later
  * entry for the same HOST:PORT replaces the earlier; TM_E_ARG_BAD on a
@@ -35,8 +49,14 @@ void   tm_net_set_offline(tm_net_offline_fn fn, void *arg);
 bool   tm_net_offline(void);
 int    tm_net_offline_connect(const char *host, uint16_t port, bool udp);   /* fn's answer */
 
+/* Blocking (system resolver for names): for host tools only; the modem
+ * uses tm_net_resolve_local + tm_dns_start (dns.h) and never blocks. */
 tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
                       socklen_t *out_len, tm_reason *why);
+/* Without the system resolver: 1 = IP literal or --resolve entry (out set),
+ * 0 = a name for the system resolver, -1 = unusable name (why: TM_E_DNS). */
+int    tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storage *out,
+                            socklen_t *out_len, tm_reason *why);
 
 /* Starts a non-blocking connect; *fd is set on success (connection may still
  * be in progress: wait for writable, then tm_net_connect_result). */

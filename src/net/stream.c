@@ -8,14 +8,19 @@
 #include <unistd.h>
 
 #include "core/trace.h"
+#include "net/dns.h"
 #include "net/net.h"
 #include "port/port.h"
 
 static void io_cb(void *arg, int fd, unsigned revents);
+static tm_err begin_connect(tm_stream *s, tm_reason *why);
+static void dns_done(void *arg, tm_err result, const struct sockaddr_storage *addr, socklen_t len,
+                     const tm_reason *why);
 
 static bool owns_socket(const tm_stream *s)
 {
-    return s->state == TM_STREAM_CONNECTING || s->state == TM_STREAM_HANDSHAKE || s->state == TM_STREAM_OPEN;
+    return s->state == TM_STREAM_RESOLVING || s->state == TM_STREAM_CONNECTING ||
+           s->state == TM_STREAM_HANDSHAKE || s->state == TM_STREAM_OPEN;
 }
 
 static void update_watch(tm_stream *s)
@@ -49,6 +54,8 @@ static void release(tm_stream *s)
     if (s->pending_timer)
         tm_port_timer_cancel(s->pending_timer);
     s->timer = s->pending_timer = 0;
+    tm_dns_cancel(s->dns);
+    s->dns = 0;
     if (s->tls) {
         tm_tls_free(s->tls);
         s->tls = NULL;
@@ -148,7 +155,10 @@ static void on_timeout(void *arg)
     tm_stream *s = arg;
     s->timer = 0;
     uint32_t ms = (uint32_t)(tm_port_mono_ms() - s->t_start);
-    if (s->state == TM_STREAM_CONNECTING)
+    if (s->state == TM_STREAM_RESOLVING)
+        tm_fail(&s->reason, TM_E_DNS, "cannot resolve '%s': no answer from the DNS within the connect "
+                "timeout (%u ms)", s->host, ms);
+    else if (s->state == TM_STREAM_CONNECTING)
         tm_fail(&s->reason, TM_E_CONNECT_TIMEOUT, "connect to %s (%s): no answer within %u ms",
                 s->addr_str, s->host, ms);
     else if (s->state == TM_STREAM_HANDSHAKE)
@@ -235,6 +245,9 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
     }
     s->t_start = tm_port_mono_ms();
     tm_reason_clear(&s->reason);
+    tm_trace_progress_start(&s->rx_prog);
+    tm_trace_progress_start(&s->tx_prog);
+    snprintf(s->prog_label, sizeof s->prog_label, "%s:%u", s->host, (unsigned)s->port);
 
     if (tm_net_offline()) {
         /* The test seam (net.h): a descriptor standing for the server, or a
@@ -255,18 +268,48 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
         return TM_OK;
     }
 
-    tm_err e = tm_net_resolve(s->host, s->port, &s->addr, &s->addr_len, why);
-    if (e != TM_OK) {
+    const tm_net_timeouts *dt = tm_net_timeouts_get();
+    uint32_t to = opts->connect_timeout_ms ? opts->connect_timeout_ms : dt->connect_ms;
+    int local = tm_net_resolve_local(s->host, s->port, &s->addr, &s->addr_len, why);
+    if (local < 0) {
         s->state = TM_STREAM_FAILED;
         if (why)
             s->reason = *why;
         tm_trace("net", "%s:%u: %s", s->host, s->port, why ? why->detail : "");
-        return e;
+        return TM_E_DNS;
     }
+    if (local == 0) {
+        /* A name for the system resolver: in the background, within both the
+         * DNS timeout and the connect timeout (which covers everything). */
+        uint32_t dto = dt->dns_ms < to ? dt->dns_ms : to;
+        s->dns = tm_dns_start(s->host, s->port, dto, dns_done, s, why);
+        if (!s->dns) {
+            s->state = TM_STREAM_FAILED;
+            if (why)
+                s->reason = *why;
+            return why && why->code ? why->code : TM_E_DNS;
+        }
+        s->state = TM_STREAM_RESOLVING;
+        if (to != TM_TIMEOUT_NONE)
+            s->timer = tm_port_timer_add(to, on_timeout, s);
+        return TM_OK;
+    }
+    tm_err e = begin_connect(s, why);
+    if (e != TM_OK)
+        return e;
+    if (to != TM_TIMEOUT_NONE)
+        s->timer = tm_port_timer_add(to, on_timeout, s);
+    return TM_OK;
+}
+
+/* Address known: the non-blocking connect.  Errors are returned (the
+ * caller reports them). */
+static tm_err begin_connect(tm_stream *s, tm_reason *why)
+{
     tm_net_addr_str(&s->addr, s->addr_str, sizeof s->addr_str);
     tm_trace("net", "connecting to %s:%u (%s)%s", s->host, s->port, s->addr_str,
              s->use_tls ? " TLS" : s->udp ? " UDP" : "");
-    e = s->udp ? tm_net_udp_start(&s->addr, s->addr_len, &s->fd, why)
+    tm_err e = s->udp ? tm_net_udp_start(&s->addr, s->addr_len, &s->fd, why)
                : tm_net_connect_start(&s->addr, s->addr_len, &s->fd, why);
     if (e != TM_OK) {
         s->fd = -1;
@@ -292,9 +335,43 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
         s->state = TM_STREAM_FAILED;
         return tm_fail(why, TM_E_INTERNAL, "the event loop has no room for another socket");
     }
-    uint32_t to = opts->connect_timeout_ms ? opts->connect_timeout_ms : TM_CONNECT_TIMEOUT_MS;
-    s->timer = tm_port_timer_add(to, on_timeout, s);
     return TM_OK;
+}
+
+static void dns_done(void *arg, tm_err result, const struct sockaddr_storage *addr, socklen_t len,
+                     const tm_reason *why)
+{
+    tm_stream *s = arg;
+    s->dns = 0;
+    if (s->state != TM_STREAM_RESOLVING)
+        return;
+    if (result != TM_OK || !addr) {
+        s->reason = *why;
+        fail(s);
+        return;
+    }
+    s->addr = *addr;
+    s->addr_len = len;
+    tm_reason r;
+    tm_reason_clear(&r);
+    if (begin_connect(s, &r) != TM_OK) {
+        s->reason = r;
+        fail(s);
+    }
+}
+
+static long rx_moved(tm_stream *s, long n)
+{
+    if (n > 0 && !s->progress_off)
+        tm_trace_progress_add(&s->rx_prog, "net", s->prog_label, "received", (uint64_t)n);
+    return n;
+}
+
+static long tx_moved(tm_stream *s, long n)
+{
+    if (n > 0 && !s->progress_off)
+        tm_trace_progress_add(&s->tx_prog, "net", s->prog_label, "sent", (uint64_t)n);
+    return n;
 }
 
 long tm_stream_read(tm_stream *s, void *buf, size_t cap)
@@ -306,7 +383,7 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
     if (!s->tls) {
         ssize_t n = recv(s->fd, buf, cap, 0);
         if (n > 0)
-            return (long)n;
+            return rx_moved(s, (long)n);
         if (n == 0 && s->udp)
             return TM_STREAM_AGAIN;        /* an empty datagram carries nothing */
         if (n == 0) {
@@ -327,7 +404,7 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
     switch (st) {
     case TM_TLS_OK:
         schedule_pending(s);
-        return (long)got;
+        return rx_moved(s, (long)got);
     case TM_TLS_WANT_READ:
         return TM_STREAM_AGAIN;
     case TM_TLS_WANT_WRITE:
@@ -335,7 +412,11 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
         update_watch(s);
         return TM_STREAM_AGAIN;
     case TM_TLS_CLOSED:
-        tm_trace("net", "%s:%u closed by the server (TLS)", s->host, s->port);
+        tm_trace("net", "%s:%u closed by the server (TLS close_notify)", s->host, s->port);
+        return 0;
+    case TM_TLS_CLOSED_UNCLEAN:
+        s->eof_unclean = true;
+        tm_trace("net", "%s:%u closed by the server WITHOUT TLS close_notify", s->host, s->port);
         return 0;
     default:
         s->reason = why;
@@ -367,7 +448,7 @@ long tm_stream_write(tm_stream *s, const void *buf, size_t len)
             s->write_blocked = true;
             update_watch(s);
         }
-        return (long)n;
+        return tx_moved(s, (long)n);
     }
     size_t put = 0;
     tm_reason why;
@@ -379,7 +460,7 @@ long tm_stream_write(tm_stream *s, const void *buf, size_t len)
             s->write_blocked = true;
             update_watch(s);
         }
-        return (long)put;
+        return tx_moved(s, (long)put);
     case TM_TLS_WANT_WRITE:
     case TM_TLS_WANT_READ:
         s->write_blocked = true;

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "core/err.h"
+#include "core/trace.h"
 #include "tls/tls.h"
 
 typedef struct {
@@ -29,11 +30,14 @@ typedef struct {
     bool           udp;           /* a connected UDP socket: each write is one datagram,
                                      each read one datagram (no TLS) */
     tm_tls_config  tls;           /* used when use_tls; tls.host is set from host */
-    uint32_t       connect_timeout_ms;   /* 0 = TM_CONNECT_TIMEOUT_MS */
+    uint32_t       connect_timeout_ms;   /* DNS + TCP + TLS handshake; 0 = tm_net_timeouts_get()->connect_ms,
+                                            TM_TIMEOUT_NONE = never */
 } tm_stream_opts;
 
 typedef enum { TM_STREAM_IDLE, TM_STREAM_CONNECTING, TM_STREAM_HANDSHAKE,
-               TM_STREAM_OPEN, TM_STREAM_CLOSED, TM_STREAM_FAILED } tm_stream_state;
+               TM_STREAM_OPEN, TM_STREAM_CLOSED, TM_STREAM_FAILED,
+               TM_STREAM_RESOLVING /* the system resolver works in the background (dns.h) */
+} tm_stream_state;
 
 typedef struct tm_stream {
     tm_stream_state         state;
@@ -60,16 +64,29 @@ typedef struct tm_stream {
     socklen_t               addr_len;
     unsigned                pending_timer;        /* 0 ms timer: decrypted bytes still buffered */
     int64_t                 t_start;              /* tm_port_mono_ms() at open */
+    unsigned                dns;                  /* tm_dns_start id while RESOLVING */
+    bool                    eof_unclean;          /* tm_stream_read returned 0 for a TLS stream closed
+                                                     by a FIN without close_notify: the data may be
+                                                     cut (never set for plain TCP, where FIN is the end) */
+    /* progress lines on long transfers ("net  www.x.test:443: received 8.0 MiB so far ..."),
+     * unless the owner says them itself with a better label (HTTP: the request line) */
+    bool                    progress_off;
+    tm_trace_progress       rx_prog, tx_prog;
+    char                    prog_label[TM_HOST_MAX + 8];
 } tm_stream;
 
 /* Returns TM_OK when the connect started (on_open/on_error follow), or an
- * error now (DNS, socket). opts is copied where needed; anchors/keys must
- * stay valid until on_open/on_error. */
+ * error now (unusable name, no socket). opts is copied where needed;
+ * anchors/keys must stay valid until on_open/on_error.  Names that are not
+ * literals or --resolve entries are resolved in the background: a DNS
+ * failure or timeout then comes as on_error (TM_E_DNS), never inside this
+ * call.  The connect timeout covers DNS + TCP + TLS handshake. */
 tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts,
                       const tm_stream_events *ev, void *arg, tm_reason *why);
 
 enum { TM_STREAM_AGAIN = -1, TM_STREAM_ERROR = -2 };
-/* > 0 bytes read, 0 = orderly end of stream, TM_STREAM_AGAIN, TM_STREAM_ERROR (reason in s->reason).
+/* > 0 bytes read, 0 = end of stream (TLS: s->eof_unclean tells a FIN without
+ * close_notify from a clean close), TM_STREAM_AGAIN, TM_STREAM_ERROR (reason in s->reason).
  * With TLS, bytes already decrypted are announced again by a 0 ms timer
  * (on_readable) when the owner stops before TM_STREAM_AGAIN, and when
  * tm_stream_want_read(true) resumes: nothing stays stuck in the TLS buffer. */

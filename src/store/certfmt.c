@@ -347,7 +347,7 @@ static tm_err decode_der(ctx *c, const uint8_t *p, size_t n, const char *via)
     }
     if (c->res->count == 0) {
         if (other_enc && c->want == TM_ITEM_KEY)
-            return tm_fail(c->why, c->code, "%sencrypted keys are not supported; decrypt with openssl pkey", via);
+            return tm_fail(c->why, c->code, "%s" "encrypted keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem -out key-decrypted.pem (it asks for the pass phrase; load key-decrypted.pem)", via);
         if (other_label)
             return tm_fail(c->why, c->code, "%sthis is a%s %s, not a %s", via,
                            other_enc || other_label[0] == 'E' ? "n" : "",
@@ -415,14 +415,14 @@ static tm_err decode_pem(ctx *c, const uint8_t *in, size_t len)
 
     size_t pos = 0;
     while (pos < len) {
-        const uint8_t *nl = memchr(in + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - in) : len;
+        /* a line ends at LF, CR LF or a lone CR: a terminal pastes with CR only */
+        size_t end = pos;
+        while (end < len && in[end] != '\n' && in[end] != '\r')
+            end++;
         const uint8_t *line = in + pos;
         size_t n = end - pos;
-        pos = nl ? end + 1 : len;
+        pos = end < len ? end + 1 + (in[end] == '\r' && end + 1 < len && in[end + 1] == '\n') : len;
         line_no++;
-        if (n && line[n - 1] == '\r')
-            n--;
         if (st == OUTSIDE) {
             if (starts(line, n, "-----BEGIN") && !first_marker_line)
                 first_marker_line = line_no;
@@ -524,7 +524,7 @@ static tm_err decode_pem(ctx *c, const uint8_t *in, size_t len)
         return tm_fail(c->why, c->code, "line %d has \"-----BEGIN\" but is not a PEM BEGIN line "
                        "(\"-----BEGIN <LABEL>-----\")", first_marker_line ? first_marker_line : 1);
     if (c->want == TM_ITEM_KEY && saw_encrypted)
-        return tm_fail(c->why, c->code, "encrypted keys are not supported; decrypt with openssl pkey");
+        return tm_fail(c->why, c->code, "encrypted keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem -out key-decrypted.pem (it asks for the pass phrase; load key-decrypted.pem)");
     if (wrong_kind) {
         tm_fail(c->why, c->code, "this is a%s %s, not a %s",
                 wrong_kind[0] == 'E' ? "n" : "", wrong_kind, want_name(c->want));
@@ -534,6 +534,65 @@ static tm_err decode_pem(ctx *c, const uint8_t *in, size_t len)
     }
     return tm_fail(c->why, c->code, "no %s in the PEM data; skipped blocks: %s",
                    want_name(c->want), skipped[0] ? skipped : "none");
+}
+
+/* ---- a PEM cut by a byte count (terminal LF -> CR LF) ---------------------- */
+
+bool tm_certfmt_pem_crlf_need(const uint8_t *in, size_t len, size_t *need)
+{
+    if (!memmem(in, len, "\r\n", 2))
+        return false;
+    size_t pos = 0, block_at = 0, begin_len = 0;
+    bool inside = false;
+    char label[40] = "", endl[40];
+    const uint8_t *first = NULL;
+    size_t first_n = 0;
+    bool first_complete = false;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && in[end] != '\n')
+            end++;
+        size_t n = end - pos, full = (end < len ? end + 1 : len) - pos;
+        const uint8_t *line = in + pos;
+        if (n && line[n - 1] == '\r')
+            n--;
+        if (!inside && marker(line, n, "-----BEGIN ", label, sizeof label)) {
+            inside = true;
+            block_at = pos;
+            begin_len = full;
+            first = NULL;
+        } else if (inside && marker(line, n, "-----END ", endl, sizeof endl)) {
+            inside = false;
+        } else if (inside && !first && n) {
+            first = line;
+            first_n = n;
+            first_complete = end < len;
+        }
+        pos = end < len ? end + 1 : len;
+    }
+    if (!inside || !first || first_n < 8 || memchr(first, ':', first_n))
+        return false;
+    uint8_t h[6];
+    if (tm_base64_decode((const char *)first, 8, h, sizeof h) != 6 || h[0] != 0x30)
+        return false;
+    size_t der;
+    if (h[1] < 0x80)
+        der = 2 + (size_t)h[1];
+    else if (h[1] == 0x81)
+        der = 3 + (size_t)h[2];
+    else if (h[1] == 0x82)
+        der = 4 + ((size_t)h[2] << 8 | h[3]);
+    else if (h[1] == 0x83)
+        der = 5 + ((size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4]);
+    else
+        return false;
+    size_t w = first_complete ? first_n : 64;
+    size_t b64 = (der + 2) / 3 * 4, lines = (b64 + w - 1) / w;
+    size_t total = block_at + begin_len + b64 + 2 * lines + strlen("-----END ") + strlen(label) + 5 + 2;
+    if (total <= len)
+        return false;
+    *need = total;
+    return true;
 }
 
 /* ---- entry --------------------------------------------------------------- */

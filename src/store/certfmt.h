@@ -1,11 +1,13 @@
 /* tlsmodem — what a host sent when it loaded a certificate or key.
  *
- * Pure C (no TLS backend): detects PEM (one or many blocks, CRLF or LF, any
+ * Pure C (no TLS backend): detects PEM (one or many blocks, LF, CR LF or CR
+ * alone as a terminal pastes it, any
  * text around), DER (an ASN.1 SEQUENCE whose length covers the input), and
  * bare base64 of DER (line breaks anywhere), and turns each into DER items. */
 #ifndef TM_CERTFMT_H
 #define TM_CERTFMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,7 +38,8 @@ typedef struct {
 /* Details: TRUSTED CERTIFICATE / X509 CERTIFICATE blocks count as
  * certificates (label "CERTIFICATE"; OpenSSL's trust settings are dropped);
  * ENCRYPTED PRIVATE KEY and Proc-Type: 4,ENCRYPTED keys are refused ("encrypted
- * keys are not supported; decrypt with openssl pkey"); other blocks (X509 CRL,
+ * keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem
+ * -out key-decrypted.pem …"); other blocks (X509 CRL,
  * CERTIFICATE REQUEST, EC PARAMETERS, …) are skipped.  For DER and base64 the
  * label is inferred from the structure ("CERTIFICATE", "PRIVATE KEY",
  * "EC PRIVATE KEY", "RSA PRIVATE KEY").  Every item is checked to be one
@@ -45,6 +48,14 @@ typedef struct {
  * whitespace is tolerated everywhere. */
 tm_err tm_certfmt_decode(const uint8_t *in, size_t len, tm_item_kind want,
                          uint8_t *out, size_t cap, tm_certfmt_result *res, tm_reason *why);
+
+/* `in` ended inside a PEM block (a byte count ran out) and its lines end in
+ * CR LF: how many bytes the whole PEM needs in that form, computed from the
+ * DER length at the start of the cut block and the line width seen.  False
+ * when the data has no CR LF, is not cut inside a block, or the size cannot
+ * be told.  (A terminal that turns LF into CR LF makes a PEM longer than the
+ * count the host announced from the file.) */
+bool   tm_certfmt_pem_crlf_need(const uint8_t *in, size_t len, size_t *need);
 
 /* Base64 helpers (RFC 4648, whitespace ignored on decode, missing padding
  * accepted).  decode: -1 on bad input or when cap is too small.  encode:

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -189,12 +190,18 @@ static void fsync_dir(const char *dir)
     }
 }
 
+/* One counter for all stores, so a store opened at the address of another
+ * never repeats its generation. */
+static unsigned long g_gen;
+
 tm_err tm_store_open(tm_store *s, const char *dir, tm_reason *why)
 {
+    s->gen = ++g_gen;
     size_t n = dir ? strlen(dir) : 0;
     if (n == 0 || n >= sizeof s->root - 1)
         return tm_fail(why, TM_E_ARG_BAD, "store directory name is empty or too long");
     memcpy(s->root, dir, n + 1);
+    s->lock_fd = -1;
     while (n > 1 && s->root[n - 1] == '/')
         s->root[--n] = '\0';
     tm_err e = mkdir_p(s->root, why);
@@ -221,6 +228,7 @@ static bool write_all(int fd, const void *data, size_t len)
 
 tm_err tm_store_put(tm_store *s, const char *name, const void *data, size_t len, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char dir[PATH_CAP], path[PATH_CAP], tmp[PATH_CAP + 32];
     tm_err e = name_paths(s, name, dir, sizeof dir, path, sizeof path, why);
     if (e)
@@ -254,6 +262,9 @@ tm_err tm_store_put(tm_store *s, const char *name, const void *data, size_t len,
     }
     if (!ok) {
         unlink(tmp);
+        if (err == ENOSPC || err == EDQUOT)
+            return tm_fail(why, TM_E_STORE_FULL, "writing %s failed: %s; the previous content is kept",
+                           name, strerror(err));
         return tm_fail(why, TM_E_STORE_IO, "writing %s failed: %s; the previous content is kept",
                        name, strerror(err));
     }
@@ -319,6 +330,7 @@ bool tm_store_exists(tm_store *s, const char *name)
 
 tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char dir[PATH_CAP], path[PATH_CAP];
     tm_err e = name_paths(s, name, dir, sizeof dir, path, sizeof path, why);
     if (e)
@@ -335,6 +347,7 @@ tm_err tm_store_del(tm_store *s, const char *name, tm_reason *why)
 
 tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason *why)
 {
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
     char fdir[PATH_CAP], fpath[PATH_CAP], tdir[PATH_CAP], tpath[PATH_CAP];
     tm_err e = name_paths(s, from, fdir, sizeof fdir, fpath, sizeof fpath, why);
     if (e)
@@ -358,8 +371,9 @@ tm_err tm_store_rename(tm_store *s, const char *from, const char *to, tm_reason 
 /* ---- listing ------------------------------------------------------------ */
 
 typedef struct {
-    char   name[TM_STORE_NAME_MAX + 1];
-    size_t size;
+    char     name[TM_STORE_NAME_MAX + 1];
+    size_t   size;
+    uint64_t stamp;     /* inode, size, mtime, ctime of the file (tm_store_stamp) */
 } list_ent;
 
 typedef struct {
@@ -367,7 +381,22 @@ typedef struct {
     size_t    n, cap;
 } list_vec;
 
-static bool vec_push(list_vec *lv, const char *name, size_t size)
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t file_stamp(const struct stat *st)
+{
+    int64_t v[6] = { (int64_t)st->st_ino, (int64_t)st->st_size, (int64_t)st->st_mtim.tv_sec,
+                     (int64_t)st->st_mtim.tv_nsec, (int64_t)st->st_ctim.tv_sec, (int64_t)st->st_ctim.tv_nsec };
+    return fnv(14695981039346656037ULL, v, sizeof v);
+}
+
+static bool vec_push(list_vec *lv, const char *name, const struct stat *st)
 {
     if (lv->n == lv->cap) {
         size_t nc = lv->cap ? lv->cap * 2 : 32;
@@ -380,7 +409,8 @@ static bool vec_push(list_vec *lv, const char *name, size_t size)
     int w = snprintf(lv->v[lv->n].name, sizeof lv->v[lv->n].name, "%s", name);
     if (w < 0 || (size_t)w >= sizeof lv->v[lv->n].name)
         return true;            /* not a name we could have stored: skip it */
-    lv->v[lv->n].size = size;
+    lv->v[lv->n].size = (size_t)st->st_size;
+    lv->v[lv->n].stamp = file_stamp(st);
     lv->n++;
     return true;
 }
@@ -430,7 +460,7 @@ static bool scan_dir(const char *dir, const char *area, const char *prefix, list
             snprintf(name, sizeof name, "%s", item);
         if (strlen(name) > TM_STORE_NAME_MAX || strncmp(name, prefix, strlen(prefix)) != 0)
             continue;
-        if (!vec_push(lv, name, (size_t)st.st_size)) {
+        if (!vec_push(lv, name, &st)) {
             ok = false;
             break;
         }
@@ -439,45 +469,56 @@ static bool scan_dir(const char *dir, const char *area, const char *prefix, list
     return ok;
 }
 
+static int list_sorted(tm_store *s, const char *prefix, list_vec *lv)
+{
+    if (!prefix)
+        prefix = "";
+    if (!scan_dir(s->root, "", prefix, lv, true)) {
+        free(lv->v);
+        lv->v = NULL;
+        return -1;
+    }
+    if (lv->n)
+        qsort(lv->v, lv->n, sizeof *lv->v, ent_cmp);
+    return (int)lv->n;
+}
+
 int tm_store_list(tm_store *s, const char *prefix, tm_store_list_cb cb, void *arg)
 {
     list_vec lv = {0};
-    if (!prefix)
-        prefix = "";
-    bool ok = scan_dir(s->root, "", prefix, &lv, true);
-    if (!ok) {
-        free(lv.v);
-        return -1;
-    }
-    if (lv.n)
-        qsort(lv.v, lv.n, sizeof *lv.v, ent_cmp);
-    for (size_t i = 0; i < lv.n; i++)
+    int n = list_sorted(s, prefix, &lv);
+    for (int i = 0; i < n; i++)
         if (cb)
             cb(arg, lv.v[i].name, lv.v[i].size);
-    int n = (int)lv.n;
     free(lv.v);
     return n;
 }
 
+uint64_t tm_store_stamp(tm_store *s, const char *prefix)
+{
+    list_vec lv = {0};
+    int n = list_sorted(s, prefix, &lv);
+    uint64_t h = fnv(14695981039346656037ULL, &n, sizeof n);
+    for (int i = 0; i < n; i++) {
+        h = fnv(h, lv.v[i].name, strlen(lv.v[i].name) + 1);
+        h = fnv(h, &lv.v[i].stamp, sizeof lv.v[i].stamp);
+    }
+    free(lv.v);
+    return h;
+}
+
 /* ---- settings ------------------------------------------------------------ */
 
-#define SETTINGS_MAX (16 * 1024)
+#define CHECK_PREFIX "# tlsmodem settings: "
 
-/* Finds "key=" at a line start; returns pointer to the line or NULL. */
-static const char *find_key(const char *text, size_t len, const char *key, size_t *line_len)
+static uint32_t fnv1a(const char *p, size_t n)
 {
-    size_t kl = strlen(key);
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        if ((size_t)(le - p) > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
-            *line_len = (size_t)(le - p) + (nl ? 1 : 0);
-            return p;
-        }
-        p = nl ? nl + 1 : end;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 16777619u;
     }
-    return NULL;
+    return h;
 }
 
 static bool valid_key(const char *key)
@@ -485,75 +526,242 @@ static bool valid_key(const char *key)
     if (!key || !*key)
         return false;
     for (const char *c = key; *c; c++)
-        if (*c == '=' || (unsigned char)*c < 0x20 || *c == 0x7f)
+        if (*c == '=' || *c == '#' || (unsigned char)*c < 0x20 || *c == 0x7f)
             return false;
     return true;
 }
 
+static bool valid_val(const char *v)
+{
+    for (const char *c = v; *c; c++)
+        if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+            return false;
+    return true;
+}
+
+tm_err tm_store_settings_load(tm_store *s, const char *item, char *buf, size_t cap, tm_setting *v,
+                              size_t vcap, size_t *n, tm_reason *why)
+{
+    size_t len = 0;
+    *n = 0;
+    if (cap < 2)
+        return tm_fail(why, TM_E_INTERNAL, "settings buffer too small");
+    tm_err e = tm_store_get(s, item, buf, cap - 1, &len, why);
+    if (e == TM_E_TOO_LARGE)
+        return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s: %zu bytes, settings hold at most %zu", item, len,
+                       cap - 1);
+    if (e)
+        return e;
+    buf[len] = '\0';
+    if (memchr(buf, '\0', len))
+        return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s: a NUL byte at offset %zu (not a text file)", item,
+                       (size_t)((char *)memchr(buf, '\0', len) - buf));
+    if (len && buf[len - 1] != '\n')
+        return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s: the last line is cut off (no line end)", item);
+    /* The check line, when present, is the last line. */
+    size_t body = len;
+    bool checked = false;
+    if (len) {
+        size_t ls = len - 1;
+        while (ls > 0 && buf[ls - 1] != '\n')
+            ls--;
+        if (strncmp(buf + ls, CHECK_PREFIX, strlen(CHECK_PREFIX)) == 0) {
+            unsigned long cnt = 0;
+            unsigned int sum = 0;
+            char tail = 0;
+            if (sscanf(buf + ls + strlen(CHECK_PREFIX), "%lu entries, fnv1a %8x%c", &cnt, &sum, &tail) != 3 ||
+                tail != '\n')
+                return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s: the check line is malformed", item);
+            uint32_t h = fnv1a(buf, ls);
+            if (h != (uint32_t)sum)
+                return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s: the content does not match its check "
+                               "line (fnv1a %08x, recorded %08x): altered or damaged", item, h, sum);
+            body = ls;
+            checked = true;
+            size_t lines = 0;
+            for (size_t k = 0; k < body; k++)
+                lines += buf[k] == '\n';
+            if (lines != cnt)
+                return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s: %zu entries, the check line says %lu",
+                               item, lines, cnt);
+        }
+    }
+    size_t line = 0;
+    for (char *p = buf; p < buf + body;) {
+        char *nl = memchr(p, '\n', (size_t)(buf + body - p));
+        *nl = '\0';
+        line++;
+        if (nl > p && nl[-1] == '\r' && !checked)
+            nl[-1] = '\0';                 /* older files edited on Windows */
+        char *eq = strchr(p, '=');
+        if (!eq)
+            return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s line %zu: no '=' (expected key=value)", item,
+                           line);
+        *eq = '\0';
+        if (!valid_key(p) || !valid_val(eq + 1))
+            return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s line %zu: a control byte or an empty key",
+                           item, line);
+        if (*n == vcap)
+            return tm_fail(why, TM_E_STORE_CORRUPT, "settings %s: more than %zu entries", item, vcap);
+        v[*n].key = p;
+        v[*n].val = eq + 1;
+        (*n)++;
+        p = nl + 1;
+    }
+    return TM_OK;
+}
+
+tm_err tm_store_settings_save(tm_store *s, const char *item, const tm_setting *v, size_t n, tm_reason *why)
+{
+    static char out[TM_STORE_SETTINGS_MAX + 1];
+    size_t o = 0;
+    if (n > TM_STORE_SETTINGS_KEYS)
+        return tm_fail(why, TM_E_TOO_LARGE, "settings %s: %zu entries, the limit is %d", item, n,
+                       TM_STORE_SETTINGS_KEYS);
+    for (size_t i = 0; i < n; i++) {
+        if (!valid_key(v[i].key))
+            return tm_fail(why, TM_E_ARG_BAD, "setting key \"%s\" is empty or contains '=', '#' or a control "
+                           "byte", v[i].key ? v[i].key : "");
+        if (!valid_val(v[i].val))
+            return tm_fail(why, TM_E_ARG_BAD, "setting %s: the value contains a line break or control byte",
+                           v[i].key);
+        size_t need = strlen(v[i].key) + 1 + strlen(v[i].val) + 1;
+        if (o + need + 64 > TM_STORE_SETTINGS_MAX)
+            return tm_fail(why, TM_E_TOO_LARGE, "settings %s would exceed %d bytes", item, TM_STORE_SETTINGS_MAX);
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s=%s\n", v[i].key, v[i].val);
+    }
+    uint32_t h = fnv1a(out, o);
+    o += (size_t)snprintf(out + o, sizeof out - o, CHECK_PREFIX "%zu entries, fnv1a %08x\n", n, h);
+    return tm_store_put(s, item, out, o, why);
+}
+
 tm_err tm_store_setting_get(tm_store *s, const char *item, const char *key, char *val, size_t cap)
 {
-    static char text[SETTINGS_MAX + 1];   /* no recursion, single-threaded */
-    size_t len = 0;
+    static char text[TM_STORE_SETTINGS_MAX + 1];   /* no recursion, single-threaded */
+    static tm_setting v[TM_STORE_SETTINGS_KEYS];
+    size_t n;
     if (cap)
         val[0] = '\0';
     if (!valid_key(key))
         return TM_E_ARG_BAD;
-    tm_err e = tm_store_get(s, item, text, SETTINGS_MAX, &len, NULL);
+    tm_err e = tm_store_settings_load(s, item, text, sizeof text, v, TM_STORE_SETTINGS_KEYS, &n, NULL);
     if (e)
         return e;
-    text[len] = '\0';
-    size_t ll;
-    const char *line = find_key(text, len, key, &ll);
-    if (!line)
-        return TM_E_NOT_FOUND;
-    const char *v = line + strlen(key) + 1;
-    size_t vl = ll - strlen(key) - 1;
-    if (vl && v[vl - 1] == '\n')
-        vl--;
-    if (vl && v[vl - 1] == '\r')
-        vl--;
-    if (vl + 1 > cap)
-        return TM_E_TOO_LARGE;
-    memcpy(val, v, vl);
-    val[vl] = '\0';
-    return TM_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].key, key) != 0)
+            continue;
+        size_t vl = strlen(v[i].val);
+        if (vl + 1 > cap)
+            return TM_E_TOO_LARGE;
+        memcpy(val, v[i].val, vl + 1);
+        return TM_OK;
+    }
+    return TM_E_NOT_FOUND;
 }
 
 tm_err tm_store_setting_set(tm_store *s, const char *item, const char *key, const char *val, tm_reason *why)
 {
-    static char text[SETTINGS_MAX + 1], out[SETTINGS_MAX + 1];
-    size_t len = 0;
+    s->gen = ++g_gen;      /* even if it fails: a half-done write changed something */
+    static char text[TM_STORE_SETTINGS_MAX + 1];
+    static tm_setting v[TM_STORE_SETTINGS_KEYS + 1];
+    size_t n = 0;
     if (!valid_key(key))
-        return tm_fail(why, TM_E_ARG_BAD, "setting key \"%s\" is empty or contains '=' or a control byte",
+        return tm_fail(why, TM_E_ARG_BAD, "setting key \"%s\" is empty or contains '=', '#' or a control byte",
                        key ? key : "");
-    if (val)
-        for (const char *c = val; *c; c++)
-            if (*c == '\n' || *c == '\r')
-                return tm_fail(why, TM_E_ARG_BAD, "setting %s: the value contains a line break", key);
-    tm_err e = tm_store_get(s, item, text, SETTINGS_MAX, &len, why);
-    if (e == TM_E_NOT_FOUND)
-        len = 0;
-    else if (e)
+    if (val && !valid_val(val))
+        return tm_fail(why, TM_E_ARG_BAD, "setting %s: the value contains a line break or control byte", key);
+    tm_reason r;
+    tm_reason_clear(&r);
+    tm_err e = tm_store_settings_load(s, item, text, sizeof text, v, TM_STORE_SETTINGS_KEYS, &n, &r);
+    if (e == TM_E_STORE_CORRUPT) {
+        tm_trace("warn", "%s; replaced by what the host saved now", r.detail);
+        n = 0;
+    } else if (e && e != TM_E_NOT_FOUND) {
+        if (why)
+            *why = r;
         return e;
-    if (why)
-        tm_reason_clear(why);
-    size_t ol = 0, ll;
-    const char *line = find_key(text, len, key, &ll);
-    size_t before = line ? (size_t)(line - text) : len;
-    memcpy(out, text, before);
-    ol = before;
-    if (ol && out[ol - 1] != '\n')
-        out[ol++] = '\n';
-    if (val) {
-        size_t need = strlen(key) + 1 + strlen(val) + 1;
-        if (ol + need + (len - before) > SETTINGS_MAX)
-            return tm_fail(why, TM_E_TOO_LARGE, "settings %s would exceed %d bytes", item, SETTINGS_MAX);
-        ol += (size_t)snprintf(out + ol, SETTINGS_MAX + 1 - ol, "%s=%s\n", key, val);
     }
-    if (line) {
-        size_t rest = len - before - ll;
-        memcpy(out + ol, line + ll, rest);
-        ol += rest;
+    size_t k = 0;
+    bool done = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].key, key) == 0) {
+            if (val && !done)
+                v[k++] = (tm_setting){ v[i].key, val };
+            done = true;
+            continue;
+        }
+        v[k++] = v[i];
     }
-    return tm_store_put(s, item, out, ol, why);
+    if (val && !done)
+        v[k++] = (tm_setting){ key, val };
+    return tm_store_settings_save(s, item, v, k, why);
+}
+
+/* ---- claim ----------------------------------------------------------------- */
+
+static void remove_leftovers(const char *dir, bool recurse, int *removed)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        if (!strcmp(f, ".") || !strcmp(f, ".."))
+            continue;
+        char path[PATH_CAP + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, f);
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (recurse && valid_area(f, strlen(f)))
+                remove_leftovers(path, false, removed);
+            continue;
+        }
+        if (S_ISREG(st.st_mode) && looks_tmp(f) && unlink(path) == 0) {
+            tm_trace("store", "removed %s: left by a write that was interrupted (crash or kill)", path);
+            (*removed)++;
+        }
+    }
+    closedir(d);
+}
+
+tm_err tm_store_claim(tm_store *s, tm_reason *why)
+{
+    char path[PATH_CAP];
+    snprintf(path, sizeof path, "%s/.lock", s->root);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return tm_fail(why, TM_E_STORE_IO, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char pid[32] = "";
+        ssize_t r = pread(fd, pid, sizeof pid - 1, 0);
+        pid[r > 0 ? r : 0] = '\0';
+        pid[strcspn(pid, "\r\n")] = '\0';
+        close(fd);
+        if (err == EWOULDBLOCK)
+            return tm_fail(why, TM_E_BUSY, "%s is in use by another tlsmodem (pid %s); two modems on one store "
+                           "would overwrite each other's settings and certificates: give each its own --store",
+                           s->root, pid[0] ? pid : "unknown");
+        return tm_fail(why, TM_E_STORE_IO, "cannot lock %s: %s", path, strerror(err));
+    }
+    char pid[32];
+    int pl = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)pl, 0) != pl)
+        tm_trace("warn", "could not record our pid in %s: %s", path, strerror(errno));
+    s->lock_fd = fd;
+    int removed = 0;
+    remove_leftovers(s->root, true, &removed);
+    if (removed)
+        tm_trace("store", "%d leftover temporary file(s) of interrupted writes removed", removed);
+    return TM_OK;
+}
+
+void tm_store_release(tm_store *s)
+{
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    s->lock_fd = -1;
 }

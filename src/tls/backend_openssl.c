@@ -8,6 +8,7 @@
 #include "tls/x509_ossl.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -43,7 +45,7 @@ struct tm_tls {
     bool          has_pin;
     bool          has_client_cert;
     char          client_subject[256];
-    char          trust_desc[400];
+    char          trust_desc[800];
     bool          done;
     bool          failed;
     /* seen on the wire (msg callback) */
@@ -269,6 +271,178 @@ static bool deferred_err(int e)
     }
 }
 
+/* The RFC 5280 checks of X509_V_FLAG_X509_STRICT: our profile table
+ * (profile.c) checks the same and names the rule, so these are decided
+ * after it; one that the table did not catch is still a refusal (the
+ * floor), except on a pinned leaf (its structure is not relied upon). */
+static bool strict_err(int e)
+{
+    return e == X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY || e == X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION ||
+           (e >= X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA && e <= X509_V_ERR_EC_KEY_EXPLICIT_PARAMS);
+}
+
+/* OpenSSL 3 refuses a leaf whose EKU is anyExtendedKeyUsage without
+ * serverAuth for TLS server use; RFC 5280 4.2.1.12 allows it.  policy.c and
+ * profile.c decide such a leaf (accepted under a private CA, refused in the
+ * Web PKI), as long as its keyUsage allows a TLS server key. */
+static bool leaf_any_eku(X509 *x)
+{
+    if (!x)
+        return false;
+    uint32_t fl = X509_get_extension_flags(x);
+    if (!(fl & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(x) & XKU_ANYEKU))
+        return false;
+    if ((fl & EXFLAG_KUSAGE) &&
+        !(X509_get_key_usage(x) & (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT | KU_KEY_AGREEMENT)))
+        return false;
+    return true;
+}
+
+/* The fix for a missing root, in both dialects' words. */
+#define LOAD_ROOT "load the root '%s' (AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...)"
+
+static bool name_says(const char *dn, const char *const *words)
+{
+    for (const char *p = dn; *p; p++)
+        for (size_t i = 0; words[i]; i++)
+            if (strncasecmp(p, words[i], strlen(words[i])) == 0)
+                return true;
+    return false;
+}
+
+/* The names CAs are given: the only hint the wire offers of what a missing
+ * issuer is. */
+static bool name_says_root(const char *dn)
+{
+    static const char *const w[] = { "root", NULL };
+    return name_says(dn, w);
+}
+
+static bool name_says_intermediate(const char *dn)
+{
+    static const char *const w[] = { "intermediate", "issuing", "subordinate", "sub ca", "sub-ca", NULL };
+    return name_says(dn, w) && !name_says_root(dn);
+}
+
+/* Why `cand` (same subject as cur's issuer) is not cur's issuer for OpenSSL;
+ * NULL when it would be (then the reason is elsewhere). */
+static const char *unused_because(X509 *cand, X509 *cur, char *buf, size_t cap)
+{
+    if (X509_get_extension_flags(cand) & EXFLAG_INVALID) {
+        tm_x509_info *in = malloc(sizeof *in);
+        if (in) {
+            tm_x509_fill(cand, in);
+            snprintf(buf, cap, "it has a malformed extension (%s), so OpenSSL does not use it as an issuer",
+                     in->prof.bad_ext[0] ? in->prof.bad_ext : "rejected by OpenSSL");
+            free(in);
+            return buf;
+        }
+        return "it has a malformed extension, so OpenSSL does not use it as an issuer";
+    }
+    int rc = X509_check_issued(cand, cur);
+    ERR_clear_error();
+    switch (rc) {
+    case X509_V_OK:
+        break;
+    case X509_V_ERR_SUBJECT_ISSUER_MISMATCH:
+        return "its subject reads like that issuer name but is encoded differently (string types or attribute "
+               "order), and OpenSSL compares names exactly";
+    case X509_V_ERR_AKID_SKID_MISMATCH:
+        return "its subjectKeyIdentifier is not the authorityKeyIdentifier of the certificate it should have "
+               "issued: it is another CA with the same name (a re-created CA?)";
+    case X509_V_ERR_AKID_ISSUER_SERIAL_MISMATCH:
+        return "its issuer/serial number do not match the authorityKeyIdentifier of the certificate it should "
+               "have issued: it is another certificate with the same name";
+    case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+        return "its keyUsage does not allow keyCertSign, so it cannot issue certificates";
+    default:
+        snprintf(buf, cap, "OpenSSL does not accept it as the issuer: %s", X509_verify_cert_error_string(rc));
+        return buf;
+    }
+    EVP_PKEY *k = X509_get0_pubkey(cand);
+    if (!k)
+        return "its public key cannot be read";
+    int vr = X509_verify(cur, k);
+    ERR_clear_error();
+    if (vr <= 0)
+        return "its key did not sign the certificate it should have issued: it is another CA with the same name";
+    return NULL;
+}
+
+/* OpenSSL found no issuer for cur.  Looks for a certificate with that
+ * subject among what the server sent, what the host loaded and the CA bundle,
+ * and when one exists says why OpenSSL will not use it (returns true, reason
+ * in why).  *bundle_root: the issuer is a usable root in the CA bundle that
+ * does not count because certificates are loaded. */
+static bool explain_unused_issuer(tm_tls *t, const verr *v, X509 *cur, STACK_OF(X509) *sent, tm_reason *why,
+                                  bool *bundle_root)
+{
+    const X509_NAME *want = X509_get_issuer_name(cur);
+    char buf[200];
+    /* 1. sent by the server */
+    for (int i = 0; sent && i < sk_X509_num(sent); i++) {
+        X509 *c = sk_X509_value(sent, i);
+        char s[256];
+        tm_x509_name(X509_get_subject_name(c), s, sizeof s);
+        if (c == cur || (X509_NAME_cmp(X509_get_subject_name(c), want) != 0 && strcmp(s, v->issuer) != 0))
+            continue;
+        const char *b = unused_because(c, cur, buf, sizeof buf);
+        if (b) {
+            tm_fail(why, TM_E_CERT_BAD, "the server sent '%s', the issuer named by depth %d '%s', but it cannot be "
+                    "used: %s", s, v->depth, v->subject, b);
+            return true;
+        }
+    }
+    /* 2. loaded by the host */
+    for (size_t i = 0; i < t->cfg.n_anchors; i++) {
+        const unsigned char *p = t->cfg.anchors[i].p;
+        X509 *c = d2i_X509(NULL, &p, (long)t->cfg.anchors[i].len);
+        if (!c) {
+            ERR_clear_error();
+            continue;
+        }
+        char s[256];
+        tm_x509_name(X509_get_subject_name(c), s, sizeof s);
+        const char *b = X509_NAME_cmp(X509_get_subject_name(c), want) == 0 || strcmp(s, v->issuer) == 0
+                        ? unused_because(c, cur, buf, sizeof buf) : NULL;
+        X509_free(c);
+        if (b) {
+            tm_fail(why, TM_E_CERT_BAD, "the loaded certificate %zu '%s' has the name of the issuer of depth %d "
+                    "'%s', but OpenSSL will not use it: %s", i, s, v->depth, v->subject, b);
+            return true;
+        }
+    }
+    /* 3. the CA bundle (the trust when nothing is loaded; otherwise only a hint) */
+    if (!t->cfg.bundle_path || !t->cfg.bundle_path[0])
+        return false;
+    tm_reason ignore;
+    X509_STORE *st = bundle_store(t->cfg.bundle_path, &ignore);
+    if (!st)
+        return false;
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(st);
+    bool done = false;
+    for (int i = 0; objs && i < sk_X509_OBJECT_num(objs) && !done; i++) {
+        X509 *c = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (!c)
+            continue;
+        char s[256];
+        tm_x509_name(X509_get_subject_name(c), s, sizeof s);
+        if (X509_NAME_cmp(X509_get_subject_name(c), want) != 0 && strcmp(s, v->issuer) != 0)
+            continue;
+        const char *b = unused_because(c, cur, buf, sizeof buf);
+        if (b && t->cfg.n_anchors == 0) {
+            tm_fail(why, TM_E_CERT_BAD, "the CA bundle %s holds '%s', the issuer named by depth %d '%s', but "
+                    "OpenSSL will not use it: %s", t->cfg.bundle_path, s, v->depth, v->subject, b);
+            done = true;
+        } else if (!b && t->cfg.n_anchors > 0 && X509_self_signed(c, 0) == 1) {
+            *bundle_root = true;
+        }
+    }
+    ERR_clear_error();
+    X509_STORE_free(st);
+    return done;
+}
+
 /* Maps the first chain-building error OpenSSL recorded. */
 static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, STACK_OF(X509) *sent,
                                tm_reason *why)
@@ -281,18 +455,46 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT: {
         X509 *cur = chain && v->depth < sk_X509_num(chain) ? sk_X509_value(chain, v->depth) : NULL;
         bool cur_is_ca = cur && X509_check_ca(cur) > 0;
-        if (v->depth == 0 || !cur_is_ca)
-            return tm_fail(why, TM_E_CERT_CHAIN_INCOMPLETE,
-                           "the server sent %d certificate%s; the issuer '%s' of depth %d '%s' was not sent "
-                           "and is not among %s (the server should send its intermediate certificates)",
-                           n_sent, n_sent == 1 ? "" : "s", v->issuer, v->depth, v->subject, t->trust_desc);
+        /* a certificate with the issuer's name exists, but OpenSSL will not use it */
+        bool bundle_root = false;
+        if (cur && explain_unused_issuer(t, v, cur, sent, why, &bundle_root))
+            return why->code;
+        if (bundle_root)
+            return tm_fail(why, TM_E_CA_NOT_FOUND,
+                           "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s (the CA "
+                           "bundle %s holds that root, but it no longer counts once certificates are loaded): "
+                           LOAD_ROOT, v->issuer, v->depth, v->subject, t->trust_desc,
+                           t->cfg.bundle_path, v->issuer);
+        if (v->depth == 0 || !cur_is_ca) {
+            /* The wire cannot tell a missing intermediate from a private root
+             * that signed the server certificate directly.  A server that sent
+             * other certificates, or an issuer named like an intermediate, gets
+             * the intermediate advice; one named like a root the root advice; a
+             * leaf alone under an issuer with a neutral name gets both. */
+            bool rootish = name_says_root(v->issuer);
+            tm_fail(why, TM_E_CERT_CHAIN_INCOMPLETE,
+                    "the server sent %d certificate%s; the issuer '%s' of depth %d '%s' was not sent "
+                    "and is not among %s", n_sent, n_sent == 1 ? "" : "s", v->issuer, v->depth, v->subject,
+                    t->trust_desc);
+            if (n_sent == 1 && rootish)
+                tm_reason_append(why, "'%s' is a root that signed the server certificate directly: " LOAD_ROOT,
+                                 v->issuer, v->issuer);
+            else if (n_sent == 1 && !name_says_intermediate(v->issuer))
+                tm_reason_append(why, "if '%s' is a root (a private CA that signed the server certificate "
+                                 "directly), " LOAD_ROOT "; if it is an intermediate CA, the server should send "
+                                 "its intermediate certificates", v->issuer, v->issuer);
+            else
+                tm_reason_append(why, "the server should send its intermediate certificates");
+            return TM_E_CERT_CHAIN_INCOMPLETE;
+        }
+        /* the top certificate the server sent is a CA: its issuer is the root to load */
         if (t->cfg.n_anchors > 0)
             return tm_fail(why, TM_E_CA_NOT_FOUND,
-                           "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s",
-                           v->issuer, v->depth, v->subject, t->trust_desc);
+                           "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s; " LOAD_ROOT,
+                           v->issuer, v->depth, v->subject, t->trust_desc, v->issuer);
         return tm_fail(why, TM_E_CERT_UNTRUSTED,
-                       "the issuer '%s' of depth %d '%s' is not among %s",
-                       v->issuer, v->depth, v->subject, t->trust_desc);
+                       "the issuer '%s' of depth %d '%s' is not among %s; " LOAD_ROOT,
+                       v->issuer, v->depth, v->subject, t->trust_desc, v->issuer);
     }
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         return tm_fail(why, TM_E_CERT_SELF_SIGNED,
@@ -300,15 +502,24 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
                        v->subject, t->trust_desc);
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
         return tm_fail(why, TM_E_CERT_UNTRUSTED,
-                       "the chain ends at root '%s' (depth %d, sent by the server), which is not among %s",
-                       v->subject, v->depth, t->trust_desc);
+                       "the chain ends at root '%s' (depth %d, sent by the server), which is not among %s; "
+                       "if you trust it, " LOAD_ROOT,
+                       v->subject, v->depth, t->trust_desc, v->subject);
     case X509_V_ERR_CERT_UNTRUSTED:
     case X509_V_ERR_CERT_REJECTED:
         return tm_fail(why, TM_E_CERT_UNTRUSTED, "depth %d '%s': %s", v->depth, v->subject, vs);
-    case X509_V_ERR_INVALID_CA:
-        return tm_fail(why, TM_E_CERT_NOT_CA,
-                       "depth %d '%s' is used as an issuer but is not a valid CA (basicConstraints/keyUsage)",
-                       v->depth, v->subject);
+    case X509_V_ERR_INVALID_CA: {
+        X509 *cur = chain && v->depth < sk_X509_num(chain) ? sk_X509_value(chain, v->depth) : NULL;
+        uint32_t fl = cur ? X509_get_extension_flags(cur) : 0;
+        const char *what = "(basicConstraints/keyUsage)";
+        if (cur && !(fl & EXFLAG_CA))
+            what = "(basicConstraints/keyUsage): it has no basicConstraints CA:TRUE";
+        else if (cur && (fl & EXFLAG_KUSAGE) && !(X509_get_key_usage(cur) & KU_KEY_CERT_SIGN))
+            what = "(basicConstraints/keyUsage): its keyUsage does not allow keyCertSign, so it cannot issue "
+                   "certificates";
+        return tm_fail(why, TM_E_CERT_NOT_CA, "depth %d '%s' is used as an issuer but is not a valid CA %s",
+                       v->depth, v->subject, what);
+    }
     case X509_V_ERR_INVALID_PURPOSE: {
         X509 *cur = chain && v->depth < sk_X509_num(chain) ? sk_X509_value(chain, v->depth) : NULL;
         char eku[128] = "";
@@ -333,6 +544,10 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
     case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
         return tm_fail(why, TM_E_CERT_NAME_CONSTRAINT, "depth %d '%s': %s (issuer '%s')",
                        v->depth, v->subject, vs, v->issuer);
+    case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
+        return tm_fail(why, TM_E_CERT_BAD, "depth %d '%s' has a critical extension that tlsmodem does not "
+                       "process; a certificate with an unknown critical extension must be refused (RFC 5280 4.2)",
+                       v->depth, v->subject);
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
         return tm_fail(why, TM_E_CERT_BAD, "the signature on depth %d '%s' by '%s' does not verify",
                        v->depth, v->subject, v->issuer);
@@ -406,7 +621,8 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
 
     /* 1. chain building errors (trust), in the order OpenSSL met them */
     for (int i = 0; i < t->n_errs && rc == TM_OK; i++)
-        if (!deferred_err(t->errs[i].err))
+        if (!deferred_err(t->errs[i].err) && !strict_err(t->errs[i].err) &&
+            !(t->errs[i].err == X509_V_ERR_INVALID_PURPOSE && t->errs[i].depth == 0 && leaf_any_eku(leaf)))
             rc = map_verify_error(t, &t->errs[i], chain, sent, why);
     if (rc == TM_OK && ok <= 0 && t->n_errs == 0)
         rc = tm_fail(why, TM_E_CERT_BAD, "verification failed: %s",
@@ -422,18 +638,26 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
             rc = tm_fail(why, TM_E_NO_MEMORY, "chain facts");
         for (int i = 0; rc == TM_OK && i < n; i++) {
             tm_x509_fill(sk_X509_value(chain, i), &info[i]);
-            facts[i] = (tm_cert_facts){ .depth = i, .subject = info[i].subject, .key_type = info[i].key_type,
-                .key_bits = info[i].key_bits, .sig_alg = info[i].sig_alg, .sig_hash = info[i].sig_hash,
-                .is_ca = info[i].is_ca, .has_eku = info[i].has_eku, .eku_server_auth = info[i].eku_server_auth,
-                .not_before = info[i].not_before, .not_after = info[i].not_after,
-                .is_anchor = i == n - 1, .self_signed = info[i].self_signed };
+            tm_x509_facts(&info[i], i, &facts[i]);
+            facts[i].is_anchor = i == n - 1;
         }
         if (rc == TM_OK) {
             tm_policy_clock clk = { .now = t->cfg.now, .clock_set = t->cfg.clock_set,
                 .clock_from_cmd = t->cfg.clock_from_cmd, .host_now = t->cfg.host_now,
-                .clock_hint = t->cfg.clock_hint };
+                .clock_hint = t->cfg.clock_hint, .trusted = t->cfg.clock_trusted };
             rc = tm_policy_check_chain(facts, (size_t)n, &clk, why);
         }
+        if (rc == TM_OK)
+            rc = tm_policy_check_profile(facts, (size_t)n, t->cfg.n_anchors ? TM_TRUST_LOADED : TM_TRUST_BUNDLE,
+                                         why);
+        /* the floor: a strict-mode error OpenSSL found that the table did not */
+        bool pin = n == 1 && facts && facts[0].is_anchor;
+        /* ... except what the profile waives on purpose: a loaded root without keyUsage */
+        bool loaded_root = t->cfg.n_anchors > 0 && n > 1 && facts && facts[n - 1].self_signed;
+        for (int i = 0; rc == TM_OK && i < t->n_errs; i++)
+            if (strict_err(t->errs[i].err) && !(pin && t->errs[i].depth == 0) &&
+                !(loaded_root && t->errs[i].depth == n - 1 && t->errs[i].err == X509_V_ERR_CA_CERT_MISSING_KEY_USAGE))
+                rc = map_verify_error(t, &t->errs[i], chain, sent, why);
     }
     /* 3. names */
     if (rc == TM_OK && leaf) {
@@ -506,12 +730,160 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
     return 1;
 }
 
+/* sec_level 0 ("encrypt only") with an SPKI pin: the chain and the name are
+ * not checked, but the pin is — a pin is enforced whatever the session's
+ * security level (it only ever narrows what is accepted). */
+static int pin_only_verify(X509_STORE_CTX *xs, void *arg)
+{
+    tm_tls *t = arg;
+    t->verify_ran = true;
+    tm_reason *why = &t->vwhy;
+    tm_reason_clear(why);
+    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+    uint8_t h[32];
+    tm_err rc = tm_policy_check_pin(t->pin, leaf && tm_x509_spki_hash(leaf, h) ? h : NULL, why);
+    if (rc != TM_OK) {
+        t->vfailed = true;
+        tm_reason_append(why, "the session verifies nothing else (encrypt only) but its pin is enforced");
+        snprintf(t->verdict, sizeof t->verdict, "REFUSED: %s", tm_err_name(rc));
+        tm_trace("verdict", "REFUSED (%s): encrypt only, SPKI pin enforced", tm_err_name(rc));
+        tm_trace("reason", "%s", why->detail);
+        X509_STORE_CTX_set_error(xs, x509_err_for(rc));
+        return 0;
+    }
+    return 1;
+}
+
 static int cert_cb(SSL *ssl, void *arg)
 {
     tm_tls *t = arg;
     t->cert_request_seen = true;
     tm_trace("tls", "server asked for a client certificate; %s", t->has_client_cert ? "sending the stored one" : "none configured");
     return 1;
+}
+
+/* The context is shared by every connection with the same configuration, so
+ * its certificate-verify callback cannot carry a session: it finds the
+ * session through the SSL being verified (app data, set in tm_tls_new). */
+static int ctx_verify(X509_STORE_CTX *xs, void *arg)
+{
+    (void)arg;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    tm_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
+    if (!t)
+        return 0;
+    if (t->cfg.verify)
+        return app_verify(xs, t);
+    if (t->has_pin)
+        return pin_only_verify(xs, t);
+    return X509_verify_cert(xs);        /* SSL_VERIFY_NONE: the result is ignored */
+}
+
+/* ------------------------------------------------------- context cache
+ *
+ * Building an SSL_CTX costs ~1.2 M instructions, and parsing each loaded
+ * anchor another ~1.5 M: per connection that was most of a fresh GET.  One
+ * context per distinct configuration is kept; the key is a SHA-256 over
+ * everything the context depends on (anchor and client-certificate bytes,
+ * key, bundle store identity, versions, verify).  A changed store therefore
+ * changes the key by itself: nothing needs to be told to invalidate, and a
+ * stale context cannot be used.  Per-connection state (SNI, name, time,
+ * pin, callbacks' session) lives on the SSL. */
+
+typedef struct {
+    SSL_CTX      *ctx;               /* NULL = free slot; the cache holds one reference */
+    uint8_t       key[32];
+    unsigned long used;              /* LRU tick */
+    bool          has_client_cert;
+    char          client_subject[256];
+    char          trust_desc[800];   /* before trust_note, which is per connection */
+} ctx_slot;
+
+static ctx_slot      g_ctx[TM_TLS_CTX_CACHE];
+static unsigned long g_ctx_tick;
+static unsigned long g_ctx_built;
+
+static void key_blob(EVP_MD_CTX *md, const void *p, size_t len)
+{
+    uint64_t l = len;
+    EVP_DigestUpdate(md, &l, sizeof l);
+    if (len)
+        EVP_DigestUpdate(md, p, len);
+}
+
+/* bundle: the bundle store in use (identity only), NULL when none. */
+static bool ctx_key(const tm_tls_config *c, int minv, int maxv, const X509_STORE *bundle, uint8_t out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    if (ok) {
+        int head[4] = { minv, maxv, c->verify ? 1 : 0, (int)c->n_anchors };
+        key_blob(md, head, sizeof head);
+        for (size_t i = 0; i < c->n_anchors; i++)
+            key_blob(md, c->anchors[i].p, c->anchors[i].len);
+        key_blob(md, &bundle, sizeof bundle);
+        size_t nc = c->client_chain ? c->n_client_chain : 0;
+        key_blob(md, &nc, sizeof nc);
+        for (size_t i = 0; i < nc; i++)
+            key_blob(md, c->client_chain[i].p, c->client_chain[i].len);
+        key_blob(md, c->client_key.p, c->client_key.p ? c->client_key.len : 0);
+        unsigned int n = 0;
+        ok = EVP_DigestFinal_ex(md, out, &n) && n == 32;
+    }
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+static ctx_slot *ctx_find(const uint8_t key[32])
+{
+    for (size_t i = 0; i < TM_TLS_CTX_CACHE; i++)
+        if (g_ctx[i].ctx && memcmp(g_ctx[i].key, key, 32) == 0) {
+            g_ctx[i].used = ++g_ctx_tick;
+            return &g_ctx[i];
+        }
+    return NULL;
+}
+
+static void ctx_put(const uint8_t key[32], const tm_tls *t)
+{
+    ctx_slot *s = &g_ctx[0];
+    for (size_t i = 0; i < TM_TLS_CTX_CACHE; i++) {
+        if (!g_ctx[i].ctx) {
+            s = &g_ctx[i];
+            break;
+        }
+        if (g_ctx[i].used < s->used)
+            s = &g_ctx[i];
+    }
+    SSL_CTX_free(s->ctx);              /* connections still using it hold their own reference */
+    SSL_CTX_up_ref(t->ctx);
+    s->ctx = t->ctx;
+    memcpy(s->key, key, 32);
+    s->used = ++g_ctx_tick;
+    s->has_client_cert = t->has_client_cert;
+    snprintf(s->client_subject, sizeof s->client_subject, "%s", t->client_subject);
+    snprintf(s->trust_desc, sizeof s->trust_desc, "%s", t->trust_desc);
+}
+
+unsigned long tm_tls_contexts_built(void)
+{
+    return g_ctx_built;
+}
+
+const void *tm_tls_context_id(const tm_tls *t)
+{
+    return t ? (const void *)t->ctx : NULL;
+}
+
+void tm_tls_cache_clear(void)
+{
+    for (size_t i = 0; i < TM_TLS_CTX_CACHE; i++) {
+        SSL_CTX_free(g_ctx[i].ctx);
+        g_ctx[i].ctx = NULL;
+    }
+    if (g_bundle.store)
+        X509_STORE_free(g_bundle.store);
+    g_bundle.store = NULL;
 }
 
 /* ------------------------------------------------------- setup */
@@ -608,6 +980,44 @@ static tm_err setup_trust(tm_tls *t, tm_reason *why)
     return TM_OK;
 }
 
+/* A new context for t's configuration (t->cfg); fills t->ctx, trust_desc,
+ * client_subject, has_client_cert.  Everything per connection is set on the
+ * SSL in tm_tls_new, not here. */
+static tm_err build_ctx(tm_tls *t, int minv, int maxv, tm_reason *why)
+{
+    char eb[200];
+    g_ctx_built++;
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    if (!t->ctx)
+        return tm_fail(why, TM_E_TLS_INIT, "SSL_CTX_new: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    SSL_CTX_set_security_level(t->ctx, 2);
+    if (!SSL_CTX_set_min_proto_version(t->ctx, minv) || !SSL_CTX_set_max_proto_version(t->ctx, maxv)
+        || !SSL_CTX_set_cipher_list(t->ctx, TM_TLS_CIPHERS))
+        return tm_fail(why, TM_E_TLS_INIT, "TLS versions/ciphers: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    /* No SSL_OP_IGNORE_UNEXPECTED_EOF: a FIN without close_notify must stay
+     * distinguishable from a clean close (tm_tls_read -> TM_TLS_CLOSED_UNCLEAN),
+     * or a close-delimited HTTP body cut by an attacker looks complete. */
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    /* Bound what the server may send as its certificate chain (a 200 KB chain
+     * fails the handshake with a reason instead of growing memory). */
+    SSL_CTX_set_max_cert_list(t->ctx, TM_TLS_CHAIN_MAX);
+    /* RELEASE_BUFFERS: an idle connection gives its record buffers (2 x ~16
+     * KiB) back; read-ahead into one TM_TLS_READ_BUF buffer: a download reads
+     * the socket in large gulps (several records per recv) instead of one
+     * header + one body read per record.  tm_tls_pending accounts for the
+     * bytes read ahead but not yet decrypted. */
+    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                     SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_read_ahead(t->ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(t->ctx, TM_TLS_READ_BUF);
+    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_cert_verify_callback(t->ctx, ctx_verify, NULL);
+    tm_err e = setup_trust(t, why);
+    if (e == TM_OK)
+        e = setup_client_cert(t, why);
+    return e;
+}
+
 tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
 {
     tm_tls *t = calloc(1, sizeof *t);
@@ -639,28 +1049,32 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         minv = TLS1_2_VERSION;
     tm_err e = TM_OK;
     char eb[200];
-    t->ctx = SSL_CTX_new(TLS_client_method());
-    if (!t->ctx) {
-        e = tm_fail(why, TM_E_TLS_INIT, "SSL_CTX_new: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    X509_STORE *bundle = NULL;        /* the default trust in use: part of the context's key */
+    if (cfg->n_anchors == 0 && cfg->bundle_path && cfg->bundle_path[0] && cfg->verify &&
+        !(bundle = bundle_store(cfg->bundle_path, why))) {
+        e = TM_E_TLS_INIT;
         goto fail;
     }
-    SSL_CTX_set_security_level(t->ctx, 2);
-    if (!SSL_CTX_set_min_proto_version(t->ctx, minv) || !SSL_CTX_set_max_proto_version(t->ctx, maxv)
-        || !SSL_CTX_set_cipher_list(t->ctx, TM_TLS_CIPHERS)) {
-        e = tm_fail(why, TM_E_TLS_INIT, "TLS versions/ciphers: %s", ssl_errstr(ERR_peek_last_error(), eb, sizeof eb));
+    uint8_t key[32];
+    bool keyed = ctx_key(cfg, minv, maxv, bundle, key);
+    ERR_clear_error();
+    ctx_slot *hit = keyed ? ctx_find(key) : NULL;
+    if (hit) {
+        SSL_CTX_up_ref(hit->ctx);
+        t->ctx = hit->ctx;
+        t->has_client_cert = hit->has_client_cert;
+        snprintf(t->client_subject, sizeof t->client_subject, "%s", hit->client_subject);
+        snprintf(t->trust_desc, sizeof t->trust_desc, "%s", hit->trust_desc);
+    } else if ((e = build_ctx(t, minv, maxv, why)) != TM_OK) {
         goto fail;
+    } else if (keyed) {
+        ctx_put(key, t);
     }
-    SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-    SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
-    if ((e = setup_trust(t, why)) != TM_OK || (e = setup_client_cert(t, why)) != TM_OK)
-        goto fail;
-    SSL_CTX_set_cert_cb(t->ctx, cert_cb, t);
-    if (cfg->verify) {
-        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
-        SSL_CTX_set_cert_verify_callback(t->ctx, app_verify, t);
-    } else {
-        SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
+    X509_STORE_free(bundle);
+    bundle = NULL;
+    if (cfg->trust_note && cfg->trust_note[0]) {    /* e.g. stored files that are not anchors, and why */
+        size_t o = strlen(t->trust_desc);
+        snprintf(t->trust_desc + o, sizeof t->trust_desc - o, "; %s", cfg->trust_note);
     }
 
     t->ssl = SSL_new(t->ctx);
@@ -669,10 +1083,16 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         goto fail;
     }
     SSL_set_app_data(t->ssl, t);
+    SSL_set_cert_cb(t->ssl, cert_cb, t);
+    if (cfg->verify)
+        SSL_set_verify(t->ssl, SSL_VERIFY_PEER, verify_cb);
+    else
+        SSL_set_verify(t->ssl, t->has_pin ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     SSL_set_msg_callback(t->ssl, msg_cb);
     SSL_set_msg_callback_arg(t->ssl, t);
     X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
     X509_VERIFY_PARAM_set_time(vp, (time_t)cfg->now);
+    X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT);   /* the floor of profile.c */
     if (cfg->n_anchors > 0)
         X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
     uint8_t ip[16];
@@ -698,6 +1118,7 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     ERR_clear_error();
     return t;
 fail:
+    X509_STORE_free(bundle);
     ERR_clear_error();
     tm_trace("reason", "TLS setup: %s", why ? why->detail : "");
     tm_tls_free(t);
@@ -779,11 +1200,16 @@ static tm_err ssl_failure(tm_tls *t, int ret, int ssl_err, bool in_handshake, tm
     } else if (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN ||
                (ssl_err == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
         int en = errno;
-        if (ssl_err == SSL_ERROR_SYSCALL && ret < 0 && en)
-            rc = tm_fail(why, TM_E_NET, "%s: %s", in_handshake ? "TLS handshake" : "TLS I/O", strerror(en));
+        /* SSL_read_ex/SSL_write_ex return 0 (not -1) on a socket error:
+         * errno (cleared before the call) tells a reset from an EOF. */
+        if (ssl_err == SSL_ERROR_SYSCALL && (ret < 0 || en) && en)
+            rc = tm_fail(why, TM_E_NET, "%s: %s%s", in_handshake ? "TLS handshake" : "TLS I/O", strerror(en),
+                         en == ECONNRESET && !in_handshake ? " (the server reset the connection in the "
+                         "middle of the data)" : "");
         else
             rc = tm_fail(why, in_handshake ? TM_E_TLS_HANDSHAKE : TM_E_PEER_CLOSED,
-                         "the server closed the connection %s without an alert%s%s%s",
+                         "the server closed the connection%s%s without an alert%s%s%s",
+                         in_handshake ? " " : "",
                          in_handshake ? (t->server_hello_seen ? "during the handshake" : "after ClientHello") : "",
                          t->sni[0] ? " (SNI '" : " (no SNI: IP literal", t->sni, t->sni[0] ? "')" : ")");
     } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||
@@ -814,6 +1240,9 @@ static tm_err ssl_failure(tm_tls *t, int ret, int ssl_err, bool in_handshake, tm
                      eb, TM_TLS_CIPHERS);
     } else if (reason == SSL_R_DH_KEY_TOO_SMALL || reason == SSL_R_BAD_DH_VALUE) {
         rc = tm_fail(why, TM_E_TLS_WEAK_DH, "the server's DHE group is smaller than 2048 bits (%s)", eb);
+    } else if (reason == SSL_R_EXCESSIVE_MESSAGE_SIZE) {
+        rc = tm_fail(why, TM_E_TLS_HANDSHAKE, "the server sent a handshake message larger than tlsmodem "
+                     "accepts: its certificate chain must stay below %d KiB", TM_TLS_CHAIN_MAX / 1024);
     } else if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
         long vr = SSL_get_verify_result(t->ssl);
         rc = tm_fail(why, TM_E_CERT_BAD, "verification failed: %s", X509_verify_cert_error_string(vr));
@@ -855,8 +1284,9 @@ static void after_handshake(tm_tls *t)
         tm_trace("chain", "server sent %d certificate%s (not verified)", n, n == 1 ? "" : "s");
         for (int i = 0; i < n; i++)
             trace_cert("chain", i, sk_X509_value(sent, i), "");
-        snprintf(t->verdict, sizeof t->verdict, "NOT VERIFIED (encrypt only)");
-        tm_trace("verdict", "NOT VERIFIED (encrypt only)");
+        snprintf(t->verdict, sizeof t->verdict, "NOT VERIFIED (encrypt only)%s",
+                 t->has_pin ? ", SPKI pin matches" : "");
+        tm_trace("verdict", "%s", t->verdict);
     }
     const char *v = t->verdict;
     if (strncmp(v, "verified ", 9) == 0)
@@ -905,9 +1335,17 @@ tm_tls_status tm_tls_read(tm_tls *t, void *buf, size_t cap, size_t *got, tm_reas
         return TM_TLS_WANT_READ;
     if (e == SSL_ERROR_WANT_WRITE)
         return TM_TLS_WANT_WRITE;
-    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0)) {
+    if (e == SSL_ERROR_ZERO_RETURN) {        /* close_notify received */
         ERR_clear_error();
         return TM_TLS_CLOSED;
+    }
+    unsigned long pe = ERR_peek_error();
+    if ((e == SSL_ERROR_SYSCALL && pe == 0 && errno == 0) ||
+        (e == SSL_ERROR_SSL && ERR_GET_REASON(pe) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+        ERR_clear_error();
+        t->failed = true;                  /* nothing more can come */
+        tm_trace("tls", "%s closed the TCP connection without TLS close_notify", t->host);
+        return TM_TLS_CLOSED_UNCLEAN;
     }
     ssl_failure(t, r, e, false, why);
     return TM_TLS_FAILED;
@@ -939,7 +1377,11 @@ size_t tm_tls_pending(tm_tls *t)
     if (!t || !t->ssl || t->failed)
         return 0;
     int n = SSL_pending(t->ssl);
-    return n > 0 ? (size_t)n : 0;
+    if (n > 0)
+        return (size_t)n;
+    /* read ahead but not yet decrypted: the socket may stay silent, so the
+     * caller must read again without waiting for it */
+    return SSL_has_pending(t->ssl) ? 1 : 0;
 }
 
 void tm_tls_close_notify(tm_tls *t)

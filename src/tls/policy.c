@@ -47,25 +47,29 @@ tm_err tm_policy_check_dates(const tm_cert_facts *c, const tm_policy_clock *clk,
     tstr(clk->now, now, sizeof now);
     tstr(clk->host_now, host, sizeof host);
     bool host_passes = date_ok(c, clk->host_now);
+    if (clk->trusted)
+        goto verdict;
     if (clk->clock_from_cmd && host_passes)
         return tm_fail(why, TM_E_CLOCK_NOT_SET,
                        "module clock %s is %s %s %s of depth %d '%s' (the host clock %s would pass); "
                        "set the clock (%s)",
                        now, early ? "before" : "after", early ? "notBefore" : "notAfter",
                        early ? nb : na, c->depth, subj(c), host, hint(clk));
-    if (clk->now < TM_POLICY_PLAUSIBLE_MIN)
+    if (!clk->clock_from_cmd && clk->now < TM_POLICY_PLAUSIBLE_MIN)
         return tm_fail(why, TM_E_CLOCK_NOT_SET,
                        "module clock %s is implausible and is %s %s %s of depth %d '%s'; "
                        "set the clock (%s)",
                        now, early ? "before" : "after", early ? "notBefore" : "notAfter",
                        early ? nb : na, c->depth, subj(c), hint(clk));
+verdict:;
+    const char *clock = clk->trusted ? "the time given is" : "module clock is";
     if (early)
         return tm_fail(why, TM_E_CERT_NOT_YET_VALID,
-                       "depth %d '%s' is valid only from %s (notBefore); module clock is %s",
-                       c->depth, subj(c), nb, now);
+                       "depth %d '%s' is valid only from %s (notBefore); %s %s",
+                       c->depth, subj(c), nb, clock, now);
     return tm_fail(why, TM_E_CERT_EXPIRED,
-                   "depth %d '%s' expired on %s (notAfter); module clock is %s",
-                   c->depth, subj(c), na, now);
+                   "depth %d '%s' expired on %s (notAfter); %s %s",
+                   c->depth, subj(c), na, clock, now);
 }
 
 bool tm_policy_weak_sig(const char *sig_hash, const char *sig_alg)

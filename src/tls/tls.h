@@ -46,6 +46,10 @@ typedef struct {
     int            max_version;    /* 0 = TLS 1.3 */
     const char    *clock_hint;     /* added: the dialect's clock command for reasons ("AT+CCLK");
                                       NULL = "the module clock command" */
+    bool           clock_trusted;  /* `now` is an explicit time (tlsmodem-cert verify --time): dates are
+                                      judged against it alone, never called a clock problem */
+    const char    *trust_note;     /* added: appended to the trust description in reasons, e.g.
+                                      stored files that are not anchors and why; NULL = none */
 } tm_tls_config;
 
 typedef enum {
@@ -54,6 +58,8 @@ typedef enum {
     TM_TLS_WANT_WRITE,    /* wait until the socket is writable, then call again */
     TM_TLS_CLOSED,        /* peer sent close_notify or closed (read only) */
     TM_TLS_FAILED,        /* see the reason; the session is dead */
+    TM_TLS_CLOSED_UNCLEAN,/* read only: the peer closed TCP without close_notify; what was
+                             read may be cut short (a truncation attack looks the same) */
 } tm_tls_status;
 
 typedef struct tm_tls tm_tls;
@@ -66,6 +72,16 @@ tm_tls_status tm_tls_write(tm_tls *t, const void *buf, size_t len, size_t *put, 
 size_t        tm_tls_pending(tm_tls *t);      /* decrypted bytes ready without reading the socket */
 void          tm_tls_close_notify(tm_tls *t); /* best effort, non-blocking */
 void          tm_tls_free(tm_tls *t);
+
+/* Contexts (backend state shared by the connections of one configuration:
+ * trust store, client certificate, versions) are cached, keyed by a hash of
+ * everything they depend on, so a changed store or setting gets a new one.
+ * For tests and the benchmark: the identity of t's context, how many
+ * contexts were built since start-up, and dropping the cache (at exit, so a
+ * leak checker sees nothing held). */
+const void   *tm_tls_context_id(const tm_tls *t);
+unsigned long tm_tls_contexts_built(void);
+void          tm_tls_cache_clear(void);
 
 /* Added: after the handshake, the verdict alone ("verified by root 'CN=…' (loaded, sha256 …)",
  * "verified: pinned leaf '…'", "NOT VERIFIED (encrypt only)"). */

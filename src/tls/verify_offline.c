@@ -81,6 +81,9 @@ static unsigned pick_suite(const uint8_t *rec, size_t len, bool ec_leaf)
     return first ? first : want;
 }
 
+/* True when a TLS 1.2 server with this leaf answers with an ECDHE_ECDSA suite
+ * (ECDSA and EdDSA keys); RSA and RSA-PSS take ECDHE_RSA.  A DSA leaf gets
+ * ECDHE_RSA and the policy refuses it before the suite matters. */
 static bool leaf_is_ec(const tm_blob *leaf)
 {
     const unsigned char *p = leaf->p;
@@ -88,7 +91,8 @@ static bool leaf_is_ec(const tm_blob *leaf)
     bool ec = false;
     if (x) {
         EVP_PKEY *k = X509_get0_pubkey(x);
-        ec = k && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC;
+        int id = k ? EVP_PKEY_get_base_id(k) : 0;
+        ec = id == EVP_PKEY_EC || id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448;
         X509_free(x);
     }
     ERR_clear_error();
@@ -182,7 +186,14 @@ tm_err tm_tls_verify_offline(const tm_blob *chain, size_t n, const tm_tls_config
     const char *v = tm_tls_verdict(t);
     if (verdict && vcap)
         snprintf(verdict, vcap, "%s", v);
-    if (strncmp(v, "verified", 8) == 0) {
+    if (strncmp(v, "verified", 8) == 0 && st == TM_TLS_FAILED && why && why->code != TM_OK) {
+        /* the chain passed, but the handshake refused the certificate right
+         * after (e.g. a key type no offered suite can use): the modem would
+         * not connect, so neither does verify */
+        rc = why->code;
+        if (verdict && vcap)
+            snprintf(verdict, vcap, "REFUSED after verification: %s", tm_err_name(rc));
+    } else if (strncmp(v, "verified", 8) == 0) {
         rc = TM_OK;
         if (why)
             tm_reason_clear(why);

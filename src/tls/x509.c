@@ -148,6 +148,182 @@ static void fill_sans_text(X509 *x, tm_x509_info *out)
     GENERAL_NAMES_free(g);
 }
 
+/* Criticality of the extension `nid`: -1 absent, 0/1. */
+static int ext_crit(X509 *x, int nid)
+{
+    int i = X509_get_ext_by_NID(x, nid, -1);
+    return i < 0 ? -1 : X509_EXTENSION_get_critical(X509_get_ext(x, i)) ? 1 : 0;
+}
+
+/* The first malformed, repeated or misused extension, as "name: what". */
+static void find_bad_ext(X509 *x, char *buf, size_t cap)
+{
+    const STACK_OF(X509_EXTENSION) *exts = X509_get0_extensions(x);
+    int n = sk_X509_EXTENSION_num(exts);
+    for (int i = 0; i < n; i++) {
+        X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+        ASN1_OBJECT *o = X509_EXTENSION_get_object(e);
+        int nid = OBJ_obj2nid(o);
+        char nm[80];
+        if (nid != NID_undef)
+            snprintf(nm, sizeof nm, "%s", OBJ_nid2ln(nid));
+        else
+            OBJ_obj2txt(nm, sizeof nm, o, 1);
+        for (int j = 0; j < i; j++)
+            if (OBJ_cmp(o, X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, j))) == 0) {
+                snprintf(buf, cap, "%.60s appears twice", nm);
+                return;
+            }
+        if (nid == NID_undef || !X509V3_EXT_get(e))
+            continue;           /* unknown: OpenSSL refuses it when critical */
+        void *d = X509V3_EXT_d2i(e);
+        if (!d) {
+            ERR_clear_error();
+            snprintf(buf, cap, "%.60s does not decode", nm);
+            return;
+        }
+        const char *bad = NULL;
+        if (nid == NID_info_access || nid == NID_sinfo_access) {
+            AUTHORITY_INFO_ACCESS *aia = d;
+            if (X509_EXTENSION_get_critical(e))
+                bad = "is critical; it must be non-critical";
+            else if (sk_ACCESS_DESCRIPTION_num(aia) == 0)
+                bad = "is empty";
+            for (int k = 0; !bad && k < sk_ACCESS_DESCRIPTION_num(aia); k++)
+                if (sk_ACCESS_DESCRIPTION_value(aia, k)->location->type != GEN_URI &&
+                    sk_ACCESS_DESCRIPTION_value(aia, k)->location->type != GEN_DIRNAME)
+                    bad = "has an access location that is not a URI";
+            AUTHORITY_INFO_ACCESS_free(aia);
+        } else if (nid == NID_ext_key_usage) {
+            if (sk_ASN1_OBJECT_num(d) == 0)
+                bad = "is empty";
+            EXTENDED_KEY_USAGE_free(d);
+        } else if (nid == NID_key_usage) {
+            ASN1_BIT_STRING *ku = d;
+            bool any = false;
+            for (int k = 0; k < ASN1_STRING_length(ku); k++)
+                any = any || ASN1_STRING_get0_data(ku)[k] != 0;
+            if (!any)
+                bad = "has no bit set";
+            ASN1_BIT_STRING_free(ku);
+        } else if (nid == NID_certificate_policies) {
+            if (sk_POLICYINFO_num(d) == 0)
+                bad = "is empty";
+            CERTIFICATEPOLICIES_free(d);
+        } else if (nid == NID_crl_distribution_points) {
+            if (sk_DIST_POINT_num(d) == 0)
+                bad = "is empty";
+            CRL_DIST_POINTS_free(d);
+        } else {
+            const X509V3_EXT_METHOD *m = X509V3_EXT_get(e);
+            if (m->it)
+                ASN1_item_free(d, ASN1_ITEM_ptr(m->it));
+            else if (m->ext_free)
+                m->ext_free(d);
+        }
+        if (bad) {
+            snprintf(buf, cap, "%.48s %s", nm, bad);
+            return;
+        }
+    }
+    if (X509_get_extension_flags(x) & EXFLAG_INVALID)
+        snprintf(buf, cap, "an extension is malformed (OpenSSL marks the certificate invalid)");
+    ERR_clear_error();
+}
+
+static void fill_profile(X509 *x, tm_x509_info *out)
+{
+    tm_cert_profile *p = &out->prof;
+    memset(p, 0, sizeof *p);
+    uint32_t fl = X509_get_extension_flags(x);
+    p->v1 = X509_get_version(x) == 0;
+
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+    if (sn) {
+        int l = ASN1_STRING_length(sn);
+        const unsigned char *d = ASN1_STRING_get0_data(sn);
+        bool zero = true;
+        for (int i = 0; i < l; i++)
+            zero = zero && d[i] == 0;
+        /* DER content octets: the magnitude plus a 0x00 pad when its top bit is set */
+        p->serial_len = l + (l > 0 && (d[0] & 0x80) ? 1 : 0);
+        if (zero)
+            p->serial_problem = 1;
+        else if (ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER)
+            p->serial_problem = 2;
+        else if (p->serial_len > 20)
+            p->serial_problem = 3;
+    }
+
+    p->issuer_empty = X509_NAME_entry_count(X509_get_issuer_name(x)) == 0;
+    p->subject_empty = X509_NAME_entry_count(X509_get_subject_name(x)) == 0;
+
+    AUTHORITY_KEYID *ak = X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL);
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
+    p->aki_missing = !ak || !ak->keyid;
+    p->aki_issuer_serial = ak && (ak->issuer || ak->serial);
+    p->aki_ne_ski = ak && ak->keyid && ski && ASN1_OCTET_STRING_cmp(ak->keyid, ski) != 0;
+    AUTHORITY_KEYID_free(ak);
+    p->aki_critical = ext_crit(x, NID_authority_key_identifier) == 1;
+    p->ski_critical = ext_crit(x, NID_subject_key_identifier) == 1;
+    p->ski_missing = !ski;
+
+    int sanc = ext_crit(x, NID_subject_alt_name);
+    p->has_san = sanc >= 0;
+    p->san_critical = sanc == 1;
+    GENERAL_NAMES *g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    p->san_empty = p->has_san && g && sk_GENERAL_NAME_num(g) == 0;
+    for (int i = 0; g && i < sk_GENERAL_NAME_num(g) && !p->bad_dns[0]; i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(g, i);
+        if (gn->type != GEN_DNS)
+            continue;
+        int l = ASN1_STRING_length(gn->d.dNSName);
+        char nm[300];
+        snprintf(nm, sizeof nm, "%.*s", l < 299 ? l : 299, (const char *)ASN1_STRING_get0_data(gn->d.dNSName));
+        if ((int)strlen(nm) != l || !tm_policy_dns_name_valid(nm))
+            snprintf(p->bad_dns, sizeof p->bad_dns, "%s%s", nm[0] ? nm : "(empty)",
+                     (int)strlen(nm) != l && l < 299 ? " (with a NUL byte)" : "");
+    }
+    GENERAL_NAMES_free(g);
+
+    p->bc_not_critical = ext_crit(x, NID_basic_constraints) == 0;
+    p->ku_missing = !(fl & EXFLAG_KUSAGE);
+    p->ku_cert_sign = (fl & EXFLAG_KUSAGE) && (X509_get_key_usage(x) & KU_KEY_CERT_SIGN);
+    BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+    p->pathlen_set = bc && bc->pathlen;
+    BASIC_CONSTRAINTS_free(bc);
+    int ncc = ext_crit(x, NID_name_constraints);
+    p->nc_present = ncc >= 0;
+    p->nc_not_critical = ncc == 0;
+
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    bool server = false, any = false;
+    for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++) {
+        int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
+        server = server || nid == NID_server_auth;
+        any = any || nid == NID_anyExtendedKeyUsage;
+    }
+    p->eku_any_only = any && !server;
+    EXTENDED_KEY_USAGE_free(eku);
+
+    const ASN1_BIT_STRING *sig;
+    const X509_ALGOR *outer;
+    X509_get0_signature(&sig, &outer, x);
+    const X509_ALGOR *inner = X509_get0_tbs_sigalg(x);
+    p->sig_alg_mismatch = outer && inner && X509_ALGOR_cmp(outer, inner) != 0;
+
+    find_bad_ext(x, p->bad_ext, sizeof p->bad_ext);
+    ERR_clear_error();
+}
+
+void tm_x509_facts(const tm_x509_info *in, int depth, tm_cert_facts *out)
+{
+    *out = (tm_cert_facts){ .depth = depth, .subject = in->subject, .key_type = in->key_type,
+        .key_bits = in->key_bits, .sig_alg = in->sig_alg, .sig_hash = in->sig_hash, .is_ca = in->is_ca,
+        .has_eku = in->has_eku, .eku_server_auth = in->eku_server_auth, .not_before = in->not_before,
+        .not_after = in->not_after, .self_signed = in->self_signed, .prof = in->prof };
+}
+
 void tm_x509_fill(X509 *x, tm_x509_info *out)
 {
     memset(out, 0, sizeof *out);
@@ -239,6 +415,7 @@ void tm_x509_fill(X509 *x, tm_x509_info *out)
         EXTENDED_KEY_USAGE_free(eku);
     }
     fill_sans_text(x, out);
+    fill_profile(x, out);
 
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dl = 0;
@@ -273,6 +450,13 @@ tm_err tm_x509_info_der(const uint8_t *der, size_t len, tm_x509_info *out, tm_re
     tm_x509_fill(x, out);
     X509_free(x);
     return TM_OK;
+}
+
+void tm_sha256(const void *p, size_t len, uint8_t out[32])
+{
+    unsigned int olen = 0;
+    if (!EVP_Digest(len ? p : "", len, out, &olen, EVP_sha256(), NULL) || olen != 32)
+        memset(out, 0, 32);
 }
 
 tm_err tm_x509_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32], tm_reason *why)
@@ -367,6 +551,38 @@ size_t tm_der_split(const uint8_t *p, size_t len, tm_blob *out, size_t max)
         out[n].len = hdr + body;
         n++;
         off += hdr + body;
+    }
+    return n;
+}
+
+size_t tm_x509_check_der_certs(const uint8_t *p, size_t len, char *what, size_t cap)
+{
+    if (len == 0) {
+        snprintf(what, cap, "it is empty");
+        return 0;
+    }
+    if (p[0] != 0x30) {     /* every certificate is a DER SEQUENCE */
+        snprintf(what, cap, "it is not DER (it starts with byte 0x%02x%s)", p[0],
+                 len > 5 && !memcmp(p, "-----", 5) ? ", PEM text: a stored item is always DER" : "");
+        return 0;
+    }
+    tm_blob items[64];
+    size_t n = tm_der_split(p, len, items, 64), used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += items[i].len;
+    if (n == 0 || used != len) {
+        snprintf(what, cap, "%zu of its %zu bytes are not complete DER items (corrupted or truncated)",
+                 len - used, len);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tm_x509_info x;
+        tm_reason r;
+        tm_reason_clear(&r);
+        if (tm_x509_info_der(items[i].p, items[i].len, &x, &r) != TM_OK) {
+            snprintf(what, cap, "item %zu of %zu is not a certificate (%.200s)", i + 1, n, r.detail);
+            return 0;
+        }
     }
     return n;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "tls/policy.h"
 #include "tls/tls.h"
 
 typedef struct {
@@ -35,15 +36,26 @@ typedef struct {
     bool    has_eku;
     bool    eku_server_auth;  /* EKU has serverAuth or anyExtendedKeyUsage */
     bool    is_v1;            /* X.509 version 1 (no extensions) */
+    tm_cert_profile prof;     /* strict-profile facts (policy.h); zero = conforming */
 } tm_x509_info;
+
+/* The policy's view of one certificate at `depth` (pointers into `in`). */
+void tm_x509_facts(const tm_x509_info *in, int depth, tm_cert_facts *out);
 
 /* Parses one DER certificate. */
 tm_err tm_x509_info_der(const uint8_t *der, size_t len, tm_x509_info *out, tm_reason *why);
 /* Checks that a private key (PEM or DER) parses; with a certificate, that it matches. */
 tm_err tm_x509_check_key(const uint8_t *key, size_t key_len,
                          const uint8_t *cert_der, size_t cert_len, tm_reason *why);
+/* SHA-256 of any bytes (file provenance records). */
+void   tm_sha256(const void *p, size_t len, uint8_t out[32]);
 /* SHA-256 of the certificate's SubjectPublicKeyInfo (for SPKI pins). */
 tm_err tm_x509_spki_sha256(const uint8_t *der, size_t len, uint8_t out[32], tm_reason *why);
+/* Checks that p[0..len) is DER certificates back to back and nothing else
+ * (how the store keeps them).  Returns how many, or 0 with `what` saying what
+ * is wrong ("it is empty", "it is not DER …", "… not complete DER items …",
+ * "item 2 of 3 is not a certificate (…)"). */
+size_t tm_x509_check_der_certs(const uint8_t *p, size_t len, char *what, size_t cap);
 /* Splits DER items stored back to back (how the store keeps a chain) into
  * out[0..max); returns how many complete items were found. */
 size_t tm_der_split(const uint8_t *p, size_t len, tm_blob *out, size_t max);

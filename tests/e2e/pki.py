@@ -25,7 +25,7 @@ import re
 import shutil
 import subprocess
 
-KEY_KINDS = ("rsa:2048", "rsa:3072", "rsa:4096", "rsa:1024", "ec:P-256", "ec:P-384", "ed25519")
+KEY_KINDS = ("rsa:2048", "rsa:3072", "rsa:4096", "rsa:1024", "ec:P-256", "ec:P-384", "ed25519", "dsa:2048")
 
 
 def _run(args, cwd=None, input=None):
@@ -130,6 +130,11 @@ class PKI:
                     "-pkeyopt", "ec_param_enc:named_curve"]
         elif kind == "ed25519":
             args = ["-algorithm", "ED25519"]
+        elif kind.startswith("dsa:"):             # OpenSSL 3: parameters first, then the key
+            params = path + ".params"
+            _run(["openssl", "genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt",
+                  "dsa_paramgen_bits:" + kind[4:], "-out", params])
+            args = ["-paramfile", params]
         else:
             raise ValueError("unknown key kind %r (one of %s)" % (kind, KEY_KINDS))
         _run(["openssl", "genpkey"] + args + ["-out", path])

@@ -296,6 +296,13 @@ def test_get_64mib_streams_exact_bytes_with_bounded_rss(t):
     assert fin.group(1) == b"OK" and fin.before == b"", fin.consumed
     assert peak[0] - rss0 < 16 * 1024, "modem RSS grew by %d KiB during the transfer (limit 16 MiB)" % (
         peak[0] - rss0)
+    # a long body is not silent in the trace: a progress line at least every 4 MiB, with the rate
+    prog = re.findall(r"http\s+GET /big\.bin HTTP/1\.1: body received ([0-9.]+) MiB so far \((\d+) bytes\) "
+                      r"in [0-9.]+ s, [0-9.]+ MiB/s now, [0-9.]+ MiB/s average", m.trace_text())
+    assert len(prog) >= size // (4 << 20) - 1, "%d progress lines for %d bytes:\n%s" % (
+        len(prog), size, m.trace_text()[-3000:])
+    counts = [int(b) for _, b in prog]
+    assert counts == sorted(counts) and counts[-1] <= size, counts
 
 
 # ---- sec_level 2 with a stored client certificate (mTLS) -------------------------------

@@ -285,7 +285,8 @@ def test_tcp_argument_and_state_errors(t):
     hl.cme(m, 'AT+KTCPCFG=1,0,"127.0.0.1"', 917, r"remote_port.*missing")
     hl.cme(m, 'AT+KTCPCFG=1,0,"127.0.0.1",70000', 916, r"remote_port")
     hl.cme(m, 'AT+KTCPCFG=1,0,"127.0.0.1 ",80', 916, r"space")
-    hl.cme(m, 'AT+KTCPCFG=1,3,"127.0.0.1",80,,,,3', 916, r"sec_level")
+    hl.cme(m, 'AT+KTCPCFG=1,3,"127.0.0.1",80,,,,0,3', 916, r"sec_level")
+    hl.cme(m, 'AT+KTCPCFG=1,3,"127.0.0.1",80,,,,2', 916, r"cipher_suite")
     hl.cme(m, 'AT+KTCPCFG=1,0,"127.0.0.1",80,,1', 4, r"data_mode")
     hl.cme(m, "AT+KTCPCNX=3", 910, r"session 3")
     hl.cme(m, "AT+KTCPSND=1,5", 910)
@@ -506,7 +507,7 @@ def test_tls_mode3_wrong_host_and_untrusted_give_13(t):
     assert u.group(2) == b"13", u.match
     # sec_level 0: encrypt only works with the foreign root, and is announced
     m2.at_ok("AT+CMEE=2")
-    sid0 = cfg(m2, '1,3,"www.coursera.test",%d,,,,0' % p.port)
+    sid0 = cfg(m2, '1,3,"www.coursera.test",%d,,,,,0' % p.port)
     r = m2.at("AT+KTCPCNX=%d" % sid0)
     assert r.ok and b"+TMWARN:" in r.text and b"not be verified" in r.text, r.text
     m2.expect(IND_RE, 15)
@@ -526,7 +527,7 @@ def test_tls_mode3_sec2_presents_the_client_certificate(t):
         assert hl.store_cert(m, client.bytes("pem"), 1).ok
         key = client.bytes("key")
         assert hl.data_cmd(m, "AT+KPRIVKSTORE=0,%d" % len(key), key, "count").ok
-        sid = cfg(m, '1,3,"www.coursera.test",%d,,,,2' % s.port)
+        sid = cfg(m, '1,3,"www.coursera.test",%d,,,,,2' % s.port)
         connect(m, sid)
         snd(m, sid, b"hello\n")
         m.expect(DATA_RE, 10)

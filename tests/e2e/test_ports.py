@@ -9,6 +9,7 @@ import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import termios
 import time
@@ -17,7 +18,7 @@ import hl
 from framework import quick
 from modem import FINAL_RE, Modem, ModemError, _cfmakeraw, show
 
-TS_RE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} ")
+TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 
 
 # ---- helpers -------------------------------------------------------------------------
@@ -414,6 +415,7 @@ BAD_OPTIONS = [
     (["--trace", ""], r"--trace"),
     (["--trace", "/nonexistent/dir/trace.log"], r"--trace"),
     (["--clock", "sometimes"], r"--clock"),
+    (["--name", "two words"], r"--name"),
 ]
 
 
@@ -430,8 +432,10 @@ def test_bad_options_exit_2_with_message(t):
             problems.append("%s: exit %s (expected 2), stderr %r" % (args, p.returncode, err[:200]))
         elif not first.startswith("tlsmodem: ") or not re.search(rx, first):
             problems.append("%s: first stderr line %r does not match /%s/" % (args, first, rx))
-        elif "usage:" not in err:
-            problems.append("%s: no usage on stderr" % (args,))
+        elif len(err.splitlines()) != 1 or not first.endswith("(try 'tlsmodem --help')"):
+            problems.append("%s: expected one line ending with (try 'tlsmodem --help'), got %r" % (args, err))
+        elif any(first.count(a) > 1 for a in args if len(a) > 3):
+            problems.append("%s: the message repeats itself: %r" % (args, first))
         elif p.stdout:
             problems.append("%s: stdout must stay empty, got %r" % (args, p.stdout[:100]))
     assert not problems, "\n".join(problems)
@@ -443,7 +447,7 @@ def test_bad_options_exit_2_with_message(t):
 
 @quick
 def test_signals_exit_0_after_flushing(t):
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    for sig in (signal.SIGTERM, signal.SIGINT):     # SIGHUP reopens the trace (test_newcomer)
         m = t.modem(name="sig%d" % sig)
         m.at_ok("ATE0")
         m.proc.send_signal(sig)
@@ -464,7 +468,7 @@ def test_trace_dash_goes_to_stderr_with_timestamps(t):
     assert p.returncode == 0
     assert p.stdout == b"ATE0\r\r\nOK\r\n\r\nOK\r\n\r\n+CME ERROR: unknown command: AT+KFOO\r\n", p.stdout
     err = p.stderr.decode(errors="replace")
-    lines = [l for l in err.splitlines() if l]
+    lines = [l for l in err.splitlines() if l and not l.startswith("tlsmodem")]   # minus the banner
     assert lines, "no trace on stderr"
     bad = [l for l in lines if not TS_RE.match(l)]
     assert not bad, "trace lines without a timestamp: %r" % bad[:5]
@@ -472,7 +476,7 @@ def test_trace_dash_goes_to_stderr_with_timestamps(t):
     for rx in (r"at<\s+ATE0", r"at<\s+AT\+KFOO", r"unknown command", r"end of input", r"exit 0"):
         assert re.search(rx, text), "/%s/ not in the trace:\n%s" % (rx, text)
     # a trace is "written as it happens": the timestamps never go backwards
-    stamps = [l[:12] for l in lines]
+    stamps = [l[:24] for l in lines]
     assert stamps == sorted(stamps), stamps
 
 
@@ -503,3 +507,136 @@ def test_store_persists_across_restart(t):
     m3.at_ok("ATE0")
     r = m3.at_ok("AT+KCERTSTORE?")
     assert r.text.count(b"+KCERTSTORE: root_cert,") == 1 and b"root_cert,0," in r.text, r.text
+
+
+# ---- hosts that leave, hang-ups, one store (issue 10 item 11) ---------------------------
+
+
+class _SilentServer:
+    """Accepts TCP connections and never answers (a TLS handshake stalls)."""
+
+    def __init__(self, t):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        t.servers.append(self)
+
+    def stop(self):
+        self.sock.close()
+
+    def describe(self):
+        return "silent TCP server on port %d" % self.port
+
+
+def test_listen_departed_host_answer_not_handed_to_next(t):
+    srv = _SilentServer(t)
+    p = Proc(t, ["--listen", "127.0.0.1:0", "--resolve", "slow.test:%d:127.0.0.1" % srv.port,
+                 "--timeout-connect", "1500"], "listen")
+    port = int(p.wait_for(r"tlsmodem: listening on 127\.0\.0\.1:(\d+)", p.stderr_text).group(1))
+    a = tcp_host(port, "host1")
+    assert a.at("ATE0")[1] == b"OK"
+    assert a.at("AT+CMEE=1")[1] == b"OK"
+    assert a.at('AT+KHTTPSCFG=1,"slow.test",%d,2' % srv.port)[1] == b"OK"
+    a.send(b'AT+KHTTPSGET=1,"/"\rATI\r')    # pending (the TLS handshake stalls), ATI held behind it
+    p.wait_for(r"at< +AT\+KHTTPSGET", p.trace_text)
+    # gone for good: an abortive close (RST), not a half-close
+    a.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    a.close()
+    p.wait_for(r"still running for the host that left", p.trace_text)
+    b = tcp_host(port, "host2")             # accepted once that command ended
+    b.send(b"AT+KPATTERN?\r")
+    out, m = b.expect(FINAL_RE, timeout=30)
+    assert out == b'\r\n+KPATTERN: "--EOF--Pattern--"\r\n\r\nOK\r\n', \
+        "the second host got the first host's answers: %r" % out
+    assert b.silent_for(0.3), b.buf
+    tr = p.trace_text()
+    assert "ended (answer discarded); accepting the next host" in tr, tr[-1500:]
+    b.close()
+    assert p.terminate() == 0, p.stderr_text()
+
+
+def test_listen_half_close_gets_every_answer_then_close(t):
+    # nc -N / socat -: the host sends its lines, then shuts down its sending
+    # side and reads.  Every line is answered, also one that takes a while
+    # (a GET against a server that never answers, 1.5 s connect timeout),
+    # and the lines behind it; then the modem closes the connection.
+    srv = _SilentServer(t)
+    p = Proc(t, ["--listen", "127.0.0.1:0", "--resolve", "slow.test:%d:127.0.0.1" % srv.port,
+                 "--timeout-connect", "1500"], "listen")
+    port = int(p.wait_for(r"tlsmodem: listening on 127\.0\.0\.1:(\d+)", p.stderr_text).group(1))
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.sendall(b'ATE0\rAT+KHTTPSCFG=1,"slow.test",%d,2\rAT+KHTTPSGET=1,"/"\rATI\rAT+KPATTERN?\r'
+              b'AT+NOSUCH\r' % srv.port)
+    s.shutdown(socket.SHUT_WR)
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break                           # the modem closed after answering
+        data += chunk
+    s.close()
+    assert data.startswith(b"ATE0\r\r\nOK\r\n") and b"+KHTTPS_ERROR: 1," in data, data
+    assert b"HL8548" in data.split(b"+KHTTPS_ERROR")[1], data
+    assert data.endswith(b'\r\n+KPATTERN: "--EOF--Pattern--"\r\n\r\nOK\r\n\r\nERROR\r\n'), data
+    # the next host is served normally
+    b = tcp_host(port, "host2")
+    assert b.at("AT") == (b"\r\nOK\r\n", b"OK")
+    b.close()
+    assert p.terminate() == 0, p.stderr_text()
+
+
+@quick
+def test_listen_host_gone_in_data_mode_nothing_stored_nothing_handed_on(t):
+    p, port = start_listen(t)
+    a = tcp_host(port, "host1")
+    assert a.at("ATE0")[1] == b"OK"
+    a.send(b"AT+KCERTSTORE=0,1000\r")
+    a.expect(b"CONNECT\r\n")
+    a.send(b"-----BEGIN CERTIFICATE-----\r\nMIIB")
+    a.close()
+    p.wait_for(r"host disconnected", p.trace_text)
+    b = tcp_host(port, "host2")
+    assert b.at("AT+KCERTSTORE?") == (b"\r\nOK\r\n", b"OK"), "%r" % b.buf
+    b.close()
+    assert "data mode ended (host gone)" in p.trace_text(), p.trace_text()[-1000:]
+    assert p.terminate() == 0, p.stderr_text()
+
+
+@quick
+def test_serial_hangup_exits_1_with_message(t):
+    master, slave = os.openpty()
+    try:
+        _cfmakeraw(slave)
+        dev = os.ttyname(slave)
+        p = Proc(t, ["--serial", dev, "--baud", "115200"], "serial")
+        p.wait_for(r"host +tlsmodem .*dialect hl", p.trace_text)
+        h = FdHost(master, "serial-host")
+        assert h.at("AT")[1] == b"OK"
+        os.close(slave)
+        slave = -1
+        os.close(master)                    # the other end hangs up
+        master = -1
+        rc = p.proc.wait(10)                # not spinning: it ends
+        assert rc == 1, (rc, p.stderr_text())
+        assert re.search(r"tlsmodem: serial port %s: hang-up" % re.escape(dev), p.stderr_text()), p.stderr_text()
+    finally:
+        for fd in (master, slave):
+            if fd >= 0:
+                os.close(fd)
+
+
+@quick
+def test_two_instances_on_one_store_refused(t):
+    p, port = start_listen(t, "first")
+    q = subprocess.run([t.bin, "--stdio", "--store", p.store, "--ca-bundle", "none"], input=b"AT\r",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    assert q.returncode == 1, (q.returncode, q.stderr)
+    err = q.stderr.decode()
+    assert ("store %s is in use by another tlsmodem (pid %d)" % (p.store, p.proc.pid)) in err, err
+    assert q.stdout == b"", q.stdout
+    assert p.terminate() == 0
+    # once the first has gone, the store is free again
+    q = subprocess.run([t.bin, "--stdio", "--store", p.store, "--ca-bundle", "none"], input=b"AT\r",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+    assert q.returncode == 0 and q.stdout.endswith(b"\r\nOK\r\n"), (q.returncode, q.stderr)

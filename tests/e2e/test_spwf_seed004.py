@@ -1,9 +1,10 @@
 """Seed 004 (SPWF04 one-way TLS with the CA in the file system): the user stored the root
 as <subject key identifier>.ca after TLSCERT=content,2 and got Certificate Error:23 (name
 case, format, clock).  Here: the SKI-named file works in lower or upper case, with or
-without colons, DER or PEM, and any stored CA works whatever its file name; a self-signed
-server certificate without a chain works once stored; a clock left unset is reported as
-such (not as an unknown CA)."""
+without colons, DER or PEM; any host-written file named *.ca works; a CA under another name
+is not an anchor (the reason says to rename it) until AT+S.FSR gives it a .ca name; a
+self-signed server certificate without a chain works once stored as .ca; a clock left unset
+is reported as such (not as an unknown CA)."""
 import time
 
 from framework import timeout
@@ -41,14 +42,19 @@ def test_spwf_seed004_ca_in_file_system_by_ski(t):
         assert status == 200 and body == PAGE, (name, r)
         assert m.trace_text().count("(named by its SKI)") == i + 1, name
         ok(m, "AT+S.FSD=%s" % name)
-    # any name, PEM: found by content
+    # another name, PEM: not an anchor (the module takes *.ca files); the reason says so
     pem = root.bytes("pem")
     ok(m, "AT+S.FSC=IoT Root.cer,%d" % len(pem), pem)
+    ce, he, final = http_fail(m, HOST, "/", ng.port, 2)
+    assert ce == 23, final
+    assert "file 'IoT Root.cer' (CA 'CN=S4 IoT Root') is not an anchor: its name does not end in .ca" in final, final
+    # renamed by the host: an anchor (the host wrote it; the name marks it as a CA)
+    ok(m, "AT+S.FSR=IoT Root.cer,IoT Root.ca")
     status, body, r = http_get(m, HOST, "/", ng.port, 2)
     assert status == 200 and body == PAGE, r
-    assert "file 'IoT Root.cer'" in m.trace_text()
+    assert "file 'IoT Root.ca'" in m.trace_text()
     # a wrong CA under the right-looking name is not trusted
-    ok(m, "AT+S.FSD=IoT Root.cer")
+    ok(m, "AT+S.FSD=IoT Root.ca")
     w = t.pki.wrong_root.bytes("der")
     ok(m, "AT+S.FSC=%s.ca,%d" % (ski.replace(":", "").lower(), len(w)), w)
     ce, he, final = http_fail(m, HOST, "/", ng.port, 2)
@@ -65,11 +71,11 @@ def test_spwf_seed004_self_signed_server(t):
     ce, he, final = http_fail(m, "self.seed4.test", "/", ng.port, 2)
     assert ce == 23, final
     d = cert.bytes("der")
-    ok(m, "AT+S.FSC=server.cer,%d" % len(d), d)
+    ok(m, "AT+S.FSC=server.ca,%d" % len(d), d)
     status, body, r = http_get(m, "self.seed4.test", "/", ng.port, 2)
     assert status == 200 and body == PAGE, r
     # and the same through TLSCERT=ca + a socket
-    ok(m, "AT+S.FSD=server.cer")
+    ok(m, "AT+S.FSD=server.ca")
     load_ca(m, cert)
     r = ok(m, "AT+S.SOCKON=self.seed4.test,%d,,s" % ng.port)
     assert r.info("AT-S.On:127.0.0.1:0"), r.text

@@ -118,7 +118,68 @@ static tm_err send_set(tm_at *at, const tm_at_args *a)
     return TM_AT_PENDING;
 }
 
+/* AT+LIST=<n>: n lines "+LIST: <i> xxxx…" (100 bytes each) streamed with
+ * tm_at_stream; g_list_stopped counts stop calls. */
+static long g_list_n, g_list_i;
+static int  g_list_stopped;
+static tm_err list_more(tm_at *at, void *arg, bool stop)
+{
+    if (stop) {
+        g_list_stopped++;
+        return TM_OK;
+    }
+    while (g_list_i < g_list_n) {
+        if (tm_at_out_room(at) < 200)
+            return TM_AT_PENDING;
+        tm_at_line(at, "+LIST: %06ld %.*s", g_list_i, 80,
+                   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        g_list_i++;
+    }
+    return g_list_n == 7 ? tm_fail(tm_at_reason(at), TM_E_STORE_IO, "seven") : TM_OK;
+}
+static tm_err list_set(tm_at *at, const tm_at_args *a)
+{
+    tm_err e;
+    if ((e = tm_at_get_int(at, a, 1, "n", 0, 1000000, &g_list_n)))
+        return e;
+    g_list_i = 0;
+    return tm_at_stream(at, list_more, NULL);
+}
+
+/* AT+STREAM: pending, abandoned by the host's +++ */
+static void stream_abort(void *arg)
+{
+    tm_at *at = arg;
+    tm_at_v250_result(at, "NO CARRIER", 3);
+    tm_at_complete_silent(at);
+}
+static tm_err stream_exec(tm_at *at, const tm_at_args *a)
+{
+    tm_at_set_abort(at, stream_abort, at);
+    return TM_AT_PENDING;
+}
+
+/* AT+SPOOL=<n>[,<fail>]: n lines built in one go through tm_at_spool. */
+static tm_err spool_set(tm_at *at, const tm_at_args *a)
+{
+    long n, fail;
+    tm_err e;
+    if ((e = tm_at_get_int(at, a, 1, "n", 0, 100000, &n)) ||
+        (e = tm_at_opt_int(at, a, 2, "fail", 0, 2, 0, &fail)))
+        return e;
+    tm_at_spool(at);
+    for (long i = 0; i < n; i++)
+        tm_at_line(at, "+SPOOL: %06ld %.*s", i, 80,
+                   "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+    if (fail == 2)          /* forgets tm_at_spool_end: the engine ends the spool */
+        return tm_fail(tm_at_reason(at), TM_E_NOT_FOUND, "forgot");
+    return tm_at_spool_end(at, fail ? tm_fail(tm_at_reason(at), TM_E_STORE_IO, "half") : TM_OK);
+}
+
 static const tm_at_cmd mock_table[] = {
+    { "+STREAM",   NULL, NULL, NULL,         stream_exec, NULL },
+    { "+LIST",     NULL, NULL, list_set,     NULL, NULL },
+    { "+SPOOL",    NULL, NULL, spool_set,    NULL, NULL },
     { "+HELLO",    NULL, NULL, NULL,         hello_exec, NULL },
     { "+ECHOARGS", NULL, NULL, echoargs_set, NULL, NULL },
     { "+LEN",      NULL, NULL, len_set,      NULL, NULL },
@@ -133,8 +194,8 @@ static const tm_at_cmd mock_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const mock_tables[] = { mock_table, tm_at_v250_table, NULL };
-static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true };
-static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true };
+static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true, false };
+static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true, false };
 
 /* SPWF-like dialect */
 static void s_ok(tm_at *at) { tm_at_printf(at, "AT-S.OK\r\n"); }
@@ -157,7 +218,7 @@ static const tm_at_cmd spwf_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const spwf_tables[] = { spwf_table, NULL };
-static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false };
+static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false, false };
 
 /* ---- scripts ---------------------------------------------------------------- */
 
@@ -179,6 +240,16 @@ static size_t  g_out_len;
 static uint8_t g_in[1 << 15];            /* port-side input not yet taken */
 static size_t  g_in_len;
 static uint64_t g_rng;
+static int64_t g_now;
+
+/* What the port's loop does after a network callback completed a command:
+ * it comes around, sees tm_at_next_deadline() due and ticks. */
+static void loop_comes_around(void)
+{
+    int64_t d = tm_at_next_deadline(g_at);
+    if (d >= 0 && d <= g_now)
+        tm_at_tick(g_at, g_now);
+}
 
 static unsigned rnd(void)
 {
@@ -223,16 +294,17 @@ static void run_script(const tm_at_dialect *d, const step *s, size_t chunk)
     g_in_len = 0;
     g_room = SIZE_MAX;
     g_room_violations = 0;
+    g_now = 0;
     for (; s->op != END; s++) {
         switch (s->op) {
         case FEED:
             memcpy(g_in + g_in_len, s->s, s->len);
             g_in_len += s->len;
             break;
-        case NOW:      tm_at_set_now(g_at, s->v); break;
-        case TICK:     tm_at_tick(g_at, s->v); break;
-        case COMPLETE: tm_at_complete(g_at, (tm_err)s->v); break;
-        case SILENT:   tm_at_complete_silent(g_at); break;
+        case NOW:      g_now = s->v; tm_at_set_now(g_at, s->v); break;
+        case TICK:     g_now = s->v; tm_at_tick(g_at, s->v); break;
+        case COMPLETE: tm_at_complete(g_at, (tm_err)s->v); loop_comes_around(); break;
+        case SILENT:   tm_at_complete_silent(g_at); loop_comes_around(); break;
         case URC:      tm_at_urc(g_at, "%s", s->s); break;
         case ROOM:     g_room = s->v < 0 ? SIZE_MAX : (size_t)s->v; break;
         case CMEE:     tm_at_set_cmee(g_at, (int)s->v); break;
@@ -247,6 +319,7 @@ static void run_script(const tm_at_dialect *d, const step *s, size_t chunk)
             tm_at_data_in_stop(g_at);
             tm_at_v250_result(g_at, "NO CARRIER", 3);
             tm_at_complete_silent(g_at);
+            loop_comes_around();
             break;
         }
         drain();
@@ -482,6 +555,98 @@ static void test_pending_urc(void)
     TM_EQ_INT(tm_at_feed(g_at, lots, 10), 10);
 }
 
+/* +++ with guard times abandons a pending stream (tm_at_set_abort); '+'
+ * without them, or pipelined, are input held for later. */
+static void test_abort_pending_stream(void)
+{
+    /* guard 1000 ms: silence, +++, silence -> the abort runs from the tick */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r"), S_NOW(1500), F("+++"), S_DL(2500), S_TICK(2499),
+                   S_TICK(2500), F("AT\r"), S_END };
+      CHECK(&d_noecho, s, "\r\nNO CARRIER\r\n" OK); }
+    /* no silence before: the '+' are input (a line run after the stream ends) */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r+++AT\r"), S_TICK(5000), S_DONE(TM_OK), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+CME ERROR: 1\r\n"); }
+    /* more bytes after +++ within the guard time: not an escape */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r"), S_NOW(1500), F("+++"), S_NOW(1600), F("AT\r"),
+                   S_TICK(5000), S_DONE(TM_OK), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+CME ERROR: 1\r\n"); }
+    /* pipelined commands behind the stream stay held; the escape still works */
+    { step s[] = { S_NOW(0), F("AT+STREAM\rAT+HELLO\r"), S_NOW(1500), F("+++"), S_TICK(2500), S_END };
+      CHECK(&d_noecho, s, "\r\nNO CARRIER\r\n\r\nhello\r\n" OK); }
+    /* completion disarms: a later +++ is an ordinary (bad) line */
+    { step s[] = { S_NOW(0), F("AT+STREAM\r"), S_DONE(TM_OK), S_NOW(1500), F("+++\r"), S_TICK(3000), S_END };
+      CHECK(&d_noecho, s, OK "\r\n+CME ERROR: 1\r\n"); }
+}
+
+/* A network callback completes a command and then reads its own session
+ * state to build the URC: commands the host pipelined behind it (which may
+ * free that session) must not run inside tm_at_complete(), only when the
+ * loop comes around.  (Issue 10: AT+KHTTPSGET;AT+KHTTPSDEL use-after-free.) */
+static void test_completion_does_not_dispatch(void)
+{
+    static const struct { const tm_at_dialect *d; const char *in; const char *after_complete;
+                          const char *after_tick; } cases[] = {
+        /* pipelined line behind a pending command */
+        { &d_noecho, "AT+WAIT\rAT+HELLO\r", OK, OK "\r\nhello\r\n" OK },
+        /* rest of a ';' chain */
+        { &d_noecho, "AT+WAIT;+HELLO\r", "", "\r\nhello\r\n" OK },
+        /* failure: final result now, the held line later */
+        { &d_noecho, "AT+WAIT\rAT+HELLO\r", NULL, NULL },
+        /* SPWF: no chains, pipelined lines only */
+        { &d_spwf, "AT+S.SOCKW=0,2\rabAT+S.ARGS\r", NULL, NULL },
+    };
+    /* case 1 and 2 */
+    for (int i = 0; i < 2; i++) {
+        tm_at_init(g_at, cases[i].d, NULL);
+        g_out_len = 0;
+        TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)cases[i].in, strlen(cases[i].in)), strlen(cases[i].in));
+        drain();
+        TM_EQ_INT(g_out_len, 0);
+        tm_at_complete(g_at, TM_OK);
+        drain();
+        TM_EQ_INT(g_out_len, strlen(cases[i].after_complete));
+        TM_EQ_INT(tm_at_next_deadline(g_at), 0);     /* the loop must come around now */
+        tm_at_tick(g_at, 0);
+        drain();
+        g_out[g_out_len] = '\0';
+        TM_EQ_STR(g_out, cases[i].after_tick);
+        TM_CHECK(!tm_at_busy(g_at));
+    }
+    /* case 3: a failed command writes its error at once, the next line waits */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    tm_at_feed(g_at, (const uint8_t *)cases[2].in, strlen(cases[2].in));
+    tm_at_complete(g_at, TM_E_TIMEOUT);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "\r\n+CME ERROR: 65\r\n");
+    tm_at_tick(g_at, 0);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "\r\n+CME ERROR: 65\r\n\r\nhello\r\n" OK);
+    /* case 4: SPWF data mode ends by count inside the feed: on_end has
+     * returned before the engine goes on with the rest of the input */
+    tm_at_init(g_at, &d_spwf, NULL);
+    g_out_len = 0;
+    g_sink_len = 0;
+    g_room = SIZE_MAX;
+    tm_at_feed(g_at, (const uint8_t *)cases[3].in, strlen(cases[3].in));
+    tm_at_tick(g_at, 0);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "AT-S.END 0 2\r\nAT-S.OK\r\nAT-S.hello\r\nAT-S.OK\r\n");
+    /* a second completion of the same command is ignored */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    tm_at_feed(g_at, (const uint8_t *)"AT+WAIT;+HELLO\r", 15);
+    tm_at_complete(g_at, TM_OK);
+    tm_at_complete(g_at, TM_E_TIMEOUT);
+    tm_at_tick(g_at, 0);
+    drain();
+    g_out[g_out_len] = '\0';
+    TM_EQ_STR(g_out, "\r\nhello\r\n" OK);
+}
+
 static void test_datamode(void)
 {
     /* by count, data in the same feed as the command; HL swallows the LF */
@@ -589,6 +754,258 @@ static void test_backpressure(void)
                    sizeof "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK - 1, big + 14, 19000); }
 }
 
+/* The host writes and does not read: input stops when the output is full,
+ * nothing is dropped, every line gets its answer once the host reads. */
+static void test_host_not_reading(void)
+{
+    for (int echo = 0; echo < 2; echo++) {
+        tm_at_init(g_at, echo ? &d_echo : &d_noecho, NULL);
+        static uint8_t in[3 * 50000];
+        for (int i = 0; i < 50000; i++)
+            memcpy(in + 3 * i, "AT\r", 3);
+        size_t off = 0;
+        /* not reading: feed until the engine refuses */
+        for (int k = 0; k < 100000 && off < sizeof in; k++) {
+            size_t n = tm_at_feed(g_at, in + off, sizeof in - off < 4096 ? sizeof in - off : 4096);
+            if (!n)
+                break;
+            off += n;
+        }
+        TM_CHECK(off < sizeof in);
+        TM_CHECK(tm_at_out_full(g_at));
+        TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+        TM_CHECK(tm_at_out_pending(g_at) <= TM_OUT_BUF);
+        /* the loop must not spin while waiting for the host */
+        TM_EQ_INT(tm_at_next_deadline(g_at), -1);
+        /* now the host reads everything, writing the rest */
+        g_out_len = 0;
+        size_t oks = 0;
+        static char ring[8];
+        for (int k = 0; k < 1000000; k++) {
+            const uint8_t *p;
+            size_t n;
+            while ((n = tm_at_out_peek(g_at, &p)) > 0) {
+                for (size_t j = 0; j < n; j++) {
+                    memmove(ring, ring + 1, 5);
+                    ring[5] = (char)p[j];
+                    if (memcmp(ring, "\r\nOK\r\n", 6) == 0)
+                        oks++;
+                }
+                tm_at_out_consume(g_at, n);
+            }
+            if (off == sizeof in)
+                break;
+            off += tm_at_feed(g_at, in + off, sizeof in - off < 777 ? sizeof in - off : 777);
+        }
+        TM_EQ_INT(off, sizeof in);
+        TM_EQ_INT(oks, 50000);
+        TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+    }
+    /* a long echoed line against a nearly full output: echo and answer fit */
+    tm_at_init(g_at, &d_echo, NULL);
+    static uint8_t blob[TM_OUT_BUF];
+    memset(blob, 'b', sizeof blob);
+    tm_at_write(g_at, blob, TM_OUT_BUF - TM_AT_OUT_RESERVE - 100);
+    static uint8_t line[TM_AT_LINE_MAX];
+    memcpy(line, "AT+LEN=", 7);
+    memset(line + 7, 'x', sizeof line - 8);
+    line[sizeof line - 1] = '\r';
+    size_t off = 0;
+    for (int k = 0; k < 1000 && off < sizeof line; k++) {
+        size_t n = tm_at_feed(g_at, line + off, sizeof line - off);
+        off += n;
+        if (!n) {
+            const uint8_t *p;
+            size_t m = tm_at_out_peek(g_at, &p);
+            tm_at_out_consume(g_at, m < 1000 ? m : 1000);
+        }
+    }
+    TM_EQ_INT(off, sizeof line);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+}
+
+/* A spooled answer against a nearly full buffer: complete, then its result. */
+static void test_spool(void)
+{
+    static const struct { const char *cmd; int lines; const char *tail; } cases[] = {
+        { "AT+SPOOL=2000\rAT\r", 2000, "yy\r\n\r\nOK\r\n\r\nOK\r\n" },
+        { "AT+SPOOL=900,1\r", 900, "yy\r\n\r\n+CME ERROR: 43\r\n" },
+        { "AT+SPOOL=5,2\r", 5, "yy\r\n\r\n+CME ERROR: 44\r\n" },
+        { "AT+SPOOL=0\rAT+HELLO\r", 0, "\r\nOK\r\n\r\nhello\r\n\r\nOK\r\n" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        tm_at_init(g_at, &d_noecho, NULL);
+        static uint8_t blob[TM_OUT_BUF];
+        memset(blob, 'b', sizeof blob);
+        tm_at_write(g_at, blob, tm_at_out_room(g_at) + 1);  /* the host has not read for a while */
+        size_t len = strlen(cases[c].cmd);
+        TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)cases[c].cmd, len), 0);   /* full: waits */
+        g_out_len = 0;
+        size_t off = 0;
+        for (int k = 0; k < 100000; k++) {
+            const uint8_t *p;
+            size_t n = tm_at_out_peek(g_at, &p);
+            if (n > 3000)
+                n = 3000;
+            if (g_out_len + n <= sizeof g_out) {
+                memcpy(g_out + g_out_len, p, n);
+                g_out_len += n;
+            }
+            tm_at_out_consume(g_at, n);
+            if (off < len)
+                off += tm_at_feed(g_at, (const uint8_t *)cases[c].cmd + off, len - off);
+            int64_t d = tm_at_next_deadline(g_at);
+            if (d >= 0)
+                tm_at_tick(g_at, d);
+            if (!n && off == len && !tm_at_busy(g_at) && tm_at_out_pending(g_at) == 0)
+                break;
+        }
+        TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+        int lines = 0;
+        for (char *q = g_out; (q = memmem(q, g_out + g_out_len - q, "+SPOOL: ", 8)) != NULL; q += 8)
+            lines++;
+        TM_EQ_INT(lines, cases[c].lines);
+        size_t tl = strlen(cases[c].tail);
+        TM_CHECK_MSG(g_out_len >= tl && memcmp(g_out + g_out_len - tl, cases[c].tail, tl) == 0,
+                     "case %zu tail \"%.*s\"", c, 40, g_out_len > 40 ? g_out + g_out_len - 40 : g_out);
+    }
+}
+
+/* URCs while the host does not read: queued, not dropped, then in order. */
+static void test_urc_backpressure(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    static uint8_t blob[TM_OUT_BUF];
+    memset(blob, 'b', sizeof blob);
+    tm_at_write(g_at, blob, tm_at_out_room(g_at));          /* bulk data filled the buffer */
+    char big[1000];
+    memset(big, 'u', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    for (int i = 0; i < 20; i++)
+        tm_at_urc(g_at, "+U: %02d %s", i, big);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+    TM_CHECK(tm_at_urc_queued(g_at) > 0);
+    TM_EQ_INT(tm_at_next_deadline(g_at), -1);               /* no spinning while full */
+    size_t total = 0;
+    int seen = 0;
+    bool order = true;
+    for (int k = 0; k < 100; k++) {
+        const uint8_t *p;
+        size_t n = tm_at_out_peek(g_at, &p);
+        for (size_t j = 0; j + 4 < n; j++)
+            if (!memcmp(p + j, "+U: ", 4)) {
+                order = order && (p[j + 4] - '0') * 10 + (p[j + 5] - '0') == seen;
+                seen++;
+            }
+        total += n;
+        tm_at_out_consume(g_at, n);
+        int64_t d = tm_at_next_deadline(g_at);
+        if (d >= 0)
+            tm_at_tick(g_at, d);
+        if (!n && !tm_at_urc_queued(g_at))
+            break;
+    }
+    TM_EQ_INT(seen, 20);
+    TM_CHECK(order);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+}
+
+/* Drains output in steps of `step` bytes, ticking in between, until the
+ * streamed command is done (or max rounds). */
+static void stream_drain(size_t step, int rounds)
+{
+    for (int r = 0; r < rounds; r++) {
+        int64_t d = tm_at_next_deadline(g_at);
+        if (d >= 0 && d <= g_now)
+            tm_at_tick(g_at, g_now);
+        const uint8_t *p;
+        size_t n = tm_at_out_peek(g_at, &p);
+        if (!n && !tm_at_busy(g_at) && (d < 0 || d > g_now))
+            return;
+        if (n > step)
+            n = step;
+        if (g_out_len + n <= sizeof g_out) {
+            memcpy(g_out + g_out_len, p, n);
+            g_out_len += n;
+        }
+        tm_at_out_consume(g_at, n);
+    }
+}
+
+static void test_stream(void)
+{
+    g_now = 0;
+    /* 5000 lines of 100 bytes (500 KB, eight times the buffer), a URC during
+     * the listing and the next command typed behind it */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    static const char cmd[] = "AT+LIST=2000\rAT+HELLO\r";
+    TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)cmd, sizeof cmd - 1), sizeof cmd - 1);
+    TM_CHECK(tm_at_busy(g_at));
+    TM_EQ_INT(tm_at_next_deadline(g_at), 0);       /* the loop calls the producer at once */
+    tm_at_tick(g_at, 0);
+    TM_CHECK(tm_at_out_pending(g_at) > 50000);
+    TM_CHECK(tm_at_busy(g_at));
+    TM_EQ_INT(tm_at_next_deadline(g_at), -1);      /* full: nothing to do until the host reads */
+    tm_at_urc(g_at, "+URC: later");
+    stream_drain(3000, 100000);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+    TM_CHECK(!tm_at_busy(g_at));
+    size_t lines = 0;
+    bool order = true;
+    for (char *q = g_out; (q = memmem(q, g_out + g_out_len - q, "+LIST: ", 7)) != NULL; q += 7) {
+        char want[16];
+        snprintf(want, sizeof want, "%06zu", lines);
+        order = order && memcmp(q + 7, want, 6) == 0;
+        lines++;
+    }
+    TM_EQ_INT(lines, 2000);
+    TM_CHECK(order);
+    static const char tail[] = "xx\r\n\r\nOK\r\n\r\n+URC: later\r\n\r\nhello\r\n\r\nOK\r\n";
+    TM_CHECK_MSG(g_out_len > sizeof tail && memcmp(g_out + g_out_len - (sizeof tail - 1), tail,
+                                                   sizeof tail - 1) == 0,
+                 "tail \"%.*s\"", 60, g_out + g_out_len - 60);
+    /* a streamed answer that ends in an error, inside a chain */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    tm_at_feed(g_at, (const uint8_t *)"AT+LIST=7;+HELLO\r", 18);
+    stream_drain(100000, 100);
+    TM_CHECK(memmem(g_out, g_out_len, "+LIST: 000006", 13) != NULL);
+    TM_CHECK(memmem(g_out, g_out_len, "+CME ERROR: 43\r\n", 16) != NULL);
+    TM_CHECK(memmem(g_out, g_out_len, "hello", 5) == NULL);
+    /* the host goes away in the middle: stop is called, output discarded,
+     * the engine takes the next host's line */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    g_list_stopped = 0;
+    tm_at_feed(g_at, (const uint8_t *)"AT+LIST=100000\rAT+HELLO\r", 25);
+    tm_at_tick(g_at, 0);
+    stream_drain(1000, 10);
+    tm_at_host_gone(g_at);
+    TM_EQ_INT(g_list_stopped, 1);
+    TM_CHECK(!tm_at_busy(g_at));
+    TM_EQ_INT(tm_at_out_pending(g_at), 0);
+    g_out_len = 0;
+    tm_at_feed(g_at, (const uint8_t *)"AT\r", 3);
+    stream_drain(100000, 10);
+    TM_EQ_MEM(g_out, g_out_len, "\r\nOK\r\n", 6);
+    /* the host goes away during data mode: on_end says so, the held line goes too */
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    g_room = SIZE_MAX;
+    g_sink_len = 0;
+    tm_at_feed(g_at, (const uint8_t *)"AT+SEND=100\rabc", 16);
+    TM_CHECK(tm_at_in_data_mode(g_at));
+    tm_at_host_gone(g_at);
+    TM_CHECK(!tm_at_in_data_mode(g_at));
+    TM_CHECK(!tm_at_busy(g_at));
+    TM_EQ_INT(tm_at_out_pending(g_at), 0);
+    tm_at_feed(g_at, (const uint8_t *)"AT+HELLO\r", 9);
+    g_out_len = 0;
+    stream_drain(100000, 10);
+    TM_EQ_MEM(g_out, g_out_len, "\r\nhello\r\n\r\nOK\r\n", 15);
+}
+
 static void test_output(void)
 {
     tm_at_init(g_at, &d_noecho, NULL);
@@ -641,7 +1058,13 @@ int main(void)
     test_datamode();
     test_escape();
     test_backpressure();
+    test_completion_does_not_dispatch();
+    test_abort_pending_stream();
     test_output();
+    test_host_not_reading();
+    test_urc_backpressure();
+    test_spool();
+    test_stream();
     test_spwf();
     free(g_at);
     TM_TEST_MAIN_END();

@@ -63,7 +63,7 @@ static const tm_at_cmd table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const tables[] = { table, tm_at_v250_table, NULL };
-static const tm_at_dialect dialect = { "fuzz", TM_AT_SYNTAX_V250, tables, &voice, true, true };
+static const tm_at_dialect dialect = { "fuzz", TM_AT_SYNTAX_V250, tables, &voice, true, true, false };
 
 static uint64_t g_rng;
 static uint32_t rnd(void)

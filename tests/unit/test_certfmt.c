@@ -44,6 +44,17 @@ static char *crlf(const char *s)
     return buf;
 }
 
+/* LF -> CR (what a terminal sends when a PEM is pasted) */
+static char *cr_only(const char *s)
+{
+    static char buf[16384];
+    size_t o = 0;
+    for (; *s && o < sizeof buf - 2; s++)
+        buf[o++] = *s == '\n' ? '\r' : *s;
+    buf[o] = '\0';
+    return buf;
+}
+
 static void test_base64(void)
 {
     char enc[64];
@@ -77,6 +88,45 @@ static void test_pem(void)
     expect_cert1(TM_FMT_PEM);
     TM_EQ_INT(dec_s(crlf(V_CERT1_PEM), TM_ITEM_CERT), TM_OK);
     expect_cert1(TM_FMT_PEM);
+
+    /* CR-only line ends (a terminal's paste), also for a two-block bundle and a key; CR CR LF too */
+    TM_EQ_INT(dec_s(cr_only(V_CERT1_PEM), TM_ITEM_CERT), TM_OK);
+    expect_cert1(TM_FMT_PEM);
+    {
+        char b2[8192];
+        snprintf(b2, sizeof b2, "%s%s", V_CERT1_PEM, V_CERT2_PEM);
+        TM_EQ_INT(dec_s(cr_only(b2), TM_ITEM_CERT), TM_OK);
+        TM_EQ_INT(g_res.count, 2);
+        TM_EQ_MEM(g_out + g_res.off[1], g_res.len[1], V_CERT2_DER, sizeof V_CERT2_DER);
+        TM_EQ_INT(dec_s(cr_only(V_EC_KEY_PEM), TM_ITEM_KEY), TM_OK);
+        TM_EQ_INT(g_res.count, 1);
+        char crcrlf[8192];
+        size_t o = 0;
+        for (const char *q = V_CERT1_PEM; *q && o < sizeof crcrlf - 4; q++) {
+            if (*q == '\n') { crcrlf[o++] = '\r'; crcrlf[o++] = '\r'; }
+            crcrlf[o++] = *q;
+        }
+        crcrlf[o] = '\0';
+        TM_EQ_INT(dec_s(crcrlf, TM_ITEM_CERT), TM_OK);
+        expect_cert1(TM_FMT_PEM);
+    }
+
+    /* a count announced for the LF file, the terminal sent CR LF: the size the PEM needs */
+    {
+        size_t n = strlen(V_CERT1_PEM), need = 0;
+        const char *c = crlf(V_CERT1_PEM);
+        TM_CHECK(tm_certfmt_pem_crlf_need((const uint8_t *)c, n, &need));
+        TM_EQ_INT(need, strlen(c));
+        char b2[8192];
+        snprintf(b2, sizeof b2, "%s%s", V_CERT1_PEM, V_CERT2_PEM);
+        n = strlen(b2);
+        c = crlf(b2);
+        TM_CHECK(tm_certfmt_pem_crlf_need((const uint8_t *)c, n, &need));
+        TM_EQ_INT(need, strlen(c));
+        TM_CHECK(!tm_certfmt_pem_crlf_need((const uint8_t *)V_CERT1_PEM, strlen(V_CERT1_PEM) - 40, &need));   /* LF only */
+        c = crlf(V_CERT1_PEM);
+        TM_CHECK(!tm_certfmt_pem_crlf_need((const uint8_t *)c, strlen(c), &need));         /* complete */
+    }
 
     /* two-certificate bundle, CRLF, trailing whitespace */
     char bundle[8192];
@@ -119,7 +169,7 @@ static void test_pem(void)
 
     /* encrypted keys are refused */
     TM_EQ_INT(dec_s(V_ENC_KEY_PEM, TM_ITEM_KEY), TM_E_KEY_FORMAT);
-    HAS("encrypted keys are not supported; decrypt with openssl pkey");
+    HAS("encrypted keys are not supported; decrypt with openssl pkey: openssl pkey -in key.pem -out key-decrypted.pem");
     const char *legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
                          "DEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\nAAAA\n"
                          "-----END RSA PRIVATE KEY-----\n";

@@ -4,12 +4,14 @@
 #include "tm_test.h"
 #include "http/http.h"
 #include "port/port.h"
+#include "net/net.h"
 
 #include <stdint.h>
 
 /* ---- fake port ------------------------------------------------------------ */
 
-static struct { tm_timer_cb cb; void *arg; bool on; } g_timers[8];
+static struct { tm_timer_cb cb; void *arg; bool on; int64_t due; } g_timers[8];
+static int64_t g_now;            /* fake monotonic clock: tests move it */
 
 unsigned tm_port_timer_add(uint32_t ms, tm_timer_cb cb, void *arg)
 {
@@ -18,6 +20,7 @@ unsigned tm_port_timer_add(uint32_t ms, tm_timer_cb cb, void *arg)
             g_timers[i].cb = cb;
             g_timers[i].arg = arg;
             g_timers[i].on = true;
+            g_timers[i].due = g_now + (int64_t)ms;
             return i + 1;
         }
     return 0;
@@ -27,7 +30,7 @@ void tm_port_timer_cancel(unsigned id)
     if (id >= 1 && id <= 8)
         g_timers[id - 1].on = false;
 }
-int64_t tm_port_mono_ms(void) { return 0; }
+int64_t tm_port_mono_ms(void) { return g_now; }
 int64_t tm_port_wall_ms(void) { return 0; }
 
 /* ---- fake server behind the fake stream ----------------------------------- */
@@ -41,6 +44,7 @@ typedef struct {
     uint64_t gen_pos;
     bool     close_after;        /* EOF after out + gen */
     bool     reset;              /* read returns an error */
+    bool     unclean;            /* the EOF is a TLS FIN without close_notify */
 } fake_conn;
 
 static fake_conn g_conns[8];
@@ -100,6 +104,8 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
         c->gen_left -= n;
         return (long)n;
     }
+    if (c->close_after && c->unclean)
+        s->eof_unclean = true;
     return c->close_after ? 0 : TM_STREAM_AGAIN;
 }
 
@@ -143,7 +149,7 @@ static void loop_once(void)
 {
     g_write_left = g_write_cap;
     for (unsigned i = 0; i < 8; i++)
-        if (g_timers[i].on) {
+        if (g_timers[i].on && g_timers[i].due <= g_now) {
             g_timers[i].on = false;
             g_timers[i].cb(g_timers[i].arg);
         }
@@ -245,6 +251,7 @@ static void reset_all(void)
 {
     memset(g_conns, 0, sizeof g_conns);
     memset(g_timers, 0, sizeof g_timers);
+    g_now = 0;
     g_nconn = 0;
     g_write_cap = SIZE_MAX;
     g_pending_open = -1;
@@ -406,8 +413,24 @@ static void test_errors(void)
     serve(0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true);
     TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
     run_until_done(20);
-    TM_EQ_INT(g_o.result, TM_E_PEER_CLOSED);
-    TM_CHECK(strstr(g_o.detail, "3 of 10") != NULL);
+    TM_EQ_INT(g_o.result, TM_E_HTTP_TRUNCATED);
+    TM_CHECK(strstr(g_o.detail, "body truncated") && strstr(g_o.detail, "3 of 10"));
+    /* a close-delimited body ended by a FIN without close_notify (TLS) is truncated */
+    reset_all();
+    serve(0, "HTTP/1.0 200 OK\r\n\r\nall of it", true);
+    g_conns[0].unclean = true;
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    run_until_done(20);
+    TM_EQ_INT(g_o.result, TM_E_HTTP_TRUNCATED);
+    TM_CHECK_MSG(strstr(g_o.detail, "body truncated: connection closed without TLS close_notify after 9 bytes"),
+                 "detail: %s", g_o.detail);
+    /* a Content-Length body complete before the unclean FIN is complete */
+    reset_all();
+    serve(0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc", true);
+    g_conns[0].unclean = true;
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    run_until_done(20);
+    TM_EQ_INT(g_o.result, TM_OK);
     /* close-delimited body completes on EOF */
     reset_all();
     serve(0, "HTTP/1.0 200 OK\r\n\r\nall of it", true);
@@ -549,6 +572,116 @@ static void test_backpressure_64mib(void)
     TM_CHECK(tm_http_sizeof() < 128 * 1024);   /* fixed size, nothing grows with the body */
 }
 
+/* Response and idle timeouts: a server that stalls after the request, in the
+ * middle of the body, or drips its head slower than the response timeout. */
+static void test_timeouts(void)
+{
+    tm_reason why;
+    tm_http_request r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.conn.host, sizeof r.conn.host, "h.test");
+    r.conn.port = 443;
+    r.method = "GET";
+    r.uri = "/";
+    r.response_timeout_ms = 5000;
+    r.idle_timeout_ms = 1000;
+
+    /* stall after the request: the idle timeout ends it */
+    reset_all();
+    serve(0, "", false);
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    for (int i = 0; i < 5; i++)
+        loop_once();
+    g_now = 999;
+    loop_once();
+    TM_EQ_INT(g_o.dones, 0);
+    g_now = 1000;
+    loop_once();
+    TM_EQ_INT(g_o.dones, 1);
+    TM_EQ_INT(g_o.result, TM_E_TIMEOUT);
+    TM_CHECK_MSG(strstr(g_o.detail, "sent nothing for 1000 ms while the response head was awaited"),
+                 "detail: %s", g_o.detail);
+    TM_CHECK(!tm_http_busy(g_h));
+
+    /* stall in the middle of a Content-Length body */
+    reset_all();
+    serve(0, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false);
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    for (int i = 0; i < 5; i++)
+        loop_once();
+    TM_EQ_INT(g_o.heads, 1);
+    g_now = 1000;
+    loop_once();
+    TM_EQ_INT(g_o.result, TM_E_TIMEOUT);
+    TM_CHECK_MSG(strstr(g_o.detail, "in the middle of the body (3 body bytes received)"), "detail: %s",
+                 g_o.detail);
+
+    /* a byte every 600 ms keeps the body going (idle 1000), and it completes */
+    reset_all();
+    serve(0, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", false);
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    for (int i = 0; i < 5; i++)
+        loop_once();
+    for (int k = 0; k < 4; k++) {
+        g_now += 600;
+        g_conns[0].out[g_conns[0].out_len++] = (char)('w' + k);
+        loop_once();
+        loop_once();
+    }
+    TM_EQ_INT(g_o.dones, 1);
+    TM_EQ_INT(g_o.result, TM_OK);
+    TM_EQ_MEM(g_o.body, g_o.body_len, "wxyz", 4);
+
+    /* a head dripped every 600 ms never trips idle; the response timeout ends it */
+    reset_all();
+    serve(0, "", false);
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    for (int i = 0; i < 5; i++)
+        loop_once();
+    const char *drip = "HTTP/1.1 200 OK\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    for (size_t k = 0; k < strlen(drip) && g_o.dones == 0; k++) {
+        g_now += 600;
+        g_conns[0].out[g_conns[0].out_len++] = drip[k];
+        loop_once();
+    }
+    TM_EQ_INT(g_o.result, TM_E_TIMEOUT);
+    TM_CHECK_MSG(strstr(g_o.detail, "no complete response head from h.test:443 within 5000 ms"), "detail: %s",
+                 g_o.detail);
+    TM_CHECK(g_now >= 5000 && g_now < 5700);
+
+    /* paused for the host: the server is not idle, no timeout; resuming restarts the count */
+    reset_all();
+    serve(0, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc", false);
+    g_o.room = 0;
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    for (int i = 0; i < 5; i++)
+        loop_once();
+    g_now = 10000;
+    loop_once();
+    TM_EQ_INT(g_o.dones, 0);
+    g_o.room = SIZE_MAX;
+    tm_http_resume(g_h);
+    TM_EQ_MEM(g_o.body, g_o.body_len, "abc", 3);
+    g_now = 10999;
+    loop_once();
+    TM_EQ_INT(g_o.dones, 0);
+    g_now = 11000;
+    loop_once();
+    TM_EQ_INT(g_o.result, TM_E_TIMEOUT);
+
+    /* TM_TIMEOUT_NONE: never */
+    reset_all();
+    serve(0, "", false);
+    r.response_timeout_ms = r.idle_timeout_ms = TM_TIMEOUT_NONE;
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    for (int i = 0; i < 5; i++)
+        loop_once();
+    g_now = 100000000;
+    loop_once();
+    TM_EQ_INT(g_o.dones, 0);
+    tm_http_close(g_h);
+}
+
 int main(void)
 {
     g_h = calloc(1, tm_http_sizeof());
@@ -556,6 +689,7 @@ int main(void)
     test_errors();
     test_bodies();
     test_backpressure_64mib();
+    test_timeouts();
     tm_http_close(g_h);
     free(g_h);
     TM_TEST_MAIN_END();

@@ -251,6 +251,15 @@ static const bad_case BAD[] = {
       "not a number" },
     { "overflowing length", "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", false,
       TM_E_HTTP_PROTOCOL, "too large" },
+    /* 2^64 + 5: a parser that multiplies first reads it as 5 */
+    { "length wrapping to 5", "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551621\r\n\r\nhello", false,
+      TM_E_HTTP_PROTOCOL, "too large" },
+    { "length 2^64", "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\n", false,
+      TM_E_HTTP_PROTOCOL, "too large" },
+    { "length 2^62", "HTTP/1.1 200 OK\r\nContent-Length: 4611686018427387904\r\n\r\n", false,
+      TM_E_HTTP_PROTOCOL, "too large" },
+    { "length wrapping in a list", "HTTP/1.1 200 OK\r\nContent-Length: 5, 18446744073709551621\r\n\r\nhello",
+      false, TM_E_HTTP_PROTOCOL, "too large" },
     { "conflicting lengths", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", false,
       TM_E_HTTP_PROTOCOL, "conflicting Content-Length values 5 and 6" },
     { "length list differs", "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", false, TM_E_HTTP_PROTOCOL,
@@ -270,6 +279,11 @@ static const bad_case BAD[] = {
       TM_E_HTTP_PROTOCOL, "hexadecimal" },
     { "overflowing chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\n", false,
       TM_E_HTTP_PROTOCOL, "too large" },
+    /* 2^64 + 5 in hex: wraps to 5 when multiplied before the check */
+    { "chunk wrapping to 5", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n"
+      "0\r\n\r\n", false, TM_E_HTTP_PROTOCOL, "too large" },
+    { "chunk 2^62", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4000000000000000\r\n", false,
+      TM_E_HTTP_PROTOCOL, "too large" },
     { "chunk without CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
       false, TM_E_HTTP_PROTOCOL, "not followed by CRLF (found byte 0x58" },
     { "chunk line too long", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -278,9 +292,9 @@ static const bad_case BAD[] = {
       "longer than" },
     { "nothing", "", true, TM_E_HTTP_NO_RESPONSE, "without sending a response" },
     { "cut head", "HTTP/1.1 200 OK\r\nContent-Le", true, TM_E_HTTP_PROTOCOL, "inside the response head" },
-    { "cut body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, TM_E_PEER_CLOSED,
-      "after 3 of 10 body bytes" },
-    { "cut chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true, TM_E_PEER_CLOSED,
+    { "cut body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, TM_E_HTTP_TRUNCATED,
+      "body truncated: the connection closed after 3 of 10 body bytes" },
+    { "cut chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true, TM_E_HTTP_TRUNCATED,
       "no final 0-size chunk" },
     { "only interim", "HTTP/1.1 100 Continue\r\n\r\n", true, TM_E_HTTP_PROTOCOL, "inside the response head" },
 };
@@ -356,11 +370,47 @@ static void test_large(void)
     TM_EQ_INT(g_sum, expect * 'a');
 }
 
+/* The largest lengths still accepted are read exactly (no wrap, no cut). */
+static void test_length_limits(void)
+{
+    static const char *const heads[] = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 4611686018427387903\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551621\r\n\r\n",
+    };
+    for (int k = 0; k < 2; k++) {
+        tm_http_parser_init(&g_p, false);
+        size_t used;
+        bool hr = false, done = false;
+        tm_reason why;
+        tm_reason_clear(&why);
+        tm_err e = tm_http_parser_feed(&g_p, (const uint8_t *)heads[k], strlen(heads[k]), 0, &used, &hr, &done,
+                                       NULL, NULL, &why);
+        if (k == 0) {
+            TM_EQ_INT(e, TM_OK);
+            TM_CHECK(hr && !done);
+            TM_CHECK(g_p.content_length == 4611686018427387903ULL);
+            TM_CHECK(g_p.remaining == 4611686018427387903ULL);
+        } else {
+            TM_EQ_INT(e, TM_E_HTTP_PROTOCOL);
+            TM_CHECK(!hr);
+            TM_CHECK_MSG(strstr(why.detail, "18446744073709551621") && strstr(why.detail, "too large"),
+                         "detail: %s", why.detail);
+        }
+    }
+    /* chunk sizes: the largest accepted one, then one hex digit more */
+    const char *ch = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3fffffffffffffff\r\nab";
+    result r;
+    run(ch, strlen(ch), false, 0, 0, SIZE_MAX, false, &r);
+    TM_EQ_INT(r.err, TM_OK);
+    TM_CHECK(g_p.remaining == 0x3fffffffffffffffULL - 2);
+}
+
 int main(void)
 {
     test_valid();
     test_head_fields();
     test_bad();
+    test_length_limits();
     test_large();
     TM_TEST_MAIN_END();
 }

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/dns.h"
 #include "net/net.h"
 #include "net/stream.h"
 #include "port/posix/loop.h"
@@ -52,6 +53,18 @@ static void ev_error(void *arg, const tm_reason *why)
     r->err = why->code;
 }
 static const tm_stream_events evs = { ev_open, ev_readable, ev_writable, ev_error };
+
+static int    g_dns_calls;
+static tm_err g_dns_err;
+static char   g_dns_detail[TM_DETAIL_MAX];
+static void dns_cb(void *arg, tm_err result, const struct sockaddr_storage *addr, socklen_t len,
+                   const tm_reason *why)
+{
+    (void)arg; (void)addr; (void)len;
+    g_dns_calls++;
+    g_dns_err = result;
+    snprintf(g_dns_detail, sizeof g_dns_detail, "%s", why->detail);
+}
 
 static int refuse_all(void *arg, const char *host, uint16_t port, bool udp) { return -1; }
 static int give_fd(void *arg, const char *host, uint16_t port, bool udp) { return *(int *)arg; }
@@ -153,6 +166,59 @@ int main(void)
     TM_EQ_INT(r.err, TM_E_CONNECT_REFUSED);
     TM_EQ_STR(r.s.reason.detail[0] ? r.s.reason.detail : why.detail,
               (snprintf(s, sizeof s, "connect to 127.0.0.1:%u: Connection refused", port), s));
+
+    /* A name for the system resolver ("localhost", not in --resolve) is
+     * resolved in the background: tm_stream_open returns at once (state
+     * RESOLVING, no callback inside), the loop completes it. */
+    ls = socket(AF_INET, SOCK_STREAM, 0);
+    sin.sin_port = 0;
+    TM_EQ_INT(bind(ls, (struct sockaddr *)&sin, sizeof sin), 0);
+    TM_EQ_INT(listen(ls, 4), 0);
+    sl = sizeof sin;
+    getsockname(ls, (struct sockaddr *)&sin, &sl);
+    port = ntohs(sin.sin_port);
+    memset(&r, 0, sizeof r);
+    snprintf(o.host, sizeof o.host, "localhost");
+    o.port = port;
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    TM_EQ_INT(r.s.state, TM_STREAM_RESOLVING);
+    TM_CHECK(!r.opened && !r.done);
+    spin(&r, &r.opened, 5000);
+    TM_CHECK_MSG(r.opened, "localhost: err %d %s", r.err, r.s.reason.detail);
+    tm_stream_close(&r.s);
+    TM_EQ_INT(tm_dns_running(), 0);
+
+    /* an unknown name fails through on_error with TM_E_DNS, not inside open */
+    memset(&r, 0, sizeof r);
+    snprintf(o.host, sizeof o.host, "no-such-host.invalid");
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    TM_CHECK(!r.done);
+    spin(&r, &r.done, 15000);
+    TM_EQ_INT(r.err, TM_E_DNS);
+    TM_CHECK_MSG(strstr(r.s.reason.detail, "cannot resolve 'no-such-host.invalid'"), "%s", r.s.reason.detail);
+
+    /* closed while resolving: no callback ever, the slot is freed */
+    memset(&r, 0, sizeof r);
+    snprintf(o.host, sizeof o.host, "localhost");
+    TM_EQ_INT(tm_stream_open(&r.s, &o, &evs, &r, &why), TM_OK);
+    tm_stream_close(&r.s);
+    end = tm_port_mono_ms() + 300;
+    while (tm_port_mono_ms() < end)
+        tm_loop_run_once(20);
+    TM_CHECK(!r.opened && !r.done);
+    TM_EQ_INT(tm_dns_running(), 0);
+
+    /* the DNS timeout: direct, with 0 ms (expires at the first loop turn
+     * unless glibc already answered; either way exactly one callback) */
+    unsigned id = tm_dns_start("localhost", 80, 0, dns_cb, NULL, &why);
+    TM_CHECK(id > 0);
+    end = tm_port_mono_ms() + 2000;
+    while (tm_port_mono_ms() < end && tm_dns_running())
+        tm_loop_run_once(20);
+    tm_loop_run_once(0);
+    TM_EQ_INT(g_dns_calls, 1);
+    TM_CHECK(g_dns_err == TM_OK || (g_dns_err == TM_E_DNS && strstr(g_dns_detail, "DNS timeout")));
+    close(ls);
 
     /* offline (the fuzz seam): no DNS, no socket; the failure comes later,
      * from the loop, like a refused connect; closing before it is harmless */

@@ -91,6 +91,58 @@ static void test_errors(void)
     PARSE(r, "stray");
     TM_EQ_INT(r, TM_ARGS_ERROR);
     TM_CHECK(strstr(err, "stray") != NULL);
+    PARSE(r, "--timeout-idle", "-5");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "--timeout-idle \"-5\"") && strstr(err, "milliseconds"), "%s", err);
+    PARSE(r, "--timeout-connect", "1s");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "--timeout-connect"), "%s", err);
+    PARSE(r, "--timeout-response");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+}
+
+static void test_timeouts(void)
+{
+    tm_args a;
+    char err[256];
+    tm_args_result r;
+    PARSE(r, "--stdio");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_EQ_INT(a.timeout_connect, -1);
+    TM_EQ_INT(a.timeout_idle, -1);
+    PARSE(r, "--timeout-connect", "1500", "--timeout-dns=200", "--timeout-response", "0", "--timeout-idle", "750");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_EQ_INT(a.timeout_connect, 1500);
+    TM_EQ_INT(a.timeout_dns, 200);
+    TM_EQ_INT(a.timeout_response, 0);
+    TM_EQ_INT(a.timeout_idle, 750);
+}
+
+static void test_identity_options(void)
+{
+    tm_args a;
+    char err[256];
+    tm_args_result r;
+    PARSE(r, "--model", "hl7800", "--imei", "490154203237518", "--iccid", "8944500102198304826",
+          "--imsi", "001010000000001");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_EQ_STR(a.model, "hl7800");
+    TM_EQ_STR(a.imei, "490154203237518");
+    TM_EQ_STR(a.iccid, "8944500102198304826");
+    TM_EQ_STR(a.imsi, "001010000000001");
+    PARSE(r, "--imei", "12345");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "--imei") && strstr(err, "15 digits"), "%s", err);
+    PARSE(r, "--iccid", "89445001021983048x6");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "19 or 20 digits"), "%s", err);
+    PARSE(r, "--imsi", "1234567890123456");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    PARSE(r, "--model", "");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    /* the name itself is checked by main against the dialect's list */
+    PARSE(r, "--model", "hl9999");
+    TM_EQ_INT(r, TM_ARGS_RUN);
 }
 
 static void test_hostport(void)
@@ -134,7 +186,9 @@ int main(void)
     test_defaults();
     test_full();
     test_errors();
+    test_timeouts();
     test_hostport();
+    test_identity_options();
     test_modem_clock();
     TM_TEST_MAIN_END();
 }

@@ -225,7 +225,7 @@ static void test_failed_write(tm_store *s)
     size_t len;
     TM_EQ_INT(tm_store_put(s, "hl/keep", "original", 8, &why), TM_OK);
     tm_store_test_fault(1);
-    TM_EQ_INT(tm_store_put(s, "hl/keep", "replacement data", 16, &why), TM_E_STORE_IO);
+    TM_EQ_INT(tm_store_put(s, "hl/keep", "replacement data", 16, &why), TM_E_STORE_FULL);  /* ENOSPC */
     TM_CHECK(strstr(why.detail, "previous content is kept") != NULL);
     TM_EQ_INT(tm_store_get(s, "hl/keep", buf, sizeof buf, &len, &why), TM_OK);
     TM_EQ_MEM(buf, len, "original", 8);
@@ -272,7 +272,9 @@ static void test_settings(tm_store *s)
     size_t len;
     TM_EQ_INT(tm_store_get(s, "hl/settings", raw, sizeof raw - 1, &len, &why), TM_OK);
     raw[len] = '\0';
-    TM_EQ_STR(raw, "echo=0\nbaud=115200\nech=x\nurl=http://h/a=b\nempty=\n");
+    TM_CHECK(strncmp(raw, "echo=0\nbaud=115200\nech=x\nurl=http://h/a=b\nempty=\n"
+                     "# tlsmodem settings: 5 entries, fnv1a ", strlen("echo=0\nbaud=115200\nech=x\n"
+                     "url=http://h/a=b\nempty=\n# tlsmodem settings: 5 entries, fnv1a ")) == 0);
     /* remove */
     TM_EQ_INT(tm_store_setting_set(s, "hl/settings", "baud", NULL, &why), TM_OK);
     TM_EQ_INT(tm_store_setting_get(s, "hl/settings", "baud", val, sizeof val), TM_E_NOT_FOUND);
@@ -282,6 +284,155 @@ static void test_settings(tm_store *s)
     TM_EQ_INT(tm_store_setting_set(s, "hl/settings", "", "1", &why), TM_E_ARG_BAD);
     TM_EQ_INT(tm_store_setting_set(s, "hl/settings", "k", "1\n2", &why), TM_E_ARG_BAD);
     TM_EQ_INT(tm_store_del(s, "hl/settings", &why), TM_OK);
+}
+
+static void put_raw(tm_store *s, const char *item, const char *text)
+{
+    tm_reason why;
+    TM_EQ_INT(tm_store_put(s, item, text, strlen(text), &why), TM_OK);
+}
+
+/* Whole-item saves, the check line, damage found and named, legacy files. */
+static void test_settings_whole(tm_store *s)
+{
+    tm_reason why;
+    static char buf[TM_STORE_SETTINGS_MAX + 1];
+    tm_setting v[8];
+    size_t n;
+    tm_setting in[] = { { "a", "1" }, { "b", "two words" }, { "c", "" } };
+    TM_EQ_INT(tm_store_settings_save(s, "spwf/settings", in, 3, &why), TM_OK);
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_OK);
+    TM_EQ_INT(n, 3);
+    TM_EQ_STR(v[1].key, "b");
+    TM_EQ_STR(v[1].val, "two words");
+    TM_EQ_STR(v[2].val, "");
+    /* damage: one byte changed, a cut-off file, garbage, NUL, a line without '=' */
+    char raw[512];
+    size_t len;
+    TM_EQ_INT(tm_store_get(s, "spwf/settings", raw, sizeof raw - 1, &len, &why), TM_OK);
+    raw[len] = '\0';
+    raw[2] = '7';                                   /* a=7 */
+    put_raw(s, "spwf/settings", raw);
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_E_STORE_CORRUPT);
+    TM_CHECK_MSG(strstr(why.detail, "does not match its check line") != NULL, "%s", why.detail);
+    TM_EQ_INT(n, 0);
+    char val[32];
+    TM_EQ_INT(tm_store_setting_get(s, "spwf/settings", "a", val, sizeof val), TM_E_STORE_CORRUPT);
+    raw[2] = '1';
+    raw[len - 5] = '\0';                            /* cut in the check line */
+    put_raw(s, "spwf/settings", raw);
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_E_STORE_CORRUPT);
+    TM_CHECK_MSG(strstr(why.detail, "cut off") != NULL, "%s", why.detail);
+    put_raw(s, "spwf/settings", "a=1\nb=2");        /* legacy, cut */
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_E_STORE_CORRUPT);
+    put_raw(s, "spwf/settings", "a=1\n\x01\x02garbage\n");
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_E_STORE_CORRUPT);
+    TM_CHECK_MSG(strstr(why.detail, "line 2") != NULL, "%s", why.detail);
+    TM_EQ_INT(tm_store_put(s, "spwf/settings", "a=1\n\0\n", 6, &why), TM_OK);
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_E_STORE_CORRUPT);
+    TM_CHECK_MSG(strstr(why.detail, "NUL") != NULL, "%s", why.detail);
+    put_raw(s, "spwf/settings", "a=1\njunk\n");
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_E_STORE_CORRUPT);
+    TM_CHECK_MSG(strstr(why.detail, "line 2: no '='") != NULL, "%s", why.detail);
+    /* a legacy file (no check line) that parses is accepted */
+    put_raw(s, "spwf/settings", "a=1\r\nb=x=y\n");
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_OK);
+    TM_EQ_INT(n, 2);
+    TM_EQ_STR(v[0].val, "1");
+    TM_EQ_STR(v[1].val, "x=y");
+    /* setting_set over a damaged item replaces it with the one key */
+    put_raw(s, "spwf/settings", "a=1\njunk\n");
+    TM_EQ_INT(tm_store_setting_set(s, "spwf/settings", "k", "v", &why), TM_OK);
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_OK);
+    TM_EQ_INT(n, 1);
+    TM_EQ_STR(v[0].key, "k");
+    TM_EQ_INT(tm_store_del(s, "spwf/settings", &why), TM_OK);
+    TM_EQ_INT(tm_store_settings_load(s, "spwf/settings", buf, sizeof buf, v, 8, &n, &why), TM_E_NOT_FOUND);
+}
+
+/* One process per store; leftovers of interrupted writes go at claim. */
+static void test_claim(tm_store *s)
+{
+    tm_reason why;
+    char path[600];
+    snprintf(path, sizeof path, "%s/spwf/settings.tmp.424242", g_root);
+    TM_EQ_INT(tm_store_put(s, "spwf/x", "1", 1, &why), TM_OK);
+    FILE *f = fopen(path, "w");
+    fputs("half", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/top.tmp.1", g_root);
+    f = fopen(path, "w");
+    fclose(f);
+    TM_EQ_INT(tm_store_claim(s, &why), TM_OK);
+    snprintf(path, sizeof path, "%s/spwf/settings.tmp.424242", g_root);
+    TM_CHECK(access(path, F_OK) != 0);
+    snprintf(path, sizeof path, "%s/top.tmp.1", g_root);
+    TM_CHECK(access(path, F_OK) != 0);
+    TM_CHECK(tm_store_exists(s, "spwf/x"));
+    /* a second claimant (another open file description, as another process) is refused */
+    tm_store other;
+    TM_EQ_INT(tm_store_open(&other, g_root, &why), TM_OK);
+    TM_EQ_INT(tm_store_claim(&other, &why), TM_E_BUSY);
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    TM_CHECK_MSG(strstr(why.detail, pid) && strstr(why.detail, g_root), "%s", why.detail);
+    tm_store_release(s);
+    TM_EQ_INT(tm_store_claim(&other, &why), TM_OK);
+    tm_store_release(&other);
+    TM_EQ_INT(tm_store_del(s, "spwf/x", &why), TM_OK);
+}
+
+/* Every write changes the generation, reads do not; two stores opened at the
+ * same address never share one (readers cache parsed certificates by it). */
+static void test_generation(tm_store *s)
+{
+    tm_reason why;
+    uint8_t buf[64];
+    size_t len;
+    unsigned long g = s->gen;
+    TM_EQ_INT(tm_store_put(s, "hl/root_ca.5", "abc", 3, &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    TM_EQ_INT(tm_store_get(s, "hl/root_ca.5", buf, sizeof buf, &len, &why), TM_OK);
+    TM_CHECK(tm_store_exists(s, "hl/root_ca.5"));
+    TM_EQ_INT(tm_store_list(s, "hl/root_ca.", NULL, NULL) >= 1, 1);
+    TM_CHECK(s->gen == g);
+    TM_EQ_INT(tm_store_rename(s, "hl/root_ca.5", "hl/root_ca.6", &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    TM_EQ_INT(tm_store_del(s, "hl/root_ca.6", &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    TM_EQ_INT(tm_store_setting_set(s, "hl/settings", "gen", "1", &why), TM_OK);
+    TM_CHECK(s->gen != g);
+    g = s->gen;
+    tm_store_test_fault(1);                 /* a failed write counts too */
+    TM_CHECK(tm_store_put(s, "hl/root_ca.7", "abc", 3, &why) != TM_OK);
+    tm_store_test_fault(0);
+    TM_CHECK(s->gen != g);
+    /* the stamp: unchanged by reads, changed by a write through the API and
+     * by a file rewritten behind the store's back (same size, same name) */
+    TM_EQ_INT(tm_store_put(s, "hl/root_ca.8", "abcd", 4, &why), TM_OK);
+    uint64_t st0 = tm_store_stamp(s, "hl/");
+    TM_EQ_INT(tm_store_get(s, "hl/root_ca.8", buf, sizeof buf, &len, &why), TM_OK);
+    TM_CHECK(tm_store_stamp(s, "hl/") == st0);
+    TM_CHECK(tm_store_stamp(s, "spwf/") != st0);
+    char path[sizeof s->root + 32];
+    snprintf(path, sizeof path, "%s/hl/root_ca.8", s->root);
+    FILE *f = fopen(path, "wb");
+    TM_CHECK(f != NULL);
+    if (f) {
+        fwrite("wxyz", 1, 4, f);
+        fclose(f);
+    }
+    uint64_t st1 = tm_store_stamp(s, "hl/");
+    TM_CHECK(st1 != st0);
+    TM_EQ_INT(tm_store_del(s, "hl/root_ca.8", &why), TM_OK);
+    TM_CHECK(tm_store_stamp(s, "hl/") != st1);
+    tm_store other;
+    memcpy(&other, s, sizeof other);
+    TM_EQ_INT(tm_store_open(&other, s->root, &why), TM_OK);
+    TM_CHECK(other.gen != s->gen);
 }
 
 int main(void)
@@ -300,9 +451,12 @@ int main(void)
     test_basic(&s);
     test_too_large(&s);
     test_names(&s);
+    test_settings_whole(&s);
+    test_claim(&s);
     test_list(&s);
     test_failed_write(&s);
     test_settings(&s);
+    test_generation(&s);
     char top[256];
     snprintf(top, sizeof top, "%s", g_root);
     *strrchr(top, '/') = '\0';

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "net/stream.h"
 #include "port/posix/loop.h"
 #include "port/port.h"
+#include "tls/tls.h"
 #include "tls/x509.h"
 #include "tm_test.h"
 
@@ -249,6 +251,70 @@ static void run_case(const tcase *c)
     stop_server();
 }
 
+/* ---- the context cache -------------------------------------------------- */
+
+static tm_tls *tls_on(int fd, const tm_blob *anchors, size_t n)
+{
+    tm_tls_config c;
+    memset(&c, 0, sizeof c);
+    c.host = "www.example.test";
+    c.verify = true;
+    c.anchors = anchors;
+    c.n_anchors = n;
+    c.now = tm_port_wall_ms() / 1000;
+    tm_reason why;
+    tm_reason_clear(&why);
+    tm_tls *t = tm_tls_new(&c, fd, &why);
+    TM_CHECK_MSG(t != NULL, "tm_tls_new: %s", why.detail);
+    return t;
+}
+
+/* Same configuration, same context; a different store (a certificate added,
+ * another one instead), a new one; an evicted context stays valid for the
+ * connections that still use it. */
+static void test_ctx_cache(void)
+{
+    int sv[2];
+    TM_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    tm_blob root = { der_root, n_root }, other = { der_other, n_other };
+    tm_blob both[2] = { root, other };
+    tm_blob in[1] = { { der_int, n_int } }, self[1] = { { der_self, n_self } };
+    tm_tls_cache_clear();
+    unsigned long b0 = tm_tls_contexts_built();
+    tm_tls *a = tls_on(sv[0], &root, 1);
+    tm_tls *b = tls_on(sv[0], &root, 1);
+    TM_CHECK(a && b && tm_tls_context_id(a) == tm_tls_context_id(b));
+    TM_EQ_INT(tm_tls_contexts_built() - b0, 1);
+    uint8_t copy[4096];                 /* equal bytes elsewhere in memory: same key */
+    memcpy(copy, der_root, n_root);
+    tm_blob root2 = { copy, n_root };
+    tm_tls *c = tls_on(sv[0], &root2, 1);
+    TM_CHECK(c && tm_tls_context_id(c) == tm_tls_context_id(a));
+    TM_EQ_INT(tm_tls_contexts_built() - b0, 1);
+    tm_tls *d = tls_on(sv[0], both, 2);             /* a store write added a certificate */
+    tm_tls *e = tls_on(sv[0], &other, 1);           /* ... or replaced it */
+    TM_CHECK(d && e && tm_tls_context_id(d) != tm_tls_context_id(a) &&
+             tm_tls_context_id(e) != tm_tls_context_id(a) && tm_tls_context_id(d) != tm_tls_context_id(e));
+    TM_EQ_INT(tm_tls_contexts_built() - b0, 3);
+    copy[n_root - 1] ^= 1;                          /* one byte changed in the stored file */
+    tm_tls *f = tls_on(sv[0], &root2, 1);
+    TM_CHECK(f && tm_tls_context_id(f) != tm_tls_context_id(a));
+    TM_EQ_INT(tm_tls_contexts_built() - b0, 4);
+    /* TM_TLS_CTX_CACHE (4) is full: two more configurations evict the least
+     * recently used ones, among them root's, which a and b still use */
+    tm_tls *g = tls_on(sv[0], in, 1);
+    tm_tls *h = tls_on(sv[0], self, 1);
+    tm_tls *i = tls_on(sv[0], &root, 1);
+    TM_EQ_INT(tm_tls_contexts_built() - b0, 7);
+    TM_CHECK(i && tm_tls_context_id(i) != tm_tls_context_id(a));
+    tm_tls *all[] = { a, b, c, d, e, f, g, h, i };
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        tm_tls_free(all[k]);
+    tm_tls_cache_clear();
+    close(sv[0]);
+    close(sv[1]);
+}
+
 static void sink(void *arg, const char *line, size_t len)
 {
     (void)arg;
@@ -306,6 +372,8 @@ int main(void)
     uint8_t pemkey[4096];
     size_t n_pemkey = slurp("client.key", pemkey, sizeof pemkey);
     TM_EQ_INT(tm_x509_check_key(pemkey, n_pemkey, der_client, n_client, &why), TM_OK);
+
+    test_ctx_cache();
 
     tm_net_clear_resolves();
     TM_EQ_INT(tm_net_add_resolve("www.example.test:*:127.0.0.1", &why), TM_OK);
@@ -366,8 +434,17 @@ int main(void)
         { "server TLS1.1 only", "-cert leaf.pem -key leaf.key -cert_chain int.pem -tls1_1 -cipher DEFAULT@SECLEVEL=0", "www.example.test",
           NULL, { root }, 1, true, false, 0, 0, false, TM_E_TLS_VERSION, NULL, NULL },
     };
+    /* The cases share contexts (same anchors and client certificate) and
+     * alternate between them, so every verdict above is also the verdict of a
+     * cached context: a wrong reuse ("other root" accepted with root's store,
+     * a client certificate sent without being configured) fails its case. */
+    unsigned long built0 = tm_tls_contexts_built();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i]);
+    unsigned long built = tm_tls_contexts_built() - built0;
+    if (verbose)
+        printf("%zu cases, %lu TLS contexts built\n", sizeof cases / sizeof cases[0], built);
+    TM_CHECK_MSG(built > 0 && built * 2 < sizeof cases / sizeof cases[0], "%zu cases built %lu TLS contexts (most should reuse one)", sizeof cases / sizeof cases[0], built);
 
     /* connection refused */
     {

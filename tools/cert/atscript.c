@@ -127,36 +127,10 @@ size_t tc_at_script(const tc_items *it, const char *dialect, const char *kind, c
     return b.len;
 }
 
-int cmd_at_script(int argc, char **argv)
+int cmd_at_script(const tc_opts *o)
 {
-    const char *in = NULL, *dialect = NULL, *kind = "ca", *form = "tlscert", *outp = NULL;
-    int index = -1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--dialect") == 0 && i + 1 < argc)
-            dialect = argv[++i];
-        else if (strcmp(argv[i], "--as") == 0 && i + 1 < argc)
-            kind = argv[++i];
-        else if (strcmp(argv[i], "--spwf-form") == 0 && i + 1 < argc)
-            form = argv[++i];
-        else if (strcmp(argv[i], "--index") == 0 && i + 1 < argc)
-            index = atoi(argv[++i]);
-        else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            outp = argv[++i];
-        else if (!in && (argv[i][0] != '-' || !argv[i][1]))
-            in = argv[i];
-        else {
-            fprintf(stderr, "at-script: unexpected '%s'\n", argv[i]);
-            return TC_EXIT_USAGE;
-        }
-    }
-    bool kind_ok = !strcmp(kind, "ca") || !strcmp(kind, "client-cert") || !strcmp(kind, "client-key");
-    bool form_ok = !strcmp(form, "tlscert") || !strcmp(form, "fs");
-    if (!in || !dialect || (strcmp(dialect, "hl") && strcmp(dialect, "spwf")) || !kind_ok || !form_ok ||
-        index < -1 || index >= 8) {
-        fprintf(stderr, "usage: tlsmodem-cert at-script FILE --dialect hl|spwf [--as ca|client-cert|client-key]\n"
-                        "                  [--index 0..7] [--spwf-form tlscert|fs] [-o OUT]\n");
-        return TC_EXIT_USAGE;
-    }
+    const char *in = o->args[0], *dialect = o->dialect, *kind = o->as, *form = o->spwf_form, *outp = o->out;
+    int index = o->index;
     tc_items it;
     char err[1400];
     bool key = strcmp(kind, "client-key") == 0;

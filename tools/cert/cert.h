@@ -24,7 +24,14 @@ typedef struct {
     char    (*labels)[32];   /* PEM label or inferred ("CERTIFICATE", "PRIVATE KEY", …) */
     int       skipped;       /* PEM blocks that are not what was asked for */
     char      skipped_what[128];
+    char      container[16]; /* "PKCS#12", "PKCS#7" when the file was one; "" otherwise */
+    char      inner_key[32]; /* a PKCS#12 that also holds a key: "EC prime256v1", "RSA-2048"; "" none */
 } tc_items;
+
+/* Password for PKCS#12 files (--password of convert, inspect, at-script); NULL = none/empty. */
+extern const char *tc_password;
+/* The input format to show: the container when there was one, else PEM/DER/base64. */
+const char *tc_format(const tc_items *it);
 
 /* Reads a file ("-" = stdin). */
 uint8_t *tc_read_file(const char *path, size_t *len, char *err, size_t cap);
@@ -50,11 +57,33 @@ void tc_ski_hex(const tm_x509_info *x, char *out, size_t cap);
 size_t tc_at_script(const tc_items *it, const char *dialect, const char *kind, const char *spwf_form,
                     int index, char **out, char *err, size_t cap);
 
-int cmd_inspect(int argc, char **argv);
-int cmd_convert(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
-int cmd_at_script(int argc, char **argv);
+/* The command line, parsed and checked by cli.c (getopt_long): commands get
+ * valid values only (enumerations checked, --index 0..7, --time parsed). */
+typedef struct {
+    const char         *cmd;
+    const char *const  *args;        /* positional arguments (files, HOST:PORT) */
+    int                 n_args;
+    const char         *out;         /* -o/--output, NULL = stdout */
+    const char         *to;          /* convert: "pem" | "der" */
+    const char         *ca, *host;   /* verify */
+    int64_t             now;         /* --time, when time_given */
+    bool                time_given;
+    const char         *ca_bundle;   /* probe; default TC_DEFAULT_BUNDLE */
+    const char         *dialect;     /* "hl" (default) | "spwf" */
+    const char         *spwf_form;   /* "tlscert" (default) | "fs" */
+    bool                script_only; /* probe --script */
+    const char         *as;          /* at-script: "ca" (default) | "client-cert" | "client-key" */
+    int                 index;       /* at-script: 0..7, -1 = none */
+    const char         *password;    /* inspect/convert --password: PKCS#12; NULL = none */
+} tc_opts;
+
+int tc_cli_main(int argc, char **argv);
+
+int cmd_inspect(const tc_opts *o);
+int cmd_convert(const tc_opts *o);
+int cmd_verify(const tc_opts *o);
+int cmd_probe(const tc_opts *o);
+int cmd_at_script(const tc_opts *o);
 
 void tc_trace_to_stderr(void);
 

@@ -90,10 +90,18 @@ static int inspect_file(const char *path, int64_t now)
             tm_reason why;
             tm_reason_clear(&why);
             tm_err e = tm_x509_check_key(k.items[0].p, k.items[0].len, NULL, 0, &why);
-            printf("%s: a private key (%s, %s, %zu bytes DER)%s%s\n", path, k.labels[0], tm_fmt_name(k.fmt),
+            printf("%s: a private key (%s, %s, %zu bytes DER)%s%s\n", path, k.labels[0], tc_format(&k),
                    k.items[0].len, e ? ": " : "; load it with --as client-key", e ? why.detail : "");
             tc_items_free(&k);
             return e ? TC_EXIT_FAIL : TC_EXIT_OK;
+        }
+        if (strstr(e2, "encrypted keys are not supported")) {
+            /* the exact command for this file */
+            printf("%s: an encrypted private key (PEM); the module takes unencrypted keys only. Decrypt it "
+                   "(openssl asks for the pass phrase):\n  openssl pkey -in %s -out %s.decrypted.pem\n"
+                   "then load %s.decrypted.pem (tlsmodem-cert at-script %s.decrypted.pem --as client-key)\n",
+                   path, path, path, path, path);
+            return TC_EXIT_FAIL;
         }
         fprintf(stderr, "inspect: %s\n", err);
         return TC_EXIT_INPUT;
@@ -116,7 +124,7 @@ static int inspect_file(const char *path, int64_t now)
     char what[1024];
     if (it.n == 1) {
         describe_one(&x[0], what, sizeof what);
-        printf("%s: %s certificate, %s\n", path, tm_fmt_name(it.fmt), what);
+        printf("%s: %s certificate, %s\n", path, tc_format(&it), what);
     } else {
         int roots = 0, inters = 0, leaves = 0;
         for (size_t i = 0; i < it.n; i++) {
@@ -150,8 +158,15 @@ static int inspect_file(const char *path, int64_t now)
         } else if (leaves >= 1 && x[0].is_ca) {
             o += (size_t)snprintf(what + o, sizeof what - o, " (the leaf is not first)");
         }
-        printf("%s: %s, %s\n", path, tm_fmt_name(it.fmt), what);
+        printf("%s: %s, %s\n", path, tc_format(&it), what);
     }
+    if (it.container[0] && it.inner_key[0])
+        printf("  (a %s file that also holds a private key, %s; the module takes PEM/DER: tlsmodem-cert convert %s "
+               "--to pem%s writes the certificates and then the key)\n", it.container, it.inner_key, path,
+               tc_password ? " --password …" : "");
+    else if (it.container[0])
+        printf("  (a %s file; the module takes PEM/DER: tlsmodem-cert convert %s --to pem writes the "
+               "certificates)\n", it.container, path);
     if (it.skipped)
         printf("  (skipped %d PEM block%s that %s not certificates: %s)\n", it.skipped, it.skipped == 1 ? "" : "s",
                it.skipped == 1 ? "is" : "are", it.skipped_what);
@@ -171,50 +186,25 @@ out:
     return rc;
 }
 
-int cmd_inspect(int argc, char **argv)
+int cmd_inspect(const tc_opts *o)
 {
-    int64_t now = (int64_t)time(NULL);
-    int rc = TC_EXIT_OK, files = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--time") == 0 && i + 1 < argc) {
-            if (!tc_parse_time(argv[++i], &now)) {
-                fprintf(stderr, "inspect: bad --time '%s'\n", argv[i]);
-                return TC_EXIT_USAGE;
-            }
-            continue;
-        }
-        if (files++)
+    int64_t now = o->time_given ? o->now : (int64_t)time(NULL);
+    int rc = TC_EXIT_OK;
+    tc_password = o->password;
+    for (int i = 0; i < o->n_args; i++) {
+        if (i)
             printf("\n");
-        int r = inspect_file(argv[i], now);
+        int r = inspect_file(o->args[i], now);
         if (r > rc)
             rc = r;
-    }
-    if (!files) {
-        fprintf(stderr, "usage: tlsmodem-cert inspect FILE... [--time ISO8601]\n");
-        return TC_EXIT_USAGE;
     }
     return rc;
 }
 
-int cmd_convert(int argc, char **argv)
+int cmd_convert(const tc_opts *o)
 {
-    const char *in = NULL, *to = NULL, *outp = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-            to = argv[++i];
-        else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            outp = argv[++i];
-        else if (!in)
-            in = argv[i];
-        else {
-            fprintf(stderr, "convert: unexpected '%s'\n", argv[i]);
-            return TC_EXIT_USAGE;
-        }
-    }
-    if (!in || !to || (strcmp(to, "pem") != 0 && strcmp(to, "der") != 0)) {
-        fprintf(stderr, "usage: tlsmodem-cert convert FILE --to pem|der [-o OUT]\n");
-        return TC_EXIT_USAGE;
-    }
+    const char *in = o->args[0], *to = o->to, *outp = o->out;
+    tc_password = o->password;
     tc_items it;
     char err[1400];
     bool key = false;
@@ -252,13 +242,27 @@ int cmd_convert(int argc, char **argv)
             free(p);
         }
     }
+    tc_items k12 = { 0 };
+    if (rc == TC_EXIT_OK && !key && !der && it.inner_key[0]) {
+        /* a PKCS#12: the key follows the certificates, as openssl pkcs12 -nodes writes it */
+        char e3[400];
+        if (tc_load(in, TM_ITEM_KEY, &k12, e3, sizeof e3) == 0 && k12.n) {
+            size_t l;
+            char *p = tc_pem(&k12.items[0], "PRIVATE KEY", &l);
+            if (p)
+                fwrite(p, 1, l, f);
+            free(p);
+        }
+    }
     if (f != stdout && fclose(f) != 0) {
         perror(outp);
         rc = TC_EXIT_INPUT;
     }
     if (f != stdout && rc == 0)
-        fprintf(stderr, "convert: wrote %s (%s, %zu %s from %s input)\n", outp, der ? "DER" : "PEM",
-                der ? (size_t)1 : it.n, key ? "key" : "certificate(s)", tm_fmt_name(it.fmt));
+        fprintf(stderr, "convert: wrote %s (%s, %zu %s%s from %s input)\n", outp, der ? "DER" : "PEM",
+                der ? (size_t)1 : it.n, key ? "key" : "certificate(s)", k12.n ? " and the private key" : "",
+                tc_format(&it));
+    tc_items_free(&k12);
     tc_items_free(&it);
     return rc;
 }

@@ -2,6 +2,7 @@
 #include "cert.h"
 
 #include "diag/summary.h"
+#include "tls/container.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -129,10 +130,64 @@ static bool label_is_key(const char *l, size_t n)
     return n >= 11 && memcmp(l + n - 11, "PRIVATE KEY", 11) == 0;
 }
 
+const char *tc_password;
+
+const char *tc_format(const tc_items *it)
+{
+    return it->container[0] ? it->container : tm_fmt_name(it->fmt);
+}
+
+/* PKCS#12 / PKCS#7: 1 = handled (0 or -1 in *rc), 0 = not a container. */
+static int load_container(const uint8_t *data, size_t len, tm_item_kind want, tc_items *out, char *err, size_t cap,
+                          int *rc)
+{
+    tm_container_kind k = tm_container_sniff(data, len);
+    if (k == TM_CONT_NONE)
+        return 0;
+    tm_container c;
+    tm_reason why;
+    tm_reason_clear(&why);
+    *rc = -1;
+    if (tm_container_open(data, len, tc_password, &c, &why) != TM_OK) {
+        snprintf(err, cap, "%s", why.detail);
+        return 1;
+    }
+    snprintf(out->container, sizeof out->container, "%s", tm_container_name(k));
+    out->fmt = TM_FMT_DER;
+    if (c.key.p)
+        snprintf(out->inner_key, sizeof out->inner_key, "%s", c.key_desc);
+    if (want == TM_ITEM_KEY) {
+        if (!c.key.p)
+            snprintf(err, cap, "this is a %s file with %zu certificate%s and no private key", tm_container_name(k),
+                     c.n_certs, c.n_certs == 1 ? "" : "s");
+        else if (add_item(out, c.key.p, c.key.len, "PRIVATE KEY") != 0)
+            snprintf(err, cap, "out of memory");
+        else
+            *rc = 0;
+    } else if (c.n_certs == 0) {
+        snprintf(err, cap, "this is a %s file with a private key (%s) and no certificate", tm_container_name(k),
+                 c.key_desc);
+    } else {
+        *rc = 0;
+        for (size_t i = 0; i < c.n_certs && *rc == 0; i++)
+            if (add_item(out, c.certs[i].p, c.certs[i].len, "CERTIFICATE") != 0) {
+                snprintf(err, cap, "out of memory");
+                *rc = -1;
+            }
+    }
+    tm_container_free(&c);
+    if (*rc != 0)
+        tc_items_free(out);
+    return 1;
+}
+
 int tc_load_mem(const uint8_t *data, size_t len, tm_item_kind want, tc_items *out, char *err, size_t cap)
 {
     memset(out, 0, sizeof *out);
     err[0] = '\0';
+    int crc;
+    if (load_container(data, len, want, out, err, cap, &crc))
+        return crc;
     const char *s = (const char *)data;
     const char *b = memfind(s, len, "-----BEGIN ");
     if (!b || want == TM_ITEM_KEY) {

@@ -159,42 +159,18 @@ static bool bundle_has_subject(void *arg, const char *subject)
     return false;
 }
 
-int cmd_probe(int argc, char **argv)
+int cmd_probe(const tc_opts *opt)
 {
-    const char *target = NULL, *bundle = TC_DEFAULT_BUNDLE, *dialect = "hl", *form = "tlscert";
-    const char *script_out = NULL;
-    bool script_only = false;
+    const char *target = opt->args[0], *bundle = opt->ca_bundle, *dialect = opt->dialect, *form = opt->spwf_form;
+    const char *script_out = opt->out;
+    bool script_only = opt->script_only;
     tm_reason why;
     tm_reason_clear(&why);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--resolve") == 0 && i + 1 < argc) {
-            if (tm_net_add_resolve(argv[++i], &why) != TM_OK) {
-                fprintf(stderr, "probe: --resolve %s: %s\n", argv[i], why.detail);
-                return TC_EXIT_USAGE;
-            }
-        } else if (strcmp(argv[i], "--ca-bundle") == 0 && i + 1 < argc) {
-            bundle = argv[++i];
-        } else if (strcmp(argv[i], "--dialect") == 0 && i + 1 < argc) {
-            dialect = argv[++i];
-        } else if (strcmp(argv[i], "--spwf-form") == 0 && i + 1 < argc) {
-            form = argv[++i];
-        } else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            script_out = argv[++i];
-        } else if (strcmp(argv[i], "--script") == 0) {
-            script_only = true;
-        } else if (!target && argv[i][0] != '-') {
-            target = argv[i];
-        } else {
-            fprintf(stderr, "probe: unexpected '%s'\n", argv[i]);
-            return TC_EXIT_USAGE;
-        }
-    }
     char host[TM_HOST_MAX];
     uint16_t port = 0;
-    if (!target || !split_hostport(target, host, sizeof host, &port) ||
-        (strcmp(dialect, "hl") && strcmp(dialect, "spwf")) || (strcmp(form, "tlscert") && strcmp(form, "fs"))) {
-        fprintf(stderr, "usage: tlsmodem-cert probe HOST:PORT [--resolve HOST:PORT:ADDR]... [--ca-bundle FILE]\n"
-                        "                  [--dialect hl|spwf] [--spwf-form tlscert|fs] [-o SCRIPT] [--script]\n");
+    if (!split_hostport(target, host, sizeof host, &port)) {
+        fprintf(stderr, "tlsmodem-cert probe: '%s': expected HOST:PORT, e.g. www.example.com:443 or [::1]:8443 "
+                        "(try 'tlsmodem-cert probe --help')\n", target);
         return TC_EXIT_USAGE;
     }
     /* with --script stdout carries only the AT script: the report goes to stderr */
@@ -303,7 +279,7 @@ int cmd_probe(int argc, char **argv)
                    tm_reason_text(&c2.why, rt, sizeof rt));
             if (reached)
                 printf("  -> the server needs SNI (the TLS server name): with it the handshake goes through. "
-                       "tlsmodem always sends it for host names; modules that do not (seed 000, HL8548) fail here\n");
+                       "tlsmodem always sends it for host names; modules that do not (such as the HL8548) fail here\n");
         }
     }
 

@@ -31,39 +31,11 @@ static void leaf_name(const tm_x509_info *x, char *out, size_t cap)
         snprintf(out, cap, "%s", x->cn);
 }
 
-int cmd_verify(int argc, char **argv)
+int cmd_verify(const tc_opts *o)
 {
-    const char *chain_path = NULL, *ca = NULL, *host = NULL, *when = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
-            ca = argv[++i];
-        else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
-            host = argv[++i];
-        else if (strcmp(argv[i], "--time") == 0 && i + 1 < argc)
-            when = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "verify: unknown or incomplete option '%s'\n", argv[i]);
-            return TC_EXIT_USAGE;
-        } else if (!chain_path)
-            chain_path = argv[i];
-        else {
-            fprintf(stderr, "verify: one chain file only ('%s')\n", argv[i]);
-            return TC_EXIT_USAGE;
-        }
-    }
-    if (!chain_path) {
-        fprintf(stderr, "usage: tlsmodem-cert verify CHAIN [--ca ROOT] [--host NAME] [--time ISO8601]\n");
-        return TC_EXIT_USAGE;
-    }
-    int64_t now = (int64_t)time(NULL);
-    bool time_given = false;
-    if (when) {
-        if (!tc_parse_time(when, &now)) {
-            fprintf(stderr, "verify: --time '%s': expected 2030-01-31, 2030-01-31T12:00:00Z or @<epoch>\n", when);
-            return TC_EXIT_USAGE;
-        }
-        time_given = true;
-    }
+    const char *chain_path = o->args[0], *ca = o->ca, *host = o->host;
+    int64_t now = o->time_given ? o->now : (int64_t)time(NULL);
+    bool time_given = o->time_given;
     char err[1400];
     tc_items chain, anchors = { 0 };
     if (tc_load(chain_path, TM_ITEM_CERT, &chain, err, sizeof err) != 0) {
@@ -110,6 +82,7 @@ int cmd_verify(int argc, char **argv)
     cfg.now = now;
     cfg.clock_set = true;
     cfg.clock_from_cmd = false;
+    cfg.clock_trusted = time_given;    /* --time is what the user asks about: no clock diagnosis */
     cfg.host_now = now;
     char verdict[512];
     tm_reason_clear(&why);

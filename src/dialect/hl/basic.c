@@ -12,15 +12,9 @@
 #include <time.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 #include "dialect/hl/hl.h"
-
-tm_err hl_ati(tm_at *at, const tm_at_args *a)
-{
-    (void)a;
-    tm_at_line(at, "HL8548");
-    tm_at_line(at, "tlsmodem 0.1 (Sierra HL K-command dialect, open firmware)");
-    return TM_OK;
-}
+#include "net/net.h"
 
 static tm_err cnx_arg(tm_at *at, const tm_at_args *a, int idx, long *out)
 {
@@ -77,7 +71,41 @@ tm_err hl_kcnxtimer_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, 4, "retry_delay", 1, 3600, 60, &v[2])) ||
         (e = tm_at_opt_int(at, a, 5, "idle_timeout", 0, 3600, 0, &v[3])))
         return e;
-    memcpy(s->cnx[cnx].timers, v, sizeof v);
+    hl_cnx *c = &s->cnx[cnx];
+    memcpy(c->timers, v, sizeof v);
+    c->timer_set = true;
+    c->idle_set = !tm_at_omitted(a, 5);
+    char idle[32];
+    snprintf(idle, sizeof idle, !c->idle_set ? "the default" : v[3] ? "%ld s" : "none", v[3]);
+    tm_trace("hl", "bearer %ld: connect timeout %ld s (DNS + TCP + TLS), HTTPS idle timeout %s", cnx, v[0], idle);
+    return TM_OK;
+}
+
+/* What KCNXTIMER means here (docs/hl.md): <tim1> bounds DNS + TCP connect +
+ * TLS handshake of every session on the profile, <idle> the longest silence
+ * of an HTTPS server while a byte is awaited (0 = never); attempts and delay
+ * are kept and shown only (no bearer to retry).  Not set: the CLI defaults. */
+void hl_cnx_timeouts(hl_state *s, int cnx, uint32_t *connect_ms, uint32_t *idle_ms)
+{
+    const tm_net_timeouts *d = tm_net_timeouts_get();
+    hl_cnx *c = cnx >= 0 && cnx < HL_CNX_MAX ? &s->cnx[cnx] : NULL;
+    *connect_ms = c && c->timer_set ? (uint32_t)c->timers[0] * 1000 : d->connect_ms;
+    *idle_ms = c && c->idle_set ? (c->timers[3] ? (uint32_t)c->timers[3] * 1000 : TM_TIMEOUT_NONE) : d->idle_ms;
+}
+
+tm_err hl_kcnxtimer_read(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    hl_state *s = hl_get(at);
+    for (int i = 0; i < HL_CNX_MAX; i++) {
+        hl_cnx *c = &s->cnx[i];
+        uint32_t cm, im;
+        hl_cnx_timeouts(s, i, &cm, &im);
+        tm_at_line(at, "+KCNXTIMER: %d,%lu,%ld,%ld,%lu", i,
+                   cm == TM_TIMEOUT_NONE ? 0UL : (unsigned long)(cm + 999) / 1000,
+                   c->timer_set ? c->timers[1] : 2, c->timer_set ? c->timers[2] : 60,
+                   im == TM_TIMEOUT_NONE ? 0UL : (unsigned long)(im + 999) / 1000);
+    }
     return TM_OK;
 }
 
@@ -102,7 +130,7 @@ tm_err hl_kcnxup_set(tm_at *at, const tm_at_args *a)
 {
     long cnx;
     tm_err e;
-    if ((e = tm_at_max_args(at, a, 1)) || (e = cnx_arg(at, a, 1, &cnx)))
+    if ((e = tm_at_max_args(at, a, 1)) || (e = cnx_arg(at, a, 1, &cnx)) || (e = hl_net_attach(at)))
         return e;
     hl_get(at)->cnx[cnx].up = true;
     tm_at_urc(at, "+KCNX_IND: %ld,1", cnx);
@@ -125,7 +153,7 @@ tm_err hl_kcnxdown_set(tm_at *at, const tm_at_args *a)
 }
 
 /* The host's first non-loopback IPv4 address (the module's "PDP address"). */
-static void local_ipv4(char *buf, size_t cap)
+void hl_local_ipv4(char *buf, size_t cap)
 {
     snprintf(buf, cap, "127.0.0.1");
     struct ifaddrs *ifs = NULL;
@@ -146,7 +174,7 @@ static void local_ipv4(char *buf, size_t cap)
 static tm_err kcgpaddr_print(tm_at *at, int cnx)
 {
     char ip[64];
-    local_ipv4(ip, sizeof ip);
+    hl_local_ipv4(ip, sizeof ip);
     tm_at_line(at, "+KCGPADDR: %d,\"%s\"", cnx, ip);
     return TM_OK;
 }
@@ -170,23 +198,6 @@ tm_err hl_kcgpaddr_test(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     tm_at_line(at, "+KCGPADDR: (0-%d)", HL_CNX_MAX - 1);
-    return TM_OK;
-}
-
-tm_err hl_cgatt_set(tm_at *at, const tm_at_args *a)
-{
-    long v;
-    tm_err e;
-    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_int(at, a, 1, "state", 0, 1, &v)))
-        return e;
-    hl_get(at)->attached = v;
-    return TM_OK;
-}
-
-tm_err hl_cgatt_read(tm_at *at, const tm_at_args *a)
-{
-    (void)a;
-    tm_at_line(at, "+CGATT: %d", hl_get(at)->attached ? 1 : 0);
     return TM_OK;
 }
 
@@ -264,12 +275,17 @@ tm_err hl_kpattern_set(tm_at *at, const tm_at_args *a)
     if ((e = tm_at_set_pattern(at, v)))
         return e;
     tm_modem *m = hl_modem(at);
-    return tm_store_setting_set(&m->store, "hl/settings", "kpattern", v, tm_at_reason(at));
+    e = tm_store_setting_set(&m->store, "hl/settings", "kpattern", v, tm_at_reason(at));
+    if (!e)
+        hl_settings_damage_clear();     /* the host saved: a damaged file is replaced */
+    return e;
 }
 
 tm_err hl_kpattern_read(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     tm_at_line(at, "+KPATTERN: \"%s\"", tm_at_pattern(at));
+    if (hl_settings_damage()[0])
+        hl_warn(at, "%s", hl_settings_damage());
     return TM_OK;
 }

@@ -62,6 +62,9 @@ static bool collect_begin(hl_state *s)
 /* Checks how the data ended; fills the reason on a mismatch. */
 tm_err hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total)
 {
+    if (how == TM_AT_DATA_END_HOST_GONE)
+        return tm_fail(tm_at_reason(at), TM_E_DATA_ABORTED,
+                       "the host went away after %zu bytes of data; nothing was stored", total);
     if (how == TM_AT_DATA_END_MANGLED)
         return tm_fail(tm_at_reason(at), TM_E_DATA_PATTERN_MANGLED,
                        "the data ended with a look-alike of the EOF pattern (typographic dashes?); "
@@ -107,6 +110,8 @@ static void cert_end(void *arg, tm_at_data_end how, size_t total)
     tm_certfmt_result res;
     tm_item_kind want = s->collect_kind == COLLECT_KEY ? TM_ITEM_KEY : TM_ITEM_CERT;
     e = tm_certfmt_decode(s->collect, s->collect_len, want, der, sizeof der, &res, why);
+    if (e && how == TM_AT_DATA_END_COUNT && hl_crlf_overrun(at, s))
+        return;                 /* a terminal's CR LF: the rest of the PEM is read, then explained */
     if (e) {
         tm_reason_append(why, "nothing was stored");
         tm_at_complete(at, e);
@@ -252,34 +257,68 @@ static size_t pem_crlf(const uint8_t *der, size_t len, char *out, size_t cap)
     return o + sizeof tail - 1;
 }
 
-tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
+/* AT+KCERTSTORE? can be larger than the output buffer (16 slots of up to
+ * TM_STORE_ITEM_MAX each): it streams (tm_at_stream), one slot encoded at a
+ * time and written as the host reads, then OK. */
+static struct {
+    int    slot;             /* next slot: kind * TM_CERT_SLOTS + index */
+    size_t off, len;         /* PEM of the current slot: written / total */
+} g_kcs;
+static char g_kcs_pem[TM_STORE_ITEM_MAX * 2];
+
+static tm_err kcertstore_more(tm_at *at, void *arg, bool stop)
 {
-    (void)a;
-    tm_modem *m = hl_modem(at);
     static uint8_t der[TM_STORE_ITEM_MAX];
-    static char pem[TM_STORE_ITEM_MAX * 2];
     static const char *const kinds[] = { "root_cert", "local_cert" };
-    for (int kind = 0; kind < 2; kind++) {
-        for (int idx = 0; idx < TM_CERT_SLOTS; idx++) {
-            char name[64];
-            size_t len;
-            item_name(kind, idx, name, sizeof name);
-            if (tm_store_get(&m->store, name, der, sizeof der, &len, NULL) != TM_OK)
-                continue;
-            tm_blob items[TM_CERTFMT_MAX_ITEMS];
-            int n = (int)tm_der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
-            size_t o = 0;
-            for (int i = 0; i < n && o < sizeof pem - 128; i++) {
-                o += pem_crlf(items[i].p, items[i].len, pem + o, sizeof pem - o);
-            }
-            tm_at_line(at, "+KCERTSTORE: %s,%d,%zu", kinds[kind], idx, o);
-            tm_at_write(at, pem, o);
+    (void)arg;
+    tm_modem *m = hl_modem(at);
+    while (!stop) {
+        size_t room = tm_at_out_room(at);
+        if (g_kcs.off < g_kcs.len) {
+            if (!room)
+                return TM_AT_PENDING;
+            size_t n = g_kcs.len - g_kcs.off < room ? g_kcs.len - g_kcs.off : room;
+            tm_at_write(at, g_kcs_pem + g_kcs.off, n);
+            g_kcs.off += n;
+            continue;
         }
+        if (g_kcs.slot >= 2 * TM_CERT_SLOTS)
+            break;
+        if (room < 128)
+            return TM_AT_PENDING;
+        int kind = g_kcs.slot / TM_CERT_SLOTS, idx = g_kcs.slot % TM_CERT_SLOTS;
+        g_kcs.slot++;
+        char name[64];
+        size_t len;
+        item_name(kind, idx, name, sizeof name);
+        if (tm_store_get(&m->store, name, der, sizeof der, &len, NULL) != TM_OK)
+            continue;
+        tm_blob items[TM_CERTFMT_MAX_ITEMS];
+        int n = (int)tm_der_split(der, len, items, TM_CERTFMT_MAX_ITEMS);
+        size_t o = 0;
+        for (int i = 0; i < n && o < sizeof g_kcs_pem - 128; i++)
+            o += pem_crlf(items[i].p, items[i].len, g_kcs_pem + o, sizeof g_kcs_pem - o);
+        tm_at_line(at, "+KCERTSTORE: %s,%d,%zu", kinds[kind], idx, o);
+        g_kcs.off = 0;
+        g_kcs.len = o;
     }
+    memset(&g_kcs, 0, sizeof g_kcs);
     return TM_OK;
 }
 
+tm_err hl_kcertstore_read(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    memset(&g_kcs, 0, sizeof g_kcs);
+    return tm_at_stream(at, kcertstore_more, NULL);
+}
+
 /* ---- credentials for a connection --------------------------------------- */
+
+/* A stored item that cannot be used must refuse the connection: skipping it
+ * would leave fewer anchors (or none, and then the --ca-bundle would decide),
+ * which widens trust instead of failing.  The reason names the slot and the
+ * command that repairs it. */
 
 typedef struct {
     size_t total;
@@ -292,24 +331,49 @@ static void add_size(void *arg, const char *name, size_t size)
 }
 
 typedef struct {
-    hl_creds *c;
-    tm_store *st;
+    hl_creds  *c;
+    tm_store  *st;
+    size_t     cap;      /* bytes of c->buf */
+    tm_reason *why;
+    tm_err     err;      /* first unusable item */
 } load_ctx;
+
+/* "hl/root_ca.3" -> 3 */
+static int slot_of(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot ? atoi(dot + 1) : 0;
+}
 
 static void load_root(void *arg, const char *name, size_t size)
 {
     load_ctx *l = arg;
     hl_creds *c = l->c;
-    size_t len;
-    (void)size;
-    if (tm_store_get(l->st, name, c->buf + c->len, size, &len, NULL) != TM_OK)
+    if (l->err)
         return;
-    size_t max = sizeof c->anchors / sizeof c->anchors[0];
-    c->n_anchors += tm_der_split(c->buf + c->len, len, c->anchors + c->n_anchors, max - c->n_anchors);
+    int slot = slot_of(name);
+    size_t len = 0, n = 0, room = sizeof c->anchors / sizeof c->anchors[0] - c->n_anchors;
+    char what[300] = "";
+    tm_reason r;
+    tm_reason_clear(&r);
+    if (c->len + size > l->cap ||
+        tm_store_get(l->st, name, c->buf + c->len, l->cap - c->len, &len, &r) != TM_OK)
+        snprintf(what, sizeof what, "it cannot be read (%.200s)", r.detail[0] ? r.detail : "it changed while read");
+    else if ((n = tm_x509_check_der_certs(c->buf + c->len, len, what, sizeof what)) > room)
+        snprintf(what, sizeof what, "it holds %zu certificates, more than the %zu anchors a connection "
+                 "can take", n, room);
+    if (what[0]) {
+        l->err = tm_fail(l->why, TM_E_CERT_FORMAT, "stored root certificate %d (%s, %zu bytes): %s; the "
+                         "connection is refused rather than trusting anything else; delete it with "
+                         "AT+KCERTDELETE=0,%d and store the root again with AT+KCERTSTORE=0", slot, name, size,
+                         what, slot);
+        return;
+    }
+    c->n_anchors += tm_der_split(c->buf + c->len, len, c->anchors + c->n_anchors, room);
     c->len += len;
 }
 
-void hl_creds_load(hl_state *s, hl_creds *c, bool with_client)
+static tm_err creds_load(hl_state *s, hl_creds *c, bool with_client, tm_reason *why)
 {
     tm_store *st = &s->modem->store;
     memset(c, 0, sizeof *c);
@@ -317,26 +381,114 @@ void hl_creds_load(hl_state *s, hl_creds *c, bool with_client)
     tm_store_list(st, "hl/root_ca.", add_size, &acc);
     size_t cert_len = 0, key_len = 0;
     static uint8_t tmp[TM_STORE_ITEM_MAX];
+    tm_reason r;
+    tm_reason_clear(&r);
+    bool have_cert = false;
     if (with_client) {
-        if (tm_store_get(st, "hl/local_cert.0", tmp, sizeof tmp, &cert_len, NULL) != TM_OK)
-            cert_len = 0;
+        tm_err e = tm_store_get(st, "hl/local_cert.0", tmp, sizeof tmp, &cert_len, &r);
+        if (e == TM_OK)
+            have_cert = true;
+        else if (e != TM_E_NOT_FOUND)
+            return tm_fail(why, TM_E_CERT_FORMAT, "stored local certificate 0 (hl/local_cert.0) cannot be "
+                           "read (%s); delete it with AT+KCERTDELETE=1,0 and store it again with "
+                           "AT+KCERTSTORE=1", r.detail);
         acc.total += cert_len;
     }
     c->buf = malloc(acc.total ? acc.total : 1);
     if (!c->buf)
-        return;
-    load_ctx l = { c, st };
+        return tm_fail(why, TM_E_NO_MEMORY, "no memory for the stored certificates (%zu bytes)", acc.total);
+    load_ctx l = { c, st, acc.total ? acc.total : 1, why, TM_OK };
     tm_store_list(st, "hl/root_ca.", load_root, &l);
-    if (with_client && cert_len) {
+    if (l.err)
+        return l.err;
+    if (have_cert) {
+        char what[300];
+        if (c->len + cert_len > l.cap)
+            return tm_fail(why, TM_E_CERT_FORMAT, "stored local certificate 0 changed while it was read; "
+                           "try again");
         memcpy(c->buf + c->len, tmp, cert_len);
+        if (tm_x509_check_der_certs(c->buf + c->len, cert_len, what, sizeof what) == 0)
+            return tm_fail(why, TM_E_CERT_FORMAT, "stored local certificate 0 (hl/local_cert.0, %zu bytes): "
+                           "%s; delete it with AT+KCERTDELETE=1,0 and store it again with AT+KCERTSTORE=1",
+                           cert_len, what);
         c->n_client_chain = tm_der_split(c->buf + c->len, cert_len, c->client_chain, 8);
         c->len += cert_len;
-        if (tm_store_get(st, "hl/privkey.0", tmp, sizeof tmp, &key_len, NULL) == TM_OK &&
-            (c->key = malloc(key_len)) != NULL) {
+        tm_err e = tm_store_get(st, "hl/privkey.0", tmp, sizeof tmp, &key_len, &r);
+        if (e == TM_OK) {
+            tm_reason_clear(&r);
+            if (key_len == 0 || tm_x509_check_key(tmp, key_len, NULL, 0, &r) != TM_OK)
+                return tm_fail(why, TM_E_KEY_FORMAT, "stored private key 0 (hl/privkey.0, %zu bytes): %s; "
+                               "delete it with AT+KPRIVKDELETE=0 and store it again with AT+KPRIVKSTORE=0",
+                               key_len, key_len ? r.detail : "the file is empty");
+            if ((c->key = malloc(key_len)) == NULL)
+                return tm_fail(why, TM_E_NO_MEMORY, "no memory for the private key");
             memcpy(c->key, tmp, key_len);
             c->key_len = key_len;
+        } else if (e != TM_E_NOT_FOUND) {
+            return tm_fail(why, TM_E_KEY_FORMAT, "stored private key 0 (hl/privkey.0) cannot be read (%s); "
+                           "delete it with AT+KPRIVKDELETE=0 and store it again with AT+KPRIVKSTORE=0",
+                           r.detail);
         }
     }
+    return TM_OK;
+}
+
+/* A copy whose blobs point into its own buffer. */
+static bool creds_copy(hl_creds *dst, const hl_creds *src)
+{
+    *dst = *src;
+    dst->key = NULL;
+    dst->buf = malloc(src->len ? src->len : 1);
+    if (!dst->buf || (src->key && !(dst->key = malloc(src->key_len)))) {
+        free(dst->buf);
+        memset(dst, 0, sizeof *dst);
+        return false;
+    }
+    memcpy(dst->buf, src->buf, src->len);
+    for (size_t i = 0; i < src->n_anchors; i++)
+        dst->anchors[i].p = dst->buf + (src->anchors[i].p - src->buf);
+    for (size_t i = 0; i < src->n_client_chain; i++)
+        dst->client_chain[i].p = dst->buf + (src->client_chain[i].p - src->buf);
+    if (src->key)
+        memcpy(dst->key, src->key, src->key_len);
+    return true;
+}
+
+/* The last successful load (with and without the client certificate), kept
+ * while the store is unchanged: same generation (no write through the store
+ * API) and same stamp (no file of hl/ replaced, damaged or touched behind
+ * tlsmodem's back — one directory listing).  A request then no longer reads
+ * every root and parses it again (~1.5 M instructions per stored root).
+ * Failures are not kept: they are read again and reported each time, with
+ * the file named. */
+static struct {
+    bool          valid;
+    unsigned long gen;
+    uint64_t      stamp;
+    hl_creds      c;
+} g_memo[2];
+
+tm_err hl_creds_load(hl_state *s, hl_creds *c, bool with_client, tm_reason *why)
+{
+    tm_store *st = &s->modem->store;
+    unsigned long gen = st->gen;
+    uint64_t stamp = tm_store_stamp(st, "hl/");
+    if (g_memo[with_client].valid && g_memo[with_client].gen == gen && g_memo[with_client].stamp == stamp) {
+        if (creds_copy(c, &g_memo[with_client].c))
+            return TM_OK;
+        return tm_fail(why, TM_E_NO_MEMORY, "no memory for the stored certificates (%zu bytes)",
+                       g_memo[with_client].c.len);
+    }
+    tm_err e = creds_load(s, c, with_client, why);
+    if (e) {
+        hl_creds_free(c);
+        return e;
+    }
+    hl_creds_free(&g_memo[with_client].c);
+    g_memo[with_client].valid = creds_copy(&g_memo[with_client].c, c);
+    g_memo[with_client].gen = gen;
+    g_memo[with_client].stamp = stamp;
+    return TM_OK;
 }
 
 void hl_creds_free(hl_creds *c)

@@ -51,7 +51,10 @@ tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a)
         return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
     hl_state *s = hl_get(at);
     tm_tls_config cfg;
-    hl_creds_load(s, &g_probe.creds, false);
+    if ((e = hl_creds_load(s, &g_probe.creds, false, tm_at_reason(at)))) {
+        hl_creds_free(&g_probe.creds);
+        return e;
+    }
     hl_tls_config(s, &g_probe.creds, &cfg, host, 1);   /* what AT+KHTTPSGET at sec_level 1 trusts */
     g_probe.at = at;
     e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
@@ -97,10 +100,12 @@ tm_err hl_tmcertlist_exec(tm_at *at, const tm_at_args *a)
     tm_modem *m = hl_modem(at);
     static const char *const prefix[] = { "hl/root_ca.", "hl/local_cert.", "hl/privkey." };
     static const char *const kinds[] = { "root_cert", "local_cert", "privkey" };
+    tm_at_spool(at);            /* 16 full slots are larger than the output buffer: streamed */
     for (int k = 0; k < 3; k++) {
         list_ctx l = { at, kinds[k] };
         if (tm_certlist(&m->store, prefix[k], tm_modem_now(m), list_cb, &l) < 0)
-            return tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed (%s)", prefix[k]);
+            return tm_at_spool_end(at, tm_fail(tm_at_reason(at), TM_E_STORE_IO,
+                                               "the store could not be listed (%s)", prefix[k]));
     }
-    return TM_OK;
+    return tm_at_spool_end(at, TM_OK);
 }

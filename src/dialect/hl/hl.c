@@ -43,6 +43,8 @@ void hl_session_free(hl_state *s, hl_session *ss)
         hl_https_free(ss);
     if (ss->tcp)
         hl_tcp_free(ss);
+    if (ss->udp)
+        hl_udp_free(ss);
     int id = ss->id;
     memset(ss, 0, sizeof *ss);
     ss->id = id;
@@ -58,8 +60,8 @@ tm_err hl_session_arg(tm_at *at, const tm_at_args *a, int idx, hl_sess_kind kind
     if (id < 1 || id > TM_SESSIONS_MAX || s->sess[id - 1].kind != kind)
         return tm_fail(tm_at_reason(at), TM_E_BAD_SESSION,
                        "session %ld is not a configured %s session (create one with %s)", id,
-                       kind == HL_SESS_HTTPS ? "HTTPS" : "TCP",
-                       kind == HL_SESS_HTTPS ? "AT+KHTTPSCFG" : "AT+KTCPCFG");
+                       kind == HL_SESS_HTTPS ? "HTTPS" : kind == HL_SESS_UDP ? "UDP" : "TCP",
+                       kind == HL_SESS_HTTPS ? "AT+KHTTPSCFG" : kind == HL_SESS_UDP ? "AT+KUDPCFG" : "AT+KTCPCFG");
     *out = &s->sess[id - 1];
     return TM_OK;
 }
@@ -75,19 +77,45 @@ static void hl_idle(void *arg)
             hl_https_idle(&s->sess[i]);
 }
 
+static char g_settings_damage[TM_DETAIL_MAX + 128];
+
+const char *hl_settings_damage(void) { return g_settings_damage; }
+void hl_settings_damage_clear(void) { g_settings_damage[0] = '\0'; }
+
 static void hl_start(tm_modem *m)
 {
     memset(&g_hl, 0, sizeof g_hl);
     g_hl.modem = m;
+    g_hl.model = hl_model_find(m->model);
+    if (!g_hl.model)                    /* main checked the name; be safe */
+        g_hl.model = hl_model_find(NULL);
+    hl_crypto_defaults(&g_hl);
     g_hl.cnx_profile = 1;
     for (int i = 0; i < TM_SESSIONS_MAX; i++)
         g_hl.sess[i].id = i + 1;
     m->dialect_state = &g_hl;
     char pat[TM_AT_PATTERN_MAX + 1];
-    if (tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat) == TM_OK)
+    tm_err pe = tm_store_setting_get(&m->store, "hl/settings", "kpattern", pat, sizeof pat);
+    if (pe == TM_OK) {
         tm_at_set_pattern(m->at, pat);
+    } else if (pe == TM_E_STORE_CORRUPT) {
+        /* said at start, the default pattern in use; the file stays until
+         * AT+KPATTERN saves a new one */
+        static char buf[TM_STORE_SETTINGS_MAX + 1];
+        static tm_setting v[TM_STORE_SETTINGS_KEYS];
+        size_t n;
+        tm_reason why;
+        tm_reason_clear(&why);
+        tm_store_settings_load(&m->store, "hl/settings", buf, sizeof buf, v, TM_STORE_SETTINGS_KEYS, &n, &why);
+        snprintf(m->start_note, sizeof m->start_note, "store %s: %s; the default EOF pattern is in use until "
+                 "AT+KPATTERN saves one", m->store.root, why.detail);
+        snprintf(g_settings_damage, sizeof g_settings_damage, "saved settings damaged, defaults in use: %s; "
+                 "the file is kept until AT+KPATTERN= saves", why.detail);
+        tm_trace("warn", "%s", m->start_note);
+    }
     tm_port_on_idle(hl_idle, &g_hl);
-    tm_trace("hl", "HL dialect ready (store %s)", m->store.root);
+    hl_net_boot(&g_hl, m->at, 1, true);
+    tm_trace("hl", "HL dialect ready: model %s (store %s)", g_hl.model->cgmm, m->store.root);
 }
 
 static void hl_stop(tm_modem *m)
@@ -105,4 +133,6 @@ const tm_dialect tm_dialect_hl = {
     .at = &hl_at_dialect,
     .start = hl_start,
     .stop = hl_stop,
+    .models = hl_model_names,
+    .sim_event = hl_sim_event,
 };

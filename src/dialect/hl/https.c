@@ -44,6 +44,8 @@ struct hl_https {
     tm_http    *http;
     hl_creds    creds;
     bool        connected;       /* for the read form */
+    bool        conn_has_pin;    /* the AT+TMPIN pin the open connection was verified with */
+    uint8_t     conn_pin[32];
     /* the running request */
     int         op;
     bool        show_header;
@@ -308,6 +310,14 @@ static void post_end(void *arg, tm_at_data_end how, size_t total)
         req_finish_fail(h, &h->fail);
         return;
     }
+    if (how == TM_AT_DATA_END_HOST_GONE) {
+        tm_http_close(h->http);
+        h->op = OP_NONE;
+        tm_at_complete(h->at, tm_fail(tm_at_reason(h->at), TM_E_DATA_ABORTED,
+                                      "the host went away during the request body; the request was "
+                                      "not completed"));
+        return;
+    }
     if (how == TM_AT_DATA_END_MANGLED) {
         tm_http_close(h->http);
         h->op = OP_NONE;
@@ -390,17 +400,59 @@ static void deferred_fail(void *arg)
 
 /* Where and how a session connects: the server, TLS with the store's trust
  * (loaded again for each new connection), the module clock, the pin. */
-static void conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o)
+static tm_err conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o, tm_reason *why)
 {
     snprintf(o->host, sizeof o->host, "%s", h->server);
     o->port = (uint16_t)h->port;
     o->use_tls = true;
+    uint32_t idle;
+    hl_cnx_timeouts(hl_get(at), h->ss->cnx, &o->connect_timeout_ms, &idle);
     if (!tm_http_connected(h->http)) {
         hl_creds_free(&h->creds);
-        hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2);
+        tm_err e = hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2, why);
+        if (e) {
+            hl_creds_free(&h->creds);
+            return e;
+        }
+        h->conn_has_pin = h->ss->has_pin;
+        memcpy(h->conn_pin, h->ss->pin, sizeof h->conn_pin);
     }
     hl_tls_config(hl_get(at), &h->creds, &o->tls, o->host, (int)h->sec_level);
     hl_tls_apply_pin(h->ss, &o->tls);
+    return TM_OK;
+}
+
+/* AT+TMPIN is enforced at every request: a kept-alive connection verified
+ * with another pin (or none) is closed, and the request opens a new one,
+ * verified with the session's pin as it is now. */
+static void pin_recheck(hl_https *h)
+{
+    hl_session *ss = h->ss;
+    if (!tm_http_connected(h->http))
+        return;
+    if (h->conn_has_pin == ss->has_pin && (!ss->has_pin || memcmp(h->conn_pin, ss->pin, 32) == 0))
+        return;
+    tm_trace("hl", "session %d: the SPKI pin changed since the kept-alive connection was verified: closing it; "
+             "the next connection is verified with the %s", ss->id, ss->has_pin ? "new pin" : "pin removed");
+    tm_http_close(h->http);
+    h->connected = false;
+}
+
+/* The host sent +++ (with guard times) while a GET/HEAD was streaming: the
+ * module stops, closes the connection and says so (NO CARRIER, then
+ * +KHTTPS_ERROR with the reason); the session stays configured. */
+static void host_abort(void *arg)
+{
+    hl_https *h = arg;
+    if (h->op != OP_GET && h->op != OP_HEAD)
+        return;
+    tm_http_close(h->http);
+    tm_reason why;
+    tm_reason_clear(&why);
+    tm_fail(&why, TM_E_DATA_ABORTED, "the host abandoned the request with +++ after %llu body bytes "
+            "(%s); the connection was closed", (unsigned long long)h->body_bytes,
+            h->connect_sent ? "the body was being sent" : "before the response head");
+    req_finish_fail(h, &why);
 }
 
 static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, bool show)
@@ -413,13 +465,16 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
         return tm_fail(why, TM_E_ARG_BAD, "argument 2 (request_uri) \"%s\" must start with '/'; give "
                        "the path only, the server is set with AT+KHTTPSCFG", uri);
     static const char *const methods[] = { "", "GET", "HEAD", "POST", "" };
+    pin_recheck(h);
     tm_http_request req;
     memset(&req, 0, sizeof req);
-    conn_opts(at, h, &req.conn);
+    tm_err ce = conn_opts(at, h, &req.conn, why);
     req.method = methods[op];
     req.uri = uri;
     req.user_headers = h->headers_len ? h->headers : NULL;
     req.body_mode = TM_HTTP_BODY_NONE;
+    uint32_t connect_ms;
+    hl_cnx_timeouts(hl_get(at), ss->cnx, &connect_ms, &req.idle_timeout_ms);
     if (op == OP_POST) {
         char v[64];
         if (h->headers_len && tm_http_header_value(h->headers, "Content-Length", v, sizeof v)) {
@@ -447,12 +502,14 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     if (h->sec_level == 0)
         tm_trace("verdict", "session %d: sec_level 0: server certificate NOT VERIFIED (encrypt only)",
                  ss->id);
-    tm_err e = tm_http_start(h->http, &req, why);
+    tm_err e = ce ? ce : tm_http_start(h->http, &req, why);
     if (e) {
-        /* DNS and the like fail at once; report as the module does (NO
+        /* unusable stored credentials, DNS and the like fail at once; report as the module does (NO
          * CARRIER + +KHTTPS_ERROR) from the loop, after this handler returns */
         h->fail = *why;
         tm_port_timer_add(0, deferred_fail, h);
+    } else if (op == OP_GET || op == OP_HEAD) {
+        tm_at_set_abort(at, host_abort, h);
     }
     return TM_AT_PENDING;
 }
@@ -492,6 +549,7 @@ tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
     hl_https *h = https_of(ss);
     if (h->op != OP_NONE)
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    pin_recheck(h);
     if (tm_http_connected(h->http)) {
         tm_at_urc(at, "+KHTTPS_IND: %d,1", ss->id);
         return TM_OK;
@@ -500,7 +558,8 @@ tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
      * (the next request reuses it), "+KHTTPS_ERROR: <id>,<code>" if not. */
     tm_stream_opts o;
     memset(&o, 0, sizeof o);
-    conn_opts(at, h, &o);
+    if ((e = conn_opts(at, h, &o, tm_at_reason(at))))
+        return e;
     e = tm_http_connect(h->http, &o, tm_at_reason(at));
     if (e)
         return e;
@@ -517,8 +576,14 @@ tm_err hl_khttpsclose_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, 2, "closing_type", 0, 1, 1, &type)))
         return e;
     hl_https *h = https_of(ss);
-    if (h->op != OP_NONE)
+    if (h->op == OP_CNX) {
+        /* The host gives up on a KHTTPSCNX still connecting (a stalled
+         * server): abandon it; no +KHTTPS_IND / +KHTTPS_ERROR follows. */
+        tm_trace("hl", "session %d: KHTTPSCLOSE abandons the connection still being opened", ss->id);
+        h->op = OP_NONE;
+    } else if (h->op != OP_NONE) {
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    }
     tm_http_close(h->http);
     h->connected = false;
     return TM_OK;

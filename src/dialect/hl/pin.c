@@ -11,7 +11,11 @@
  * it never replaces it): a mismatch fails the connection with
  * TM_E_PIN_MISMATCH (+KHTTPS_ERROR: <id>,13) and a reason giving both hashes.
  * The pin lives with the session: AT+KHTTPSDEL / AT+KTCPDEL drop it.  Both the
- * HTTPS client and the TCP sockets call hl_tls_apply_pin() on their TLS config. */
+ * HTTPS client and the TCP sockets call hl_tls_apply_pin() on their TLS config.
+ * It is enforced always: at sec_level 0 too (only the pin is checked then),
+ * at every HTTPS request (a kept-alive connection verified with another pin
+ * is closed and a new one made, https.c), and a TCP session's pin cannot
+ * change while it is connected (tcp.c) nor be set on a plain TCP session. */
 #include <ctype.h>
 #include <strings.h>
 #include <stdio.h>
@@ -131,6 +135,9 @@ tm_err hl_tmpin_set(tm_at *at, const tm_at_args *a)
                        "argument 2 (spki_sha256) is missing; give the SHA-256 of the server's "
                        "SubjectPublicKeyInfo, or \"\" to remove the pin");
     char text[160];
+    if (ss->kind == HL_SESS_TCP &&
+        (e = hl_tcp_pin_change(ss, !tm_at_omitted(a, 2), tm_at_reason(at))))
+        return e;
     if (tm_at_omitted(a, 2)) {
         ss->has_pin = false;
         memset(ss->pin, 0, sizeof ss->pin);

@@ -4,13 +4,11 @@
 
 static const tm_at_cmd hl_table[] = {
     /* name           test                 read                  set                    exec             usage */
-    { "I",            NULL,                NULL,                 NULL,                  hl_ati,           NULL },
     { "O",            NULL,                NULL,                 hl_ato_set,            NULL,             NULL },
-    { "+CGATT",       NULL,                hl_cgatt_read,        hl_cgatt_set,          NULL,             "+CGATT: (0-1)" },
     { "+CCLK",        NULL,                hl_cclk_read,         hl_cclk_set,           NULL,             NULL },
     { "+KPATTERN",    NULL,                hl_kpattern_read,     hl_kpattern_set,       NULL,             "+KPATTERN: (128)" },
     { "+KCNXCFG",     NULL,                hl_kcnxcfg_read,      hl_kcnxcfg_set,        NULL,             "+KCNXCFG: (0-4),\"GPRS\",<apn>[,<login>[,<password>]]" },
-    { "+KCNXTIMER",   NULL,                NULL,                 hl_kcnxtimer_set,      NULL,             "+KCNXTIMER: (0-4),(1-120),(1-4),(1-3600),(0-3600)" },
+    { "+KCNXTIMER",   NULL,                hl_kcnxtimer_read,    hl_kcnxtimer_set,      NULL,             "+KCNXTIMER: (0-4),(1-120),(1-4),(1-3600),(0-3600)" },
     { "+KCNXPROFILE", NULL,                hl_kcnxprofile_read,  hl_kcnxprofile_set,    NULL,             "+KCNXPROFILE: (0-4)" },
     { "+KCNXUP",      NULL,                NULL,                 hl_kcnxup_set,         NULL,             "+KCNXUP: (0-4)" },
     { "+KCNXDOWN",    NULL,                NULL,                 hl_kcnxdown_set,       NULL,             "+KCNXDOWN: (0-4),(0-1)" },
@@ -28,8 +26,13 @@ static const tm_at_cmd hl_table[] = {
     { "+KHTTPSPOST",  NULL,                NULL,                 hl_khttpspost_set,     NULL,             "+KHTTPSPOST: (1-8),<request_uri>,(0-1)" },
     { "+KHTTPSCLOSE", NULL,                NULL,                 hl_khttpsclose_set,    NULL,             "+KHTTPSCLOSE: (1-8)" },
     { "+KHTTPSDEL",   NULL,                NULL,                 hl_khttpsdel_set,      NULL,             "+KHTTPSDEL: (1-8)" },
-    { "+KTCPCFG",     NULL,                hl_ktcpcfg_read,      hl_ktcpcfg_set,        NULL,
-      "+KTCPCFG: (0-4),(0,3),<remote_name>,(1-65535),,(0-1),(0-1),(0-2)" },
+    { "+KTCPCFG",     hl_ktcpcfg_test,     hl_ktcpcfg_read,      hl_ktcpcfg_set,        NULL,             NULL },
+    { "+KUDPCFG",     NULL,                hl_kudpcfg_read,      hl_kudpcfg_set,        NULL,             "+KUDPCFG: (0-4),(0),(0-65535),(0)" },
+    { "+KUDPSND",     NULL,                NULL,                 hl_kudpsnd_set,        NULL,             "+KUDPSND: (1-8),<udp_remote_address>,(1-65535),(1-4096)" },
+    { "+KUDPRCV",     NULL,                NULL,                 hl_kudprcv_set,        NULL,             "+KUDPRCV: (1-8),(1-32768)" },
+    { "+KUDPCLOSE",   NULL,                NULL,                 hl_kudpclose_set,      NULL,             "+KUDPCLOSE: (1-8),(0-1)" },
+    { "+KUDPDEL",     NULL,                NULL,                 hl_kudpdel_set,        NULL,             "+KUDPDEL: (1-8)" },
+    { "+KSSLCRYPTO",  hl_ksslcrypto_test,  hl_ksslcrypto_read,   hl_ksslcrypto_set,     NULL,             NULL },
     { "+KTCPCNX",     NULL,                NULL,                 hl_ktcpcnx_set,        NULL,             "+KTCPCNX: (1-8)" },
     { "+KTCPSND",     NULL,                NULL,                 hl_ktcpsnd_set,        NULL,             "+KTCPSND: (1-8),(1-32768)" },
     { "+KTCPRCV",     NULL,                NULL,                 hl_ktcprcv_set,        NULL,             "+KTCPRCV: (1-8),(1-32768)" },
@@ -46,7 +49,9 @@ static const tm_at_cmd hl_table[] = {
     { NULL,           NULL,                NULL,                 NULL,                  NULL,             NULL },
 };
 
-static const tm_at_cmd *const hl_tables[] = { hl_table, tm_at_v250_table, NULL };
+static const tm_at_cmd *const hl_tables[] = {
+    hl_table, hl_net_table, hl_identity_table, hl_unimplemented_table, tm_at_v250_table, NULL,
+};
 
 const tm_at_dialect hl_at_dialect = {
     .name = "hl",

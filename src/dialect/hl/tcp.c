@@ -4,20 +4,26 @@
  *
  * Decisions (docs/hl.md):
  * - AT+KTCPCFG=[<cnx_cnf>],<mode>,"<remote_host>",<remote_port>[,[<source_port>]
- *   [,[<data_mode>][,[<URC_ENDTCP>][,<sec_level>]]]] -> "+KTCPCFG: <id>", OK.
+ *   [,[<data_mode>][,[<URC_ENDTCP>][,<model's trailing arguments>]]]] -> "+KTCPCFG: <id>", OK.
+ *   Trailing arguments by model (ktcpcfg_model_args): HL8548 <cipher_suite>
+ *   (0),<sec_level> (0 encrypt only — announced, 1 verify the server
+ *   (default), 2 verify and present local certificate 0 + private key 0 when
+ *   asked; sec_level 0 only with <cipher_suite> empty: "…,0,0" is also the
+ *   HL78 shape that verifies); HL78xx <af> (0 IPv4, 1 IPv6),<cipher_suite_index> (the
+ *   AT+KSSLCRYPTO profile whose auth_mode gives the verification, default
+ *   0 = verify),<expand> (0).  More arguments than the model has: 915 with
+ *   the model's list, never reinterpreted.
  *   mode 0 = TCP client, 3 = TLS client; modes 1, 2, 4 (servers) answer
  *   +CME ERROR 4 (TM_E_NOT_SUPPORTED) with the reason.  <cnx_cnf> defaults
- *   to AT+KCNXPROFILE.  The 8th argument is the TLS <sec_level> (tlsmodem's
- *   decision, as for KHTTPSCFG): 0 encrypt only (announced), 1 verify the
- *   server (default), 2 verify and present local certificate 0 + private
- *   key 0 when the server asks.  SNI and the name check use <remote_host>.
+ *   to AT+KCNXPROFILE.  SNI and the name check use <remote_host>.
  *   With mode 0 a sec_level is accepted and ignored (trace).  <source_port>
  *   is accepted and ignored (the OS picks the port; trace).  <data_mode> 1
  *   (data inside +KTCP_DATA) and <URC_ENDTCP> 1 (+KTCP_ACK) are refused with
  *   +CME ERROR 4: a host waiting for them would wait forever.  The session id
  *   comes from the shared HL pool (none free -> +CME ERROR 912).
  * - AT+KTCPCFG? -> per TCP session "+KTCPCFG: <id>,<status>,<cnx_cnf>,<mode>,
- *   "<host>",<port>,<source_port>,<data_mode>,<URC_ENDTCP>,<sec_level>".
+ *   "<host>",<port>,<source_port>,<data_mode>,<URC_ENDTCP>,<trailing...>"
+ *   (HL8548 <cipher_suite>,<sec_level>; HL78xx <af>,<cipher_suite_index>).
  * - <status> (KTCPCFG?, KTCPSTAT): 1 defined not used, 2 opening, 3 connected,
  *   4 closing (KTCPCLOSE waiting for sent data), 5 closed (by KTCPCLOSE, by
  *   the peer, or a failed connection).  0 never shows: an unknown id is
@@ -37,8 +43,11 @@
  *   empty to non-empty, and after a KTCPRCV that leaves bytes behind.
  * - AT+KTCPRCV=<id>,<ndata> (ndata 1..32768): "CONNECT", then
  *   min(ndata, bytes buffered when the command ran) bytes, the EOF pattern,
- *   OK.  With nothing buffered: CONNECT, the pattern, OK (0 bytes) — also
- *   after the peer closed.  Before the session was ever connected: 922.
+ *   OK.  Connected with nothing buffered: CONNECT, the pattern, OK (0
+ *   bytes).  End of stream (the connection is closed — by the peer, a
+ *   failure or KTCPCLOSE — and every received byte was read): +CME ERROR
+ *   922 with the reason, never a 0-byte CONNECT.  Before the session was
+ *   ever connected: 922.
  *   Bytes go out as the host output has room (never dropped).
  * - AT+KTCPSND=<id>,<ndata> (ndata 1..32768, status 3 else 922): "CONNECT",
  *   then the host sends the bytes and ends them with the EOF pattern (or
@@ -108,7 +117,10 @@ struct hl_tcp {
     long        src_port;
     long        data_mode;
     long        urc_endtcp;
-    long        sec_level;
+    long        sec_level;        /* HL8548: from KTCPCFG; HL78xx: from the profile at KTCPCNX */
+    long        cipher;           /* HL8548 <cipher_suite> (0 only) */
+    long        af;               /* HL78xx <af> 0 IPv4, 1 IPv6 */
+    long        profile;          /* HL78xx <cipher_suite_index>: AT+KSSLCRYPTO profile */
     /* connection */
     int         status;
     int         notif;            /* last +KTCP_NOTIF code, -1 none */
@@ -378,7 +390,8 @@ static void ev_readable(void *arg)
             announce(t);        /* +KTCP_DATA before +KTCP_NOTIF */
         tm_reason why;
         if (n == 0) {
-            tm_fail(&why, TM_E_PEER_CLOSED, "%s:%ld closed the connection", t->host, t->port);
+            tm_fail(&why, TM_E_PEER_CLOSED, "%s:%ld closed the connection%s", t->host, t->port,
+                    t->st.eof_unclean ? " without TLS close_notify (the last data may be cut short)" : "");
         } else {
             why = t->st.reason;
             if (why.code == TM_OK)
@@ -519,15 +532,63 @@ void hl_tcp_free(hl_session *ss)
 
 /* ---- AT+KTCPCFG -------------------------------------------------------------------------- */
 
+/* The trailing arguments differ by model (docs/hl.md, "Models"):
+ *   HL8548  …,[<URC_ENDTCP>][,[<cipher_suite>][,<sec_level>]]        (9 at most)
+ *   HL78xx  …,[<URC_ENDTCP>][,[<af>][,[<cipher_suite_index>][,<expand>]]]  (10)
+ * A position is only ever read as what that model's guide says it is, and
+ * more arguments than the model has are refused: an HL78 command (whose 8th
+ * argument is the address family, typically 0) must never reach the HL8548
+ * list's <sec_level> and switch verification off. */
+static tm_err ktcpcfg_model_args(tm_at *at, const tm_at_args *a, const hl_model *mdl, long mode,
+                                 long *sec, long *cipher, long *af, long *profile, long *expand)
+{
+    tm_reason *why = tm_at_reason(at);
+    tm_err e;
+    int max = mdl->hl78 ? 10 : 9;
+    if (a->count > max) {
+        why->arg_index = max + 1;
+        return tm_fail(why, TM_E_ARG_TOO_MANY, "%d arguments; the %s's AT+KTCPCFG takes at most %d "
+                       "(%s)%s", a->count, mdl->cgmm, max,
+                       mdl->hl78 ? "...,<URC_ENDTCP>,<af>,<cipher_suite_index>,<expand>"
+                                 : "...,<URC_ENDTCP>,<cipher_suite>,<sec_level>",
+                       mdl->hl78 ? "" : "; a 10-argument form is the HL78xx list: start tlsmodem "
+                                        "with --model hl7800");
+    }
+    if (!mdl->hl78) {
+        if ((e = tm_at_opt_int(at, a, 8, "cipher_suite", 0, 0, 0, cipher)) ||
+            (e = tm_at_opt_int(at, a, 9, "sec_level", 0, 2, 1, sec)))
+            return e;
+        /* "…,0,0" is also the HL78xx shape <af>=0,<cipher_suite_index>=0 (a
+         * verified session there): switching verification off needs the
+         * unambiguous form with <cipher_suite> left empty. */
+        if (mode == 3 && *sec == 0 && !tm_at_omitted(a, 8)) {
+            why->arg_index = 9;
+            return tm_fail(why, TM_E_ARG_BAD, "sec_level 0 (server not verified) after an explicit "
+                           "cipher_suite: \",0,0\" is also the HL78xx form <af>,<cipher_suite_index> "
+                           "that verifies the server; to switch verification off on the HL8548 leave "
+                           "cipher_suite empty (\"…,,,,,0\")");
+        }
+        return TM_OK;
+    }
+    if ((e = tm_at_opt_int(at, a, 8, "af", 0, 1, 0, af)) ||
+        (e = tm_at_opt_int(at, a, 9, "cipher_suite_index", 0, HL_CRYPTO_PROFILES - 1, 0, profile)) ||
+        (e = tm_at_opt_int(at, a, 10, "expand", 0, 1, 0, expand)))
+        return e;
+    if (*expand == 1) {
+        why->arg_index = 10;
+        return tm_fail(why, TM_E_NOT_SUPPORTED, "expand 1 is not supported; leave it empty or 0");
+    }
+    return TM_OK;
+}
+
 tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a)
 {
     hl_state *s = hl_get(at);
     tm_reason *why = tm_at_reason(at);
-    long cnx, mode, port, src = 0, dmode = 0, endtcp = 0, sec = 1;
+    long cnx, mode, port, src = 0, dmode = 0, endtcp = 0, sec = 1, cipher = 0, af = 0, profile = 0, expand = 0;
     char host[TM_HOST_MAX];
     tm_err e;
-    if ((e = tm_at_max_args(at, a, 8)) ||
-        (e = tm_at_opt_int(at, a, 1, "cnx_cnf", 0, HL_CNX_MAX - 1, s->cnx_profile, &cnx)) ||
+    if ((e = tm_at_opt_int(at, a, 1, "cnx_cnf", 0, HL_CNX_MAX - 1, s->cnx_profile, &cnx)) ||
         (e = tm_at_get_int(at, a, 2, "mode", 0, 4, &mode)))
         return e;
     if (mode == 1 || mode == 2 || mode == 4) {
@@ -541,8 +602,10 @@ tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, 5, "source_port", 0, 65535, 0, &src)) ||
         (e = tm_at_opt_int(at, a, 6, "data_mode", 0, 1, 0, &dmode)) ||
         (e = tm_at_opt_int(at, a, 7, "URC_ENDTCP", 0, 1, 0, &endtcp)) ||
-        (e = tm_at_opt_int(at, a, 8, "sec_level", 0, 2, 1, &sec)))
+        (e = ktcpcfg_model_args(at, a, s->model, mode, &sec, &cipher, &af, &profile, &expand)))
         return e;
+    if (af == 1)
+        tm_trace("hl", "KTCPCFG: af 1 (IPv6): the host name decides the address family");
     if (dmode == 1) {
         why->arg_index = 6;
         return tm_fail(why, TM_E_NOT_SUPPORTED, "data_mode 1 (data inside +KTCP_DATA) is not "
@@ -575,17 +638,36 @@ tm_err hl_ktcpcfg_set(tm_at *at, const tm_at_args *a)
     t->data_mode = dmode;
     t->urc_endtcp = endtcp;
     t->sec_level = sec;
+    t->cipher = cipher;
+    t->af = af;
+    t->profile = profile;
     t->status = ST_DEFINED;
     t->notif = -1;
     tm_at_line(at, "+KTCPCFG: %d", ss->id);
-    tm_trace("hl", "TCP session %d: %s %s:%ld%s", ss->id, mode == 3 ? "TLS" : "TCP", host, port,
-             mode != 3 ? "" : sec == 0 ? ", sec_level 0 (encrypt only, server NOT verified)" :
-             sec == 1 ? ", sec_level 1 (verify server)" :
-             ", sec_level 2 (verify server, client certificate when asked)");
+    if (s->model->hl78)
+        tm_trace("hl", "TCP session %d: %s %s:%ld%s%ld", ss->id, mode == 3 ? "TLS" : "TCP", host, port,
+                 mode == 3 ? ", verification from AT+KSSLCRYPTO profile " : ", af ",
+                 mode == 3 ? profile : af);
+    else
+        tm_trace("hl", "TCP session %d: %s %s:%ld%s", ss->id, mode == 3 ? "TLS" : "TCP", host, port,
+                 mode != 3 ? "" : sec == 0 ? ", sec_level 0 (encrypt only, server NOT verified)" :
+                 sec == 1 ? ", sec_level 1 (verify server)" :
+                 ", sec_level 2 (verify server, client certificate when asked)");
     if (src)
         tm_trace("hl", "TCP session %d: source_port %ld ignored (the OS chooses)", ss->id, src);
-    if (mode == 0 && !tm_at_omitted(a, 8))
+    if (mode == 0 && !s->model->hl78 && !tm_at_omitted(a, 9))
         tm_trace("hl", "TCP session %d: sec_level ignored for mode 0 (plain TCP)", ss->id);
+    return TM_OK;
+}
+
+tm_err hl_ktcpcfg_test(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    if (hl_get(at)->model->hl78)
+        tm_at_line(at, "+KTCPCFG: (0-4),(0,3),<remote_name>,(1-65535),,(0-1),(0-1),(0-1),(0-%d),(0)",
+                   HL_CRYPTO_PROFILES - 1);
+    else
+        tm_at_line(at, "+KTCPCFG: (0-4),(0,3),<remote_name>,(1-65535),,(0-1),(0-1),(0),(0-2)");
     return TM_OK;
 }
 
@@ -598,9 +680,33 @@ tm_err hl_ktcpcfg_read(tm_at *at, const tm_at_args *a)
         if (ss->kind != HL_SESS_TCP || !ss->tcp)
             continue;
         hl_tcp *t = ss->tcp;
-        tm_at_line(at, "+KTCPCFG: %d,%d,%d,%ld,\"%s\",%ld,%ld,%ld,%ld,%ld", ss->id, t->status, ss->cnx,
-                   t->mode, t->host, t->port, t->src_port, t->data_mode, t->urc_endtcp, t->sec_level);
+        if (s->model->hl78)
+            tm_at_line(at, "+KTCPCFG: %d,%d,%d,%ld,\"%s\",%ld,%ld,%ld,%ld,%ld,%ld", ss->id, t->status,
+                       ss->cnx, t->mode, t->host, t->port, t->src_port, t->data_mode, t->urc_endtcp,
+                       t->af, t->profile);
+        else
+            tm_at_line(at, "+KTCPCFG: %d,%d,%d,%ld,\"%s\",%ld,%ld,%ld,%ld,%ld,%ld", ss->id, t->status,
+                       ss->cnx, t->mode, t->host, t->port, t->src_port, t->data_mode, t->urc_endtcp,
+                       t->cipher, t->sec_level);
     }
+    return TM_OK;
+}
+
+/* ---- AT+TMPIN on a TCP session (pin.c) ------------------------------------------------- */
+
+/* A pin needs TLS (mode 3), and it is checked when the connection is made:
+ * it cannot change under an open connection, so that AT+TMPIN? always shows
+ * the pin every open connection was verified with. */
+tm_err hl_tcp_pin_change(hl_session *ss, bool setting, tm_reason *why)
+{
+    hl_tcp *t = ss->tcp;
+    if (setting && t->mode != 3)
+        return tm_fail(why, TM_E_NOT_SUPPORTED, "session %d is a plain TCP session (AT+KTCPCFG mode %ld): an "
+                       "SPKI pin needs TLS (mode 3)", ss->id, t->mode);
+    if (t->status == ST_OPENING || t->status == ST_CONNECTED || t->status == ST_CLOSING)
+        return tm_fail(why, TM_E_SESSION_BUSY, "session %d is %s: its pin is checked when the connection is "
+                       "made; close it first (AT+KTCPCLOSE=%d), then change the pin and connect again",
+                       ss->id, status_name(t->status), ss->id);
     return TM_OK;
 }
 
@@ -616,6 +722,8 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     if (t->status == ST_OPENING || t->status == ST_CONNECTED || t->status == ST_CLOSING)
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d is already %s; close it "
                        "first with AT+KTCPCLOSE=%d", id, status_name(t->status), id);
+    if ((e = hl_net_usable(at)))
+        return e;
     if (t->rx_len)
         tm_trace("hl", "TCP session %d: %zu unread bytes of the last connection discarded", id, t->rx_len);
     t->rx_len = t->rx_head = 0;
@@ -631,11 +739,28 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
     memset(&opts, 0, sizeof opts);
     snprintf(opts.host, sizeof opts.host, "%s", t->host);
     opts.port = (uint16_t)t->port;
+    uint32_t idle_ms;        /* sockets have no idle timeout: an idle socket is legitimate */
+    hl_cnx_timeouts(t->s, t->ss->cnx, &opts.connect_timeout_ms, &idle_ms);
+    tm_reason why;
+    tm_reason_clear(&why);
     if (t->mode == 3) {
         opts.use_tls = true;
+        if (t->s->model->hl78) {
+            tm_tls_config probe;
+            memset(&probe, 0, sizeof probe);
+            t->sec_level = hl_crypto_tls(t->s, (int)t->profile, &probe);
+        }
         hl_creds_free(&t->creds);
-        hl_creds_load(t->s, &t->creds, t->sec_level >= 2);
+        if (hl_creds_load(t->s, &t->creds, t->sec_level >= 2, &why) != TM_OK) {
+            /* an unusable stored root refuses the connection (never the bundle instead) */
+            hl_creds_free(&t->creds);
+            t->status = ST_OPENING;
+            conn_down(t, &why);     /* the URC is queued: it follows the OK */
+            return TM_OK;
+        }
         hl_tls_config(t->s, &t->creds, &opts.tls, t->host, (int)t->sec_level);
+        if (t->s->model->hl78)
+            hl_crypto_tls(t->s, (int)t->profile, &opts.tls);
         hl_tls_apply_pin(t->ss, &opts.tls);
         if (t->sec_level == 0)
             hl_warn(at, "session %d: sec_level 0: the server certificate will not be verified "
@@ -645,8 +770,6 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
                         "(AT+KCERTSTORE=1 and AT+KPRIVKSTORE=0)", id);
     }
     t->status = ST_OPENING;
-    tm_reason why;
-    tm_reason_clear(&why);
     e = tm_stream_open(&t->st, &opts, &tcp_events, t, &why);
     if (e != TM_OK) {
         if (why.code == TM_OK)
@@ -689,6 +812,13 @@ static void snd_end(void *arg, tm_at_data_end how, size_t total)
     tm_reason *why = tm_at_reason(at);
     int id = t->ss->id;
     t->op = OP_NONE;
+    if (how == TM_AT_DATA_END_HOST_GONE) {
+        t->staged = 0;
+        tm_fail(why, TM_E_DATA_ABORTED, "the host went away after %zu of %zu bytes; nothing was sent",
+                total, t->snd_expected);
+        finish_later(t, TM_E_DATA_ABORTED, false);
+        return;
+    }
     if (how == TM_AT_DATA_END_MANGLED) {
         t->staged = 0;
         tm_fail(why, TM_E_DATA_PATTERN_MANGLED, "the data ended with a look-alike of the EOF pattern "
@@ -753,6 +883,15 @@ tm_err hl_ktcprcv_set(tm_at *at, const tm_at_args *a)
         return e;
     if (t->status == ST_DEFINED || t->status == ST_OPENING)
         return need_connected(at, t, "AT+KTCPRCV");
+    if (t->status == ST_CLOSED && t->rx_len == 0) {
+        /* End of stream: an error, as the module answers, never a 0-byte
+         * CONNECT…EOF (the Zephyr hl78xx parser waits forever for data
+         * before the pattern; a +CME ERROR ends its read). */
+        int id = t->ss->id;
+        return tm_fail(tm_at_reason(at), TM_E_STATE, "AT+KTCPRCV: session %d is closed (%s) and no "
+                       "received byte is left (+KTCP_NOTIF: %d,%d)", id,
+                       t->why.code != TM_OK ? t->why.detail : "closed", id, t->notif);
+    }
     t->op = OP_RCV;
     t->rcv_left = (size_t)ndata < t->rx_len ? (size_t)ndata : t->rx_len;
     t->rcv_sent = 0;
@@ -905,4 +1044,15 @@ tm_err hl_ktcpdel_set(tm_at *at, const tm_at_args *a)
     tm_trace("hl", "TCP session %d deleted", id);
     hl_session_free(hl_get(at), t->ss);
     return TM_OK;
+}
+
+/* The control channel's network events (sim.c): coverage lost, bearer
+ * dropped, socket reset.  The session ends as when the peer resets it. */
+bool hl_tcp_net_lost(hl_session *ss, const tm_reason *why)
+{
+    hl_tcp *t = ss->tcp;
+    if (!t || (t->status != ST_OPENING && t->status != ST_CONNECTED && t->status != ST_CLOSING))
+        return false;
+    conn_down(t, why);          /* +KTCP_NOTIF (or NO CARRIER first in transparent mode) */
+    return true;
 }

@@ -31,6 +31,7 @@ static int cme_code(tm_err e)
         return 931;
     case TM_E_DATA_ABORTED:                                 return 3;
     case TM_E_NO_MEMORY:                                    return 23;
+    case TM_E_STORE_FULL:                                   return 20;   /* 27.007 "memory full" */
     default:                                                return 100;
     }
 }
@@ -44,7 +45,8 @@ int hl_notif_code(tm_err e)
     case TM_E_BAD_SESSION:                           return 9;
     case TM_E_SESSION_BUSY:                          return 10;
     case TM_E_DATA_COUNT:                            return 8;
-    case TM_E_PEER_CLOSED: case TM_E_TLS_ALERT:      return 4;
+    case TM_E_PEER_CLOSED: case TM_E_TLS_ALERT:
+    case TM_E_HTTP_TRUNCATED:                        return 4;   /* disconnected by the server */
     case TM_E_CONNECT_REFUSED: case TM_E_NET:        return 5;
     case TM_E_CONNECT_TIMEOUT: case TM_E_TIMEOUT:
     case TM_E_TLS_VERSION: case TM_E_TLS_CIPHER: case TM_E_TLS_WEAK_DH:

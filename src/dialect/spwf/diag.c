@@ -51,7 +51,10 @@ tm_err spwf_tmprobe_set(tm_at *at, const tm_at_args *a)
         return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
     spwf_state *s = spwf_get(at);
     tm_tls_config cfg;
-    spwf_creds_load(s, &g_probe.creds, false);
+    if ((e = spwf_creds_load(s, &g_probe.creds, false, tm_at_reason(at)))) {
+        spwf_creds_free(&g_probe.creds);
+        return e;
+    }
     spwf_tls_config(s, &g_probe.creds, &cfg, host, NULL);   /* what a TLS socket / HTTPS GET trusts */
     e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
     if (e != TM_OK) {
@@ -84,6 +87,12 @@ static void list_cb(void *arg, const char *name, tm_certlist_kind kind, int i, i
     else
         snprintf(where, sizeof where, "tlscert:%s", name + strlen("spwf/tls/"));
     snprintf(sum, sizeof sum, "%s", summary);
+    char why[200];
+    if (l->fs && kind == TM_CERTLIST_CERT &&
+        spwf_fs_not_anchor(&spwf_modem(l->at)->store, name, why, sizeof why)) {
+        size_t o = strlen(sum);
+        snprintf(sum + o, sizeof sum - o, "; not a trust anchor: %s", why);
+    }
     one_line(sum);
     if (kind == TM_CERTLIST_CERT)
         tm_at_line(l->at, "AT-S.TMCertList:%s:%d/%d:%s", where, i, count, sum);
@@ -96,8 +105,9 @@ tm_err spwf_tmcertlist_exec(tm_at *at, const tm_at_args *a)
     (void)a;
     tm_modem *m = spwf_modem(at);
     list_ctx tls = { at, false }, fs = { at, true };
+    tm_at_spool(at);            /* thousands of files are larger than the output buffer: streamed */
     if (tm_certlist(&m->store, "spwf/tls/", tm_modem_now(m), list_cb, &tls) < 0 ||
         tm_certlist(&m->store, "spwf/fs/", tm_modem_now(m), list_cb, &fs) < 0)
-        return tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed");
-    return TM_OK;
+        return tm_at_spool_end(at, tm_fail(tm_at_reason(at), TM_E_STORE_IO, "the store could not be listed"));
+    return tm_at_spool_end(at, TM_OK);
 }

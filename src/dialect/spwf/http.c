@@ -168,7 +168,13 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
     tm_trace("http", "%s%s: HTTP %d, %llu body bytes in %lld ms", h->host, h->uri, h->status,
              (unsigned long long)h->body_bytes, (long long)(tm_port_mono_ms() - h->t0));
     if (h->to_file) {
-        tm_err e = tm_store_put(&spwf_modem(at)->store, h->out_name, h->out_buf, h->out_len, tm_at_reason(at));
+        /* a file from the network is never a trust anchor (docs/tls.md) */
+        tm_err e = spwf_fs_room(&spwf_modem(at)->store, h->out_name, h->out_len, tm_at_reason(at));
+        if (!e)
+            e = spwf_fs_from_network(&spwf_modem(at)->store, h->out_name, "AT+S.HTTPGET/HTTPPOST",
+                                     tm_at_reason(at));
+        if (!e)
+            e = tm_store_put(&spwf_modem(at)->store, h->out_name, h->out_buf, h->out_len, tm_at_reason(at));
         if (e) {
             tm_at_complete(at, e);
             return;
@@ -277,13 +283,17 @@ static tm_err request(tm_at *at, const tm_at_args *a, bool post)
     req.conn.port = (uint16_t)port;
     req.conn.use_tls = tls != 0;
     spwf_creds_free(&h->creds);
+    if (tls && (e = spwf_creds_load(s, &h->creds, true, why)))
+        return e;               /* an unusable stored credential refuses the request */
     if (tls) {
-        spwf_creds_load(s, &h->creds, true);
         spwf_tls_config(s, &h->creds, &req.conn.tls, req.conn.host, NULL);
     }
     req.method = post ? "POST" : "GET";
     req.uri = h->uri;
     req.user_headers = "Connection: close\r\n";
+    long recv_ms = spwf_var_int(s, "ip_http_get_recv_timeout");   /* ms, as on the module */
+    if (recv_ms > 0)
+        req.idle_timeout_ms = (uint32_t)recv_ms;   /* else --timeout-idle */
     if (post) {
         req.body_mode = TM_HTTP_BODY_LENGTH;
         req.body_length = h->body_len;

@@ -171,12 +171,19 @@ static void ev_readable(void *arg)
             continue;
         }
         if (n == 0) {
-            if (got && k->wind_armed) {
+            if (got && k->wind_armed && !spwf_wind_masked(k->at, 55)) {
                 k->wind_armed = false;
                 spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, got, k->rx_len);
                 got = 0;
             }
-            mark_closed(k, 0, NULL);
+            if (k->st.eof_unclean) {    /* still +WIND:58 …:0 (closed by the server); the trace tells */
+                tm_reason r;
+                tm_fail(&r, TM_E_PEER_CLOSED, "socket %d: %s:%ld closed the connection without TLS "
+                        "close_notify (the last data may be cut short)", k->id, k->host, k->port);
+                mark_closed(k, 0, &r);
+            } else {
+                mark_closed(k, 0, NULL);
+            }
             return;
         }
         if (n == TM_STREAM_ERROR) {
@@ -186,7 +193,7 @@ static void ev_readable(void *arg)
         }
         break;   /* AGAIN */
     }
-    if (got && k->wind_armed) {
+    if (got && k->wind_armed && !spwf_wind_masked(k->at, 55)) {
         k->wind_armed = false;
         spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, got, k->rx_len);
     }
@@ -239,6 +246,9 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
             return tm_fail(why, TM_E_ARG_BAD, "argument 3 \"%s\" must be empty or NULL (or a number)",
                                a->v[2].p);
     }
+    if (spwf_radio_bss_lost())
+        return tm_fail(why, TM_E_NET, "no network: the access point is lost (+WIND:33); wait for +WIND:24 "
+                       "(WiFi Up)");
     bool tls, udp = false;
     char expected[TM_HOST_MAX] = "";
     if (!strcasecmp(kind, "t")) {
@@ -286,7 +296,10 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
     o.use_tls = tls;
     o.udp = udp;
     if (tls) {
-        spwf_creds_load(s, &k->creds, true);
+        if ((e = spwf_creds_load(s, &k->creds, true, why))) {
+            sock_free(s, k);
+            return e;
+        }
         spwf_tls_config(s, &k->creds, &o.tls, o.host, expected);
         tm_trace("spwf", "SOCKON %d: TLS to %s:%ld, SNI %s, certificate name checked: %s", id, host, port, host,
                  expected[0] ? expected : host);
@@ -487,4 +500,33 @@ tm_err spwf_sockl_exec(tm_at *at, const tm_at_args *a)
                    k->tls ? "s" : "t", k->closed ? "closed" : "open", k->rx_len);
     }
     return TM_OK;
+}
+
+/* The +WIND masks were lowered (AT+S.SCFG=console_wind_off_*): data that
+ * arrived while +WIND:55 was masked is announced now, so a host that masks
+ * the indications around its reads (the mbed driver) still learns of it. */
+void spwf_sock_winds_unmasked(spwf_state *s)
+{
+    for (int i = 0; i < TM_SESSIONS_MAX; i++) {
+        spwf_sock *k = s->sock[i];
+        if (k && k->wind_armed && k->rx_len && !spwf_wind_masked(k->at, 55)) {
+            k->wind_armed = false;
+            spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, k->rx_len, k->rx_len);
+        }
+    }
+}
+
+/* The control channel's network events (sim.c): the connection is gone as
+ * after a reset: +WIND:58:Socket Closed:<id>:1; unread bytes stay readable. */
+bool spwf_sock_net_lost(spwf_state *s, int id, const tm_reason *why)
+{
+    if (id < 0 || id >= TM_SESSIONS_MAX || !s->sock[id])
+        return false;
+    spwf_sock *k = s->sock[id];
+    if (k->closed || (!k->open && !k->opening))
+        return false;
+    if (k->opening)
+        return false;           /* SOCKON still running: not simulated yet */
+    mark_closed(k, 1, why);
+    return true;
 }

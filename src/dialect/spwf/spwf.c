@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/trace.h"
+#include "core/version.h"
 #include "dialect/spwf/spwf.h"
 #include "port/port.h"
 
@@ -27,46 +28,12 @@ tm_modem *spwf_modem(tm_at *at) { return tm_at_user(at); }
 
 /* ---- configuration variables -------------------------------------------- */
 
-/* Defaults: console_echo 0 (echo off, what every SPWF04 driver sets and
- * expects), console_errs 2 (number and text, as in the seeds),
- * console_verbose 1 (our reason after the text).  The Wi-Fi variables are
- * accepted and kept so host start-up sequences work; they have no effect. */
-static const spwf_var_def vars[] = {
-    { "console_echo", "0" },
-    { "console_errs", "2" },
-    { "console_verbose", "1" },
-    { "console_wind_off_low", "0x00000000" },
-    { "console_wind_off_medium", "0x00000000" },
-    { "console_wind_off_high", "0x00000000" },
-    { "console_enabled", "1" },
-    { "console_speed", "115200" },
-    { "console_hwfc", "0" },
-    { "console_delimiter", "0" },
-    { "sleep_enabled", "0" },
-    { "standby_enabled", "0" },
-    { "standby_time", "10" },
-    { "wifi_mode", "1" },
-    { "wifi_ht_mode", "1" },
-    { "wifi_opr_rate_mask", "0x003FFFCF" },
-    { "wifi_priv_mode", "2" },
-    { "wifi_wpa_psk_text", "" },
-    { "wifi_ssid", "" },
-    { "wifi_powersave", "0" },
-    { "wifi_channelnum", "6" },
-    { "ip_use_dhcp", "1" },
-    { "ip_hostname", "tlsmodem" },
-    { "ip_use_httpd", "0" },
-    { "nv_wifi_macaddr", "00:80:E1:00:00:01" },
-    { "nv_model", "SPWF04SA (tlsmodem)" },
-    { NULL, NULL },
-};
+/* The table (names, factory values, ranges) lives in config_vars.c. */
+static const spwf_var_def *const vars = spwf_config_vars;
 
 static int var_index(const char *name)
 {
-    for (int i = 0; vars[i].name; i++)
-        if (strcasecmp(vars[i].name, name) == 0)
-            return i;
-    return -1;
+    return spwf_config_index(name);
 }
 
 const char *spwf_var(spwf_state *s, const char *name)
@@ -91,37 +58,6 @@ static void apply_vars(tm_at *at, spwf_state *s)
 {
     tm_at_set_echo(at, spwf_var_int(s, "console_echo") != 0);
     tm_at_set_cmee(at, spwf_var_int(s, "console_errs") >= 2 ? 2 : 1);
-}
-
-/* Checks a value for a variable; numeric ones must be numbers in range. */
-static tm_err check_value(tm_at *at, const char *name, const char *val)
-{
-    static const struct { const char *name; long lo, hi; } nums[] = {
-        { "console_echo", 0, 1 }, { "console_errs", 0, 2 }, { "console_verbose", 0, 1 },
-        { "console_enabled", 0, 1 }, { "console_hwfc", 0, 1 }, { "console_delimiter", 0, 255 },
-        { "console_speed", 300, 6000000 }, { "sleep_enabled", 0, 1 }, { "standby_enabled", 0, 1 },
-        { "standby_time", 0, 86400 }, { "wifi_mode", 0, 3 }, { "wifi_ht_mode", 0, 1 },
-        { "wifi_priv_mode", 0, 2 }, { "wifi_powersave", 0, 2 }, { "wifi_channelnum", 1, 14 },
-        { "ip_use_dhcp", 0, 2 }, { "ip_use_httpd", 0, 1 },
-        { "console_wind_off_low", 0, 0xffffffffL }, { "console_wind_off_medium", 0, 0xffffffffL },
-        { "console_wind_off_high", 0, 0xffffffffL }, { "wifi_opr_rate_mask", 0, 0xffffffffL },
-    };
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        if (strcasecmp(nums[i].name, name) != 0)
-            continue;
-        char *end;
-        long v = strtol(val, &end, 0);
-        if (!val[0] || *end)
-            return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "argument 2 (value) \"%s\" for %s is not a number",
-                           val, name);
-        if (v < nums[i].lo || v > nums[i].hi)
-            return tm_fail(tm_at_reason(at), TM_E_ARG_RANGE, "argument 2 (value) %ld for %s is out of range "
-                           "%ld..%ld", v, name, nums[i].lo, nums[i].hi);
-    }
-    if (strlen(val) >= SPWF_VAR_VAL)
-        return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "argument 2 (value) is longer than %d bytes",
-                       SPWF_VAR_VAL - 1);
-    return TM_OK;
 }
 
 static tm_err unknown_var(tm_at *at, const char *name)
@@ -150,11 +86,13 @@ tm_err spwf_scfg_set(tm_at *at, const tm_at_args *a)
     int i = var_index(name);
     if (i < 0)
         return unknown_var(at, name);
-    if ((e = check_value(at, vars[i].name, val)))
+    if ((e = spwf_config_check(at, i, val)))
         return e;
     memcpy(s->vars[i], val, strlen(val) + 1);
     tm_trace("spwf", "SCFG %s=%s (RAM; AT+S.WCFG saves)", vars[i].name, val);
     apply_vars(at, s);
+    if (!strncasecmp(vars[i].name, "console_wind_off_", 17))
+        spwf_sock_winds_unmasked(s);
     return TM_OK;
 }
 
@@ -181,23 +119,75 @@ tm_err spwf_gcfg_set(tm_at *at, const tm_at_args *a)
     return TM_OK;
 }
 
+/* What became of spwf/settings at start or RESET: AT+S.STS shows it as the
+ * status variable "settings" (docs/spwf.md). */
+static char g_settings_note[TM_DETAIL_MAX + 160];
+
+const char *spwf_settings_note(void) { return g_settings_note; }
+
+/* Every variable that differs from its default, in one write: the file is
+ * all old or all new after a crash (docs/reliability.md). */
 tm_err spwf_wcfg_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     spwf_state *s = spwf_get(at);
     tm_modem *m = spwf_modem(at);
-    for (int i = 0; vars[i].name; i++) {
-        tm_err e;
-        if (strcmp(s->vars[i], vars[i].dflt) == 0)
-            e = tm_store_setting_set(&m->store, "spwf/settings", vars[i].name, NULL, tm_at_reason(at));
-        else
-            e = tm_store_setting_set(&m->store, "spwf/settings", vars[i].name, s->vars[i], tm_at_reason(at));
-        if (e && e != TM_E_NOT_FOUND)
-            return e;
-    }
-    tm_reason_clear(tm_at_reason(at));
-    tm_trace("store", "WCFG: configuration saved to spwf/settings");
+    tm_setting v[SPWF_VAR_MAX];
+    size_t n = 0;
+    for (int i = 0; vars[i].name; i++)
+        if (strcmp(s->vars[i], vars[i].dflt) != 0)
+            v[n++] = (tm_setting){ vars[i].name, s->vars[i] };
+    tm_err e = tm_store_settings_save(&m->store, "spwf/settings", v, n, tm_at_reason(at));
+    if (e)
+        return e;
+    snprintf(g_settings_note, sizeof g_settings_note, "saved (%zu variable(s) differ from the defaults)", n);
+    tm_trace("store", "WCFG: configuration saved to spwf/settings (%zu variable(s) differ from the defaults)", n);
     return TM_OK;
+}
+
+/* Loads spwf/settings into s->vars, all or nothing: a damaged file, an
+ * unknown variable or a bad value leaves the defaults, says why (trace,
+ * AT+S.STS, and at start stderr through m->start_note) and keeps the file
+ * as it is until the host saves with AT+S.WCFG. */
+static void load_saved(tm_modem *m, spwf_state *s, bool at_start)
+{
+    static char buf[TM_STORE_SETTINGS_MAX + 1];
+    static char tmpv[SPWF_VAR_MAX][SPWF_VAR_VAL];
+    tm_setting v[TM_STORE_SETTINGS_KEYS];
+    size_t n = 0;
+    tm_reason why;
+    tm_reason_clear(&why);
+    vars_defaults(s);
+    tm_err e = tm_store_settings_load(&m->store, "spwf/settings", buf, sizeof buf, v, TM_STORE_SETTINGS_KEYS,
+                                      &n, &why);
+    if (e == TM_E_NOT_FOUND) {
+        snprintf(g_settings_note, sizeof g_settings_note, "defaults (nothing saved)");
+        return;
+    }
+    memcpy(tmpv, s->vars, sizeof tmpv);
+    for (size_t k = 0; e == TM_OK && k < n; k++) {
+        int i = var_index(v[k].key);
+        if (i < 0) {
+            e = tm_fail(&why, TM_E_STORE_CORRUPT, "settings spwf/settings: unknown variable \"%.64s\"", v[k].key);
+            break;
+        }
+        if (spwf_config_check(m->at, i, v[k].val) != TM_OK) {
+            e = tm_fail(&why, TM_E_STORE_CORRUPT, "settings spwf/settings: %s", tm_at_reason(m->at)->detail);
+            tm_reason_clear(tm_at_reason(m->at));
+            break;
+        }
+        snprintf(tmpv[i], SPWF_VAR_VAL, "%s", v[k].val);
+    }
+    if (e) {
+        snprintf(g_settings_note, sizeof g_settings_note, "damaged, defaults in use: %s; the file is kept "
+                 "until AT+S.WCFG saves", why.detail);
+        tm_trace("warn", "%s", g_settings_note);
+        if (at_start)
+            snprintf(m->start_note, sizeof m->start_note, "store %s: %s", m->store.root, g_settings_note);
+        return;
+    }
+    memcpy(s->vars, tmpv, sizeof tmpv);
+    snprintf(g_settings_note, sizeof g_settings_note, "saved (%zu variable(s) loaded)", n);
 }
 
 tm_err spwf_fcfg_exec(tm_at *at, const tm_at_args *a)
@@ -210,70 +200,6 @@ tm_err spwf_fcfg_exec(tm_at *at, const tm_at_args *a)
     return TM_OK;
 }
 
-/* ---- status variables ---------------------------------------------------- */
-
-static void status_value(tm_at *at, const char *name, char *out, size_t cap)
-{
-    tm_modem *m = spwf_modem(at);
-    spwf_state *s = spwf_get(at);
-    out[0] = '\0';
-    if (!strcasecmp(name, "version"))
-        snprintf(out, cap, "tlsmodem-spwf04-1.1.0");
-    else if (!strcasecmp(name, "ip_ipaddr"))
-        snprintf(out, cap, "127.0.0.1");
-    else if (!strcasecmp(name, "ip_gw"))
-        snprintf(out, cap, "127.0.0.1");
-    else if (!strcasecmp(name, "ip_netmask"))
-        snprintf(out, cap, "255.0.0.0");
-    else if (!strcasecmp(name, "wifi_state"))
-        snprintf(out, cap, "10");
-    else if (!strcasecmp(name, "time")) {
-        if (m->clock_mode == TM_CLOCK_UNSET)
-            snprintf(out, cap, "not set");
-        else
-            snprintf(out, cap, "%lld", (long long)tm_modem_now(m));
-    } else if (!strcasecmp(name, "clock_source"))
-        snprintf(out, cap, "%s", m->clock_mode == TM_CLOCK_SET ? "AT+S.TIME" :
-                 m->clock_mode == TM_CLOCK_UNSET ? "unset" : "host");
-    else if (!strcasecmp(name, "sockets")) {
-        int n = 0;
-        for (int i = 0; i < TM_SESSIONS_MAX; i++)
-            n += s->sock[i] != NULL;
-        snprintf(out, cap, "%d", n);
-    }
-}
-
-static const char *const status_names[] = { "version", "ip_ipaddr", "ip_gw", "ip_netmask", "wifi_state",
-                                            "time", "clock_source", "sockets", NULL };
-
-tm_err spwf_sts_exec(tm_at *at, const tm_at_args *a)
-{
-    (void)a;
-    char v[128];
-    for (int i = 0; status_names[i]; i++) {
-        status_value(at, status_names[i], v, sizeof v);
-        tm_at_line(at, "AT-S.Var:%s=%s", status_names[i], v);
-    }
-    return TM_OK;
-}
-
-tm_err spwf_sts_set(tm_at *at, const tm_at_args *a)
-{
-    char name[64], v[128];
-    tm_err e;
-    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_str(at, a, 1, "variable", name, sizeof name)))
-        return e;
-    for (int i = 0; status_names[i]; i++) {
-        if (strcasecmp(status_names[i], name) == 0) {
-            status_value(at, status_names[i], v, sizeof v);
-            tm_at_line(at, "AT-S.Var:%s=%s", status_names[i], v);
-            return TM_OK;
-        }
-    }
-    tm_at_reason(at)->arg_index = 1;
-    return tm_fail(tm_at_reason(at), TM_E_ARG_BAD, "no status variable \"%s\" (AT+S.STS lists them)", name);
-}
-
 /* ---- Wi-Fi (accepted, no effect) ----------------------------------------- */
 
 tm_err spwf_ssidtxt_set(tm_at *at, const tm_at_args *a)
@@ -281,17 +207,6 @@ tm_err spwf_ssidtxt_set(tm_at *at, const tm_at_args *a)
     spwf_state *s = spwf_get(at);
     int i = var_index("wifi_ssid");
     snprintf(s->vars[i], SPWF_VAR_VAL, "%s", a->count ? a->v[0].p : "");
-    return TM_OK;
-}
-
-tm_err spwf_wifi_set(tm_at *at, const tm_at_args *a)
-{
-    long on;
-    tm_err e;
-    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_int(at, a, 1, "enable", 0, 1, &on)))
-        return e;
-    if (on)
-        spwf_wind(at, 24, "WiFi Up:0:127.0.0.1");
     return TM_OK;
 }
 
@@ -323,18 +238,23 @@ tm_err spwf_help_exec(tm_at *at, const tm_at_args *a)
 
 /* ---- +WIND ------------------------------------------------------------------ */
 
-void spwf_wind(tm_at *at, int n, const char *fmt, ...)
+bool spwf_wind_masked(tm_at *at, int n)
 {
     spwf_state *s = spwf_get(at);
-    if (s && n >= 0 && n < 96) {
-        static const char *const masks[] = { "console_wind_off_low", "console_wind_off_medium",
-                                             "console_wind_off_high" };
-        const char *v = spwf_var(s, masks[n / 32]);
-        unsigned long mask = v ? strtoul(v, NULL, 0) : 0;
-        if (mask & (1UL << (n % 32))) {
-            tm_trace("urc", "+WIND:%d masked by %s", n, masks[n / 32]);
-            return;
-        }
+    if (!s || n < 0 || n >= 96)
+        return false;
+    static const char *const masks[] = { "console_wind_off_low", "console_wind_off_medium",
+                                         "console_wind_off_high" };
+    const char *v = spwf_var(s, masks[n / 32]);
+    unsigned long mask = v ? strtoul(v, NULL, 0) : 0;
+    return (mask & (1UL << (n % 32))) != 0;
+}
+
+void spwf_wind(tm_at *at, int n, const char *fmt, ...)
+{
+    if (spwf_wind_masked(at, n)) {
+        tm_trace("urc", "+WIND:%d masked by console_wind_off_*", n);
+        return;
     }
     char text[TM_AT_URC_LINE_MAX];
     va_list ap;
@@ -344,29 +264,16 @@ void spwf_wind(tm_at *at, int n, const char *fmt, ...)
     tm_at_urc(at, "+WIND:%d:%s", n, text);
 }
 
-static void boot_winds(tm_at *at)
-{
-    spwf_wind(at, 1, "Poweron (tlsmodem)");
-    spwf_wind(at, 13, "ST SPWF04S IWM: tlsmodem emulation");
-    spwf_wind(at, 0, "Console active");
-    spwf_wind(at, 32, "WiFi Hardware Started");
-    spwf_wind(at, 24, "WiFi Up:0:127.0.0.1");
-}
-
 tm_err spwf_reset_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
     spwf_state *s = spwf_get(at);
     tm_modem *m = spwf_modem(at);
     spwf_sock_close_all(s);
-    vars_defaults(s);
-    char val[SPWF_VAR_VAL];
-    for (int i = 0; vars[i].name; i++)
-        if (tm_store_setting_get(&m->store, "spwf/settings", vars[i].name, val, sizeof val) == TM_OK)
-            snprintf(s->vars[i], SPWF_VAR_VAL, "%s", val);
+    load_saved(m, s, false);
     apply_vars(at, s);
     tm_trace("spwf", "RESET: sockets closed, saved configuration reloaded");
-    boot_winds(at);   /* queued: written after AT-S.OK */
+    spwf_boot_winds(at);   /* queued: written after AT-S.OK */
     return TM_OK;
 }
 
@@ -497,9 +404,12 @@ static void collect_on_end(void *arg, tm_at_data_end how, size_t total)
 {
     tm_at *at = arg;
     spwf_state *s = spwf_get(at);
-    (void)how;
-    (void)total;
     spwf_data_unwatch(at);
+    if (how == TM_AT_DATA_END_HOST_GONE) {
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_ABORTED, "the host went away after %zu of "
+                                   "%zu payload bytes; nothing was done", total, s->collect_expected));
+        return;
+    }
     if (s->collect_pre) {
         tm_reason_append(tm_at_reason(at), "the %zu payload bytes were read and discarded",
                          s->collect_expected);
@@ -559,19 +469,12 @@ static void spwf_start(tm_modem *m)
     memset(&g_spwf, 0, sizeof g_spwf);
     g_spwf.modem = m;
     m->dialect_state = &g_spwf;
-    vars_defaults(&g_spwf);
-    char val[SPWF_VAR_VAL];
-    int loaded = 0;
-    for (int i = 0; vars[i].name; i++)
-        if (tm_store_setting_get(&m->store, "spwf/settings", vars[i].name, val, sizeof val) == TM_OK) {
-            snprintf(g_spwf.vars[i], SPWF_VAR_VAL, "%s", val);
-            loaded++;
-        }
+    load_saved(m, &g_spwf, true);
     apply_vars(m->at, &g_spwf);
-    tm_trace("spwf", "SPWF04 dialect ready (store %s, %d saved variable(s), echo %s)", m->store.root, loaded,
+    tm_trace("spwf", "SPWF04 dialect ready (store %s, settings %s, echo %s)", m->store.root, g_settings_note,
              spwf_var_int(&g_spwf, "console_echo") ? "on" : "off");
     tm_port_on_idle(spwf_idle, &g_spwf);
-    boot_winds(m->at);
+    spwf_boot_winds(m->at);
 }
 
 static void spwf_stop(tm_modem *m)
@@ -590,4 +493,5 @@ const tm_dialect tm_dialect_spwf = {
     .at = &spwf_at_dialect,
     .start = spwf_start,
     .stop = spwf_stop,
+    .sim_event = spwf_sim_event,
 };

@@ -35,6 +35,7 @@ typedef struct {
     size_t   n_client_chain;
     uint8_t *key;
     size_t   key_len;
+    char     note[400];           /* CA-looking files that are not anchors, and why (reasons) */
 } spwf_creds;
 
 typedef struct spwf_sock spwf_sock;   /* sock.c */
@@ -47,7 +48,7 @@ typedef struct {
     const char *dflt;
 } spwf_var_def;
 
-#define SPWF_VAR_MAX 40
+#define SPWF_VAR_MAX 128
 #define SPWF_VAR_VAL 96
 
 typedef void (*spwf_collect_end)(tm_at *at, tm_err pre, const uint8_t *p, size_t n);
@@ -77,9 +78,35 @@ typedef struct {
 spwf_state *spwf_get(tm_at *at);
 tm_modem   *spwf_modem(tm_at *at);
 
+/* The configuration-variable table (config_vars.c): name + factory value,
+ * NULL-terminated; index by name (-1 unknown); value check for index i
+ * (range, read-only) with the reason filled. */
+extern const spwf_var_def spwf_config_vars[];
+int         spwf_config_index(const char *name);
+tm_err      spwf_config_check(tm_at *at, int i, const char *val);
+/* Radio, status and boot (radio.c): AT+S.STS, AT+S.PEERS, AT+S.WIFI, the
+ * boot +WIND sequence (start and AT+S.RESET). */
+void        spwf_boot_winds(tm_at *at);
+/* Control channel (sim.c): the access point lost / back (+WIND:33 / +WIND:24),
+ * whether it is lost, a socket the network closed (+WIND:58:…:1; false when
+ * socket id has no open connection), the tm_dialect.sim_event hook. */
+tm_err      spwf_radio_coverage(tm_at *at, bool lost, tm_reason *why);
+bool        spwf_radio_bss_lost(void);
+bool        spwf_sock_net_lost(spwf_state *s, int id, const tm_reason *why);
+tm_err      spwf_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
+/* Whether +WIND:<n> is masked by console_wind_off_* (spwf.c); sock.c keeps a
+ * masked +WIND:55 armed and announces it when the masks drop. */
+bool        spwf_wind_masked(tm_at *at, int n);
+void        spwf_sock_winds_unmasked(spwf_state *s);
+tm_err      spwf_peers_exec(tm_at *at, const tm_at_args *a);
+tm_err      spwf_peers_set(tm_at *at, const tm_at_args *a);
+
 /* Config variables. */
 const char *spwf_var(spwf_state *s, const char *name);    /* NULL when unknown */
 int         spwf_var_int(spwf_state *s, const char *name);
+/* What became of the saved settings (AT+S.STS variable "settings"): saved,
+ * defaults, or damaged with the reason. */
+const char *spwf_settings_note(void);
 
 /* +WIND:<n>:<text> through the URC queue, unless masked by console_wind_off_*. */
 void spwf_wind(tm_at *at, int n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -98,6 +125,11 @@ void spwf_trace_reason(const char *what, const tm_reason *why);
  * filled already).  Otherwise they are collected (<= TM_STORE_ITEM_MAX) and
  * end() is called with them. */
 tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end end);
+/* A counted PEM upload cut inside the PEM, with CR LF line ends (a terminal's
+ * LF -> CR LF): reads and drops the rest, then fails with "received CR LF line
+ * ends: announced N bytes, the PEM needs M" (crlf_overrun.c).  False when
+ * that is not what happened. */
+bool   spwf_crlf_overrun(tm_at *at, spwf_state *s);
 /* Watchdog for a payload: arms a silence timer; data_feed() on each chunk. */
 void   spwf_data_watch(tm_at *at, size_t expected, void (*abort)(tm_at *at, size_t got, size_t expected));
 void   spwf_data_feed(tm_at *at, size_t n);
@@ -107,12 +139,25 @@ tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *o
 
 
 /* Credentials (certs.c). */
-void   spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client);
+/* Trust + client credentials from the store.  A stored item that cannot be
+ * used fails (TM_E_CERT_FORMAT / TM_E_KEY_FORMAT, reason naming it): the
+ * connection must then be refused, never made with less (or bundle) trust. */
+tm_err spwf_creds_load(spwf_state *s, spwf_creds *c, bool with_client, tm_reason *why);
 void   spwf_creds_free(spwf_creds *c);
+/* Records that the module writes fsname ("spwf/fs/<file>") from the network
+ * (`by`: "AT+S.HTTPGET"); call before writing the file.  Such a file is never
+ * a trust anchor (certs.c). */
+tm_err spwf_fs_from_network(tm_store *st, const char *fsname, const char *by, tm_reason *why);
+/* Why the file fsname is not a trust anchor (text in buf), or NULL when it is
+ * one (AT+S.TMCERTLIST). */
+const char *spwf_fs_not_anchor(tm_store *st, const char *fsname, char *buf, size_t cap);
 void   spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const char *host,
                        const char *expected);
 /* File-system name -> store name ("spwf/fs/<name>", leading '/' dropped). */
 tm_err spwf_fs_name(tm_at *at, const char *user, char *out, size_t cap);
+/* Would writing fsname with new_size bytes stay within TM_FS_FILES_MAX and
+ * TM_FS_BYTES_MAX?  TM_E_STORE_FULL with the numbers otherwise. */
+tm_err spwf_fs_room(tm_store *st, const char *fsname, size_t new_size, tm_reason *why);
 
 /* Handlers, by file. */
 /* spwf.c */

@@ -19,6 +19,7 @@ static const tm_at_cmd spwf_table[] = {
     { "+S.TIME",     NULL, NULL, spwf_time_set,      spwf_time_exec,   "AT+S.TIME[=<seconds since 1970>]" },
     { "+S.SSIDTXT",  NULL, NULL, spwf_ssidtxt_set,   NULL,             "AT+S.SSIDTXT=<ssid>" },
     { "+S.WIFI",     NULL, NULL, spwf_wifi_set,      NULL,             "AT+S.WIFI=<0|1>" },
+    { "+S.PEERS",    NULL, NULL, spwf_peers_set,     spwf_peers_exec,  "AT+S.PEERS[=<peer_number>[,<peer_var>]]" },
     { "+S.SOCKON",   NULL, NULL, spwf_sockon_set,    NULL,             "AT+S.SOCKON=<host>,<port>,[NULL],<t|s|name>" },
     { "+S.SOCKW",    NULL, NULL, spwf_sockw_set,     NULL,             "AT+S.SOCKW=<id>,<len>" },
     { "+S.SOCKQ",    NULL, NULL, spwf_sockq_set,     NULL,             "AT+S.SOCKQ=<id>" },
@@ -52,4 +53,5 @@ const tm_at_dialect spwf_at_dialect = {
     .voice = &spwf_voice,
     .echo_default = false,
     .swallow_lf_after_cr = false,
+    .echo_eol_crlf = true,
 };

@@ -20,8 +20,19 @@ static const char USAGE[] =
     "  --ca-bundle FILE|none      default trust when no CA is loaded\n"
     "                             (default " TM_DEFAULT_CA_BUNDLE ")\n"
     "  --resolve HOST:PORT:ADDR   pin a name to an address (repeatable)\n"
-    "  --trace FILE|-             readable timeline of events (- = stderr)\n"
+    "  --trace FILE|-             readable timeline of events (- = stderr); SIGHUP reopens FILE\n"
+    "  --name NAME                this modem's name on every trace line (default: from the endpoint)\n"
     "  --clock host|unset         module clock follows the host (default) or starts unset\n"
+    "  --timeout-connect MS       DNS + TCP connect + TLS handshake, in total (default 30000)\n"
+    "  --timeout-dns MS           name resolution alone (default 10000)\n"
+    "  --timeout-response MS      request sent -> complete response head (default 60000)\n"
+    "  --timeout-idle MS          longest silence of a server while data is awaited\n"
+    "                             (default 30000); 0 = never, for any --timeout-*\n"
+    "  --model NAME               module model: hl8548 (default), hl7800, hl7802 (--dialect hl)\n"
+    "  --imei DIGITS              IMEI the module reports (15 digits)\n"
+    "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
+    "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
+    "  --control PATH|ADDR:PORT   control channel driving the simulated network (docs/control.md)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -88,7 +99,8 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
-    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION,
+    O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL,
 };
 
 static const struct option LONGOPTS[] = {
@@ -103,6 +115,16 @@ static const struct option LONGOPTS[] = {
     { "resolve",   required_argument, NULL, O_RESOLVE },
     { "trace",     required_argument, NULL, O_TRACE },
     { "clock",     required_argument, NULL, O_CLOCK },
+    { "timeout-connect",  required_argument, NULL, O_TO_CONNECT },
+    { "timeout-dns",      required_argument, NULL, O_TO_DNS },
+    { "timeout-response", required_argument, NULL, O_TO_RESPONSE },
+    { "timeout-idle",     required_argument, NULL, O_TO_IDLE },
+    { "model",     required_argument, NULL, O_MODEL },
+    { "imei",      required_argument, NULL, O_IMEI },
+    { "iccid",     required_argument, NULL, O_ICCID },
+    { "imsi",      required_argument, NULL, O_IMSI },
+    { "name",      required_argument, NULL, O_NAME },
+    { "control",   required_argument, NULL, O_CONTROL },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -115,6 +137,7 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
     a->host = TM_HOST_STDIO;
     a->baud = TM_DEFAULT_BAUD;
     a->ca_bundle = TM_DEFAULT_CA_BUNDLE;
+    a->timeout_connect = a->timeout_dns = a->timeout_response = a->timeout_idle = -1;
     if (cap)
         err[0] = '\0';
 
@@ -195,6 +218,45 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
                 a->clock_unset = true;
             else
                 return fail(err, cap, "--clock \"%s\": expected host or unset", optarg);
+            break;
+        case O_TO_CONNECT: case O_TO_DNS: case O_TO_RESPONSE: case O_TO_IDLE: {
+            static const char *const names[] = { "--timeout-connect", "--timeout-dns", "--timeout-response",
+                                                 "--timeout-idle" };
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || errno || v < 0 || v > 86400000)
+                return fail(err, cap, "%s \"%s\": expected milliseconds, 0 (never) to 86400000",
+                            names[c - O_TO_CONNECT], optarg);
+            long *dst[] = { &a->timeout_connect, &a->timeout_dns, &a->timeout_response, &a->timeout_idle };
+            *dst[c - O_TO_CONNECT] = v;
+            break;
+        }
+        case O_MODEL:
+            if (!*optarg)
+                return fail(err, cap, "--model needs a model name (hl8548, hl7800, hl7802)");
+            a->model = optarg;
+            break;
+        case O_IMEI: case O_ICCID: case O_IMSI: {
+            static const char *const names[] = { "--imei", "--iccid", "--imsi" };
+            static const size_t lo[] = { 15, 19, 6 }, hi[] = { 15, 20, 15 };  /* IMEI, ICCID, IMSI */
+            int k = c - O_IMEI;
+            size_t n = strlen(optarg);
+            if (n < lo[k] || n > hi[k] || strspn(optarg, "0123456789") != n)
+                return fail(err, cap, "%s \"%s\": expected %s digits", names[k], optarg,
+                            k == 0 ? "15" : k == 1 ? "19 or 20" : "6 to 15");
+            if (k == 0) a->imei = optarg; else if (k == 1) a->iccid = optarg; else a->imsi = optarg;
+            break;
+        }
+        case O_NAME:
+            if (!*optarg || strlen(optarg) > 32 || strpbrk(optarg, " \t\r\n"))
+                return fail(err, cap, "--name \"%s\": expected 1 to 32 characters without spaces", optarg);
+            a->name = optarg;
+            break;
+        case O_CONTROL:
+            if (!*optarg)
+                return fail(err, cap, "--control needs a socket path or 127.0.0.1:PORT");
+            a->control = optarg;
             break;
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;

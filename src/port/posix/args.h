@@ -1,9 +1,12 @@
-/* tlsmodem — command line of the Linux binary (DESIGN.md §2).
+/* tlsmodem — command line of the Linux binary (man/tlsmodem.1, docs/ports.md).
  *
  * tlsmodem [--dialect hl|spwf]
  *          [--stdio | --pty LINK | --listen ADDR:PORT | --serial DEV [--baud N]]
  *          [--store DIR] [--ca-bundle FILE|none] [--resolve HOST:PORT:ADDR]...
- *          [--trace FILE|-] [--clock host|unset] [--help] [--version]
+ *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--model NAME]
+ *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
+ *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
+ *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -14,8 +17,9 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "core/version.h"
 
-#define TM_VERSION_STRING "0.1.0"
+#define TM_VERSION_STRING TM_VERSION
 #define TM_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define TM_DEFAULT_BAUD 115200
 
@@ -36,6 +40,17 @@ typedef struct {
     int          resolve_count;
     const char  *trace;            /* NULL = off, "-" = stderr */
     bool         clock_unset;      /* --clock unset */
+    /* --timeout-*: milliseconds, -1 = not given (config.h default), 0 = never */
+    long         timeout_connect;
+    long         timeout_dns;
+    long         timeout_response;
+    long         timeout_idle;
+    const char  *model;            /* NULL = the dialect's default (main checks the name) */
+    const char  *imei;             /* 15 digits, NULL = default */
+    const char  *iccid;            /* 19 or 20 digits, NULL = default */
+    const char  *imsi;             /* 6..15 digits, NULL = default */
+    const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
+    const char  *control;          /* --control PATH|ADDR:PORT, NULL = none (control.c checks it) */
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one

@@ -19,6 +19,7 @@
 
 static void host_idle(void *arg);
 static void host_io(void *arg, int fd, unsigned ev);
+static void update_watches(tm_host *h);
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -49,15 +50,18 @@ static int open_stdio(tm_host *h, char *err, size_t cap)
         if (tcgetattr(STDIN_FILENO, &t) == 0) {
             h->tty_saved = t;
             h->tty_fd = STDIN_FILENO;
-            /* Raw input, Enter sends CR, Ctrl-C (ISIG) still quits; every
-             * other control character (Ctrl-Z, Ctrl-\, Ctrl-S/Q, Ctrl-V) is
-             * data for the modem.  No output processing either: the modem
+            /* Raw input, Enter sends CR; every control character (Ctrl-Z,
+             * Ctrl-\, Ctrl-S/Q, Ctrl-V, and Ctrl-C too: no ISIG) reaches
+             * the modem as a byte, so a payload byte 0x03 in data mode is
+             * data, not SIGINT.  Ctrl-C still quits in command mode: the
+             * reader (feed_remainder) stops on a 0x03 the engine is not in
+             * data mode for.  No output processing either: the modem
              * writes its own CR LF, byte for byte (the trace sink writes
              * CR LF line ends when it shares the terminal). */
             t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
                                      IXON | IXOFF | INPCK);
-            t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN);
-            t.c_lflag |= ISIG;
+            t.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN | ISIG);
+            h->ctrl_c_quits = true;
             t.c_oflag &= ~(tcflag_t)OPOST;
             t.c_cc[VSUSP] = _POSIX_VDISABLE;
             t.c_cc[VQUIT] = _POSIX_VDISABLE;
@@ -191,6 +195,12 @@ static int open_listen(tm_host *h, const char *spec, char *err, size_t cap)
     return 0;
 }
 
+/* The TCP host is gone (or done): what it typed and was not answered goes
+ * with it (tm_at_host_gone: half-typed line, bytes behind a pending
+ * command, unsent output; a data mode is abandoned).  A command still
+ * waiting for the network finishes first, its answer discarded ("draining"),
+ * and only then is the next host accepted, so it never receives the answer
+ * to a command it did not send (docs/ports.md). */
 static void host_disconnect(tm_host *h, const char *why)
 {
     if (h->in_fd < 0)
@@ -200,10 +210,19 @@ static void host_disconnect(tm_host *h, const char *why)
     close(h->in_fd);
     h->in_fd = h->out_fd = -1;
     h->watched_in = h->watched_out = 0;
+    h->in_eof = false;
     h->rx_len = h->rx_off = 0;      /* the rest of what that host typed goes with it */
-    if (h->at)
-        tm_at_discard_partial_line(h->at);   /* ... and so does a half-typed line */
-    if (h->listen_fd >= 0 && !h->input_stopped)
+    if (h->retry_timer)
+        tm_port_timer_cancel(h->retry_timer);
+    h->retry_timer = 0;
+    if (h->at) {
+        tm_at_host_gone(h->at);
+        h->draining = tm_at_busy(h->at);
+        if (h->draining)
+            tm_trace("host", "AT%s is still running for the host that left: its answer will be discarded; "
+                     "the next host is accepted when it ends", tm_at_command_name(h->at));
+    }
+    if (h->listen_fd >= 0 && !h->input_stopped && !h->draining)
         tm_port_watch(h->listen_fd, TM_IO_READ, host_io, h);
 }
 
@@ -323,6 +342,7 @@ static int open_serial(tm_host *h, const char *dev, long baud, char *err, size_t
     }
     tcflush(fd, TCIOFLUSH);
     h->in_fd = h->out_fd = fd;
+    snprintf(h->dev, sizeof h->dev, "%s", dev);
     return 0;
 }
 
@@ -408,7 +428,21 @@ static void feed_remainder(tm_host *h)
 {
     while (h->rx_len && h->at) {
         tm_at_set_now(h->at, tm_port_mono_ms());
-        size_t n = tm_at_feed(h->at, h->rx + h->rx_off, h->rx_len);
+        size_t lim = h->rx_len;
+        if (h->ctrl_c_quits) {
+            /* a terminal's Ctrl-C: data in data mode, quit otherwise (see open_stdio) */
+            const uint8_t *p = h->rx + h->rx_off, *c3 = memchr(p, 0x03, h->rx_len);
+            if (c3 == p && !tm_at_in_data_mode(h->at)) {
+                tm_trace("host", "Ctrl-C (0x03) from the terminal in command mode: stopping");
+                h->rx_len = h->rx_off = 0;
+                h->input_stopped = true;
+                tm_loop_stop();
+                return;
+            }
+            if (c3)
+                lim = c3 == p ? 1 : (size_t)(c3 - p);   /* decide the 0x03 in the state the bytes before leave */
+        }
+        size_t n = tm_at_feed(h->at, h->rx + h->rx_off, lim);
         if (n > h->rx_len)
             n = h->rx_len;
         h->rx_off += n;
@@ -418,6 +452,12 @@ static void feed_remainder(tm_host *h)
     }
     if (!h->rx_len) {
         h->rx_off = 0;
+        if (h->retry_timer)
+            tm_port_timer_cancel(h->retry_timer);
+        h->retry_timer = 0;
+    } else if (h->at && tm_at_out_full(h->at)) {
+        /* Waiting for the host to read its answers: POLLOUT (host_io ->
+         * host_idle) brings us back; no timer, no busy loop. */
         if (h->retry_timer)
             tm_port_timer_cancel(h->retry_timer);
         h->retry_timer = 0;
@@ -451,18 +491,38 @@ static void host_read(tm_host *h)
         h->watched_in = 0;
         break;
     case TM_HOST_LISTEN:
-        host_disconnect(h, e ? strerror(e) : "closed");
+        if (e) {
+            host_disconnect(h, strerror(e));
+            break;
+        }
+        /* End of input: the host closed, or half-closed after sending (nc -N,
+         * socat -).  Like --stdio: what it sent is answered, then the
+         * connection is closed (host_idle); a write that fails meanwhile
+         * means it closed for good and the answers are discarded. */
+        tm_trace("host", "end of input from the host: answering what it sent, then closing");
+        h->in_eof = true;
+        update_watches(h);
         break;
     case TM_HOST_PTY:
-        if (e == EIO)
+        if (e == EIO || !e)
             return;                    /* cannot happen while we hold the slave; ignore */
-        /* fall through */
-    case TM_HOST_SERIAL:
-        if (!e)
-            return;                    /* CLOCAL: no hangup; spurious 0 */
-        fprintf(stderr, "tlsmodem: %s: %s\n", h->kind == TM_HOST_PTY ? "pty" : "serial port",
-                strerror(e));
+        fprintf(stderr, "tlsmodem: pty: %s\n", strerror(e));
         tm_trace("host", "host endpoint failed: %s", strerror(e));
+        h->failed = true;
+        h->in_eof = true;
+        tm_port_unwatch(h->in_fd);
+        h->watched_in = 0;
+        tm_loop_stop();
+        break;
+    case TM_HOST_SERIAL:
+        /* Read 0 (or EIO) on a terminal is a hang-up: the line is gone and
+         * every further poll() would report it at once (100 % CPU). */
+        if (!e || e == EIO)
+            fprintf(stderr, "tlsmodem: serial port %s: hang-up (the line was closed%s); exiting\n",
+                    h->dev, e ? ": input/output error" : "");
+        else
+            fprintf(stderr, "tlsmodem: serial port %s: %s\n", h->dev, strerror(e));
+        tm_trace("host", "serial port %s: %s", h->dev, !e || e == EIO ? "hang-up" : strerror(e));
         h->failed = true;
         h->in_eof = true;
         tm_port_unwatch(h->in_fd);
@@ -496,8 +556,12 @@ static size_t flush_out(tm_host *h)
         size_t n = tm_at_out_peek(h->at, &p);
         if (!n || !p)
             return tm_at_out_pending(h->at);
+        if (h->out_fd < 0 && h->kind == TM_HOST_LISTEN && h->draining) {
+            tm_at_out_consume(h->at, n);       /* the answer of a host that left */
+            continue;
+        }
         if (h->out_fd < 0 && h->kind == TM_HOST_LISTEN && !h->failed)
-            return tm_at_out_pending(h->at);   /* held for the next host (like a pty) */
+            return tm_at_out_pending(h->at);   /* URCs between hosts: held for the next (like a pty) */
         if (h->out_fd < 0 || h->failed) {
             /* Nobody will ever read it (stdout gone, device failed): dropped. */
             tm_at_out_consume(h->at, n);
@@ -618,6 +682,19 @@ static void host_idle(void *arg)
     if (h->kind == TM_HOST_STDIO && h->in_eof && !h->rx_len && !left &&
         (!tm_at_busy(h->at) || tm_at_in_data_mode(h->at)))
         tm_loop_stop();        /* end of input, engine idle, output delivered */
+    if (h->kind == TM_HOST_LISTEN && h->in_fd >= 0 && h->in_eof && !h->rx_len) {
+        if (tm_at_in_data_mode(h->at))
+            host_disconnect(h, "end of input in the middle of data: abandoned");
+        else if (!left && !tm_at_busy(h->at))
+            host_disconnect(h, "end of input; everything it sent was answered");
+    }
+    if (h->kind == TM_HOST_LISTEN && h->draining && !tm_at_busy(h->at)) {
+        h->draining = false;
+        tm_host_flush(h);      /* discards the departed host's answer */
+        tm_trace("host", "the departed host's command ended (answer discarded); accepting the next host");
+        if (h->listen_fd >= 0 && !h->input_stopped && h->in_fd < 0)
+            tm_port_watch(h->listen_fd, TM_IO_READ, host_io, h);
+    }
     if (h->modem && h->modem->quit && !left)
         tm_loop_stop();
 }

@@ -1,15 +1,21 @@
 /* tlsmodem — the host endpoint: where the AT host's bytes come from and go.
  *
  *   stdio   stdin/stdout, pipes or a terminal (a terminal is put in raw mode:
- *           no echo, no line editing, Enter sends CR, Ctrl-C still quits;
+ *           no echo, no line editing, no signals from keys, Enter sends CR;
+ *           Ctrl-C quits in command mode and is a data byte in data mode;
  *           restored at exit).  End of input ends the program once the engine
  *           is idle and the output is flushed.
  *   pty     a pseudo-terminal in raw mode whose slave is symlinked at LINK;
  *           hosts may open and close it any number of times.
  *   listen  a TCP server, one host at a time; the next is accepted when the
- *           current one disconnects.  Output produced while no host is
- *           connected is held (producers pause when the buffer is full) and
- *           goes to the next host, as with a pty nobody has open.
+ *           current one is gone.  A host that disconnects takes its
+ *           unanswered lines and unsent answers with it (a command still
+ *           running finishes first, its answer discarded, before the next
+ *           host is accepted); one that half-closes (end of input) gets the
+ *           answers to everything it sent, then the connection is closed.
+ *           URCs produced while no host is connected are held (producers
+ *           pause when the buffer is full) and go to the next host.
+ *   serial  a hang-up (read 0, EIO) ends the program with status 1.
  *   serial  a serial device: raw 8N1, the given speed, RTS/CTS flow control.
  *
  * Host bytes are read only when the engine took the previous chunk: a
@@ -45,13 +51,16 @@ typedef struct {
     bool link_made;
 
     int  tty_fd;                /* terminal whose settings we changed (-1 none) */
+    bool ctrl_c_quits;          /* stdio on a terminal: 0x03 quits in command mode (ISIG is off) */
     struct termios tty_saved;
     int  fl_saved[2];           /* O_NONBLOCK restored on fds 0/1 (-1 untouched) */
 
     uint8_t rx[TM_HOST_RX_CHUNK];
     size_t  rx_off, rx_len;     /* unconsumed remainder */
 
-    bool in_eof;                /* stdio: end of input seen */
+    bool in_eof;                /* end of input seen (stdio; listen: the host half-closed) */
+    bool draining;              /* listen: a departed host's command still runs; its output is discarded */
+    char dev[PATH_MAX];         /* --serial device (messages) */
     bool input_stopped;         /* shutting down: read nothing more */
     bool failed;                /* unrecoverable I/O error on the endpoint */
     unsigned tick_timer;

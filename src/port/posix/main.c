@@ -1,10 +1,12 @@
-/* tlsmodem — the Linux program: command line (DESIGN.md §2), trace sink,
+/* tlsmodem — the Linux program: command line (man/tlsmodem.1, docs/ports.md), trace sink,
  * signals, start-up and orderly shutdown around the poll() loop. */
 #include "core/modem.h"
 #include "core/trace.h"
 #include "net/net.h"
 #include "port/port.h"
 #include "port/posix/args.h"
+#include "port/posix/banner.h"
+#include "port/posix/control.h"
 #include "port/posix/host.h"
 #include "port/posix/loop.h"
 
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,8 +65,11 @@ static void trace_sink(void *arg, const char *line, size_t len)
     }
 }
 
+static const char *g_trace_path;
+
 static int open_trace(const char *spec)
 {
+    g_trace_path = spec;
     if (!strcmp(spec, "-")) {
         g_trace_fd = STDERR_FILENO;
     } else {
@@ -78,10 +84,30 @@ static int open_trace(const char *spec)
 
 /* ---- signals ---------------------------------------------------------------- */
 
+/* SIGHUP reopens the trace file (logrotate's postrotate); the others stop. */
+static void reopen_trace(void)
+{
+    if (!g_trace_path || !strcmp(g_trace_path, "-")) {
+        tm_trace("host", "SIGHUP: no trace file to reopen; going on");
+        return;
+    }
+    int fd = open(g_trace_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        tm_trace("warn", "SIGHUP: reopening %s: %s; keeping the old file", g_trace_path, strerror(errno));
+        return;
+    }
+    tm_trace("host", "SIGHUP: reopening the trace file %s", g_trace_path);
+    close(g_trace_fd);
+    g_trace_fd = fd;
+    g_trace_tty = isatty(fd);
+    tm_trace("host", "SIGHUP: trace file %s reopened", g_trace_path);
+}
+
 static void on_signal(int sig)
 {
     int saved = errno;
-    tm_loop_stop();
+    if (sig != SIGHUP)
+        tm_loop_stop();
     if (g_sigpipe[1] >= 0) {
         unsigned char b = (unsigned char)sig;
         ssize_t r = write(g_sigpipe[1], &b, 1);
@@ -94,10 +120,18 @@ static void on_sigpipe_readable(void *arg, int fd, unsigned ev)
 {
     unsigned char buf[16];
     ssize_t n;
+    bool stop = false;
     while ((n = read(fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++)
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == SIGHUP) {
+                reopen_trace();
+                continue;
+            }
             tm_trace("host", "signal %d (%s): stopping", buf[i], strsignal(buf[i]));
-    tm_loop_stop();
+            stop = true;
+        }
+    if (stop)
+        tm_loop_stop();
 }
 
 static int setup_signals(void)
@@ -161,7 +195,7 @@ static void at_log(void *arg, const char *cat, const char *text)
 
 static void usage_error(const char *msg)
 {
-    fprintf(stderr, "tlsmodem: %s\n%s", msg, tm_args_usage());
+    fprintf(stderr, "tlsmodem: %s (try 'tlsmodem --help')\n", msg);   /* one line, not the whole usage */
 }
 
 static void restore_at_exit(void)
@@ -197,6 +231,21 @@ int main(int argc, char **argv)
         usage_error(err);
         return 2;
     }
+    if (a.model) {
+        int i = 0;
+        while (dialect->models && dialect->models[i] && strcasecmp(dialect->models[i], a.model))
+            i++;
+        if (!dialect->models || !dialect->models[i]) {
+            char list[128] = "";
+            for (int j = 0; dialect->models && dialect->models[j]; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
+                         dialect->models[j]);
+            snprintf(err, sizeof err, "--model %s: unknown for --dialect %s (%s)", a.model, dialect->name,
+                     list[0] ? list : "this dialect has one model; leave --model out");
+            usage_error(err);
+            return 2;
+        }
+    }
     if (strlen(a.ca_bundle) >= sizeof g_modem.ca_bundle) {
         usage_error("--ca-bundle: path too long");
         return 2;
@@ -211,12 +260,24 @@ int main(int argc, char **argv)
         tm_reason_clear(&why);
         if (tm_net_add_resolve(a.resolve[i], &why) != TM_OK) {
             char text[TM_DETAIL_MAX + 128];
-            snprintf(err, sizeof err, "--resolve %s: %s", a.resolve[i],
+            snprintf(err, sizeof err, "%s", why.detail[0] ? why.detail :   /* names --resolve and the value */
                      tm_reason_text(&why, text, sizeof text));
             usage_error(err);
             return 2;
         }
     }
+    {   /* --timeout-*: 0 = never; not given = config.h */
+        tm_net_timeouts to = *tm_net_timeouts_get();
+        long given[] = { a.timeout_connect, a.timeout_dns, a.timeout_response, a.timeout_idle };
+        uint32_t *dst[] = { &to.connect_ms, &to.dns_ms, &to.response_ms, &to.idle_ms };
+        for (int i = 0; i < 4; i++)
+            if (given[i] >= 0)
+                *dst[i] = given[i] == 0 ? TM_TIMEOUT_NONE : (uint32_t)given[i];
+        tm_net_timeouts_set(&to);
+    }
+    char ident[64];
+    tm_banner_ident(&a, ident, sizeof ident);
+    tm_trace_set_ident(ident);
     if (a.trace && open_trace(a.trace) < 0) {
         snprintf(err, sizeof err, "--trace %s: %s", a.trace, strerror(errno));
         usage_error(err);
@@ -252,12 +313,23 @@ int main(int argc, char **argv)
     m->clock_mode = a.clock_unset ? TM_CLOCK_UNSET : TM_CLOCK_HOST;
     m->clock_offset_ms = 0;
     m->dialect = dialect;
+    snprintf(m->model, sizeof m->model, "%s", a.model ? a.model : "");
+    snprintf(m->imei, sizeof m->imei, "%s", a.imei ? a.imei : "");
+    snprintf(m->iccid, sizeof m->iccid, "%s", a.iccid ? a.iccid : "");
+    snprintf(m->imsi, sizeof m->imsi, "%s", a.imsi ? a.imsi : "");
 
     tm_reason why;
     tm_reason_clear(&why);
     if (tm_store_open(&m->store, store_dir, &why) != TM_OK) {
         char text[TM_DETAIL_MAX + 128];
         fprintf(stderr, "tlsmodem: store %s: %s\n", store_dir, tm_reason_text(&why, text, sizeof text));
+        return 1;
+    }
+    /* One modem per store (a lock held until we exit), and leftovers of
+     * writes a crash interrupted removed. */
+    if (tm_store_claim(&m->store, &why) != TM_OK) {
+        fprintf(stderr, "tlsmodem: store %s\n", why.detail);
+        tm_trace("host", "store %s", why.detail);
         return 1;
     }
 
@@ -279,6 +351,13 @@ int main(int argc, char **argv)
     tm_host_attach(&g_host, at, m);
     if (dialect->start)
         dialect->start(m);
+    if (a.control && tm_control_open(a.control, m, err, sizeof err) < 0) {
+        fprintf(stderr, "tlsmodem: %s\n", err);
+        return 1;
+    }
+    tm_banner_print(STDERR_FILENO, &a, dialect->name, store_dir, m->ca_bundle);
+    if (m->start_note[0])
+        fprintf(stderr, "tlsmodem: %s\n", m->start_note);
 
     while (!tm_loop_stopped()) {
         if (tm_loop_run_once(-1) < 0) {
@@ -292,6 +371,7 @@ int main(int argc, char **argv)
     /* Shutdown: read nothing more, deliver what is queued, let the dialect
      * close its sessions, deliver what that produced. */
     tm_host_stop_input(&g_host);
+    tm_control_close();
     tm_host_drain(&g_host, DRAIN_MS);
     if (dialect->stop)
         dialect->stop(m);
@@ -303,6 +383,7 @@ int main(int argc, char **argv)
     tm_trace("host", "exit %d", rc);
     tm_host_close(&g_host);
     tm_loop_reset();
+    tm_at_cleanup(at);
     free(at);
     m->at = NULL;
     return rc;
