@@ -102,4 +102,64 @@ install: all
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tlsmodem@.service
 	install -m 0644 LICENSE README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# ---- fuzzing (tests/fuzz/README.md) ----------------------------------------------
+# clang + libFuzzer with ASan/UBSan, in its own build directory.  `make fuzz`
+# runs every target for FUZZ_TIME seconds, one after the other (new inputs go
+# to build-fuzz/corpus/<target>, crashes to build-fuzz/artifacts/; FUZZ_EXTRA=
+# "-fork=1 -ignore_crashes=1" keeps going past a crash); `make
+# fuzz-check` (part of `make test`) runs each over its seed corpus plus
+# FUZZ_RUNS mutations with a fixed seed, so the targets keep building and
+# passing.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_TIME    ?= 300
+FUZZ_RUNS    ?= 2000
+FUZZ_MAXLEN  ?= 8192
+FUZZ_TARGETS ?= at_hl at_spwf certfmt http store
+FUZZ_EXTRA   ?=
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_OPTS    := -max_len=$(FUZZ_MAXLEN) -timeout=20 -print_final_stats=0
+FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+
+fuzz-build:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
+
+FUZZ_HARNESS := tests/fuzz/harness.c tests/fuzz/harness.h
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_at_%: tests/fuzz/fuzz_at.c $(FUZZ_HARNESS) $(BUILD)/libtm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -DFUZZ_DIALECT='"$*"' -o $@ $< tests/fuzz/harness.c $(BUILD)/libtm.a $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HARNESS) $(BUILD)/libtm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/harness.c $(BUILD)/libtm.a $(LDLIBS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts; \
+	  echo "== fuzz_$$t for $(FUZZ_TIME) s"; \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_$$t $(FUZZ_OPTS) $(FUZZ_EXTRA) -max_total_time=$(FUZZ_TIME) \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+fuzz-check: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  rm -rf $(FUZZ_BUILD)/check/$$t; mkdir -p $(FUZZ_BUILD)/check/$$t $(FUZZ_BUILD)/artifacts; \
+	  echo "== fuzz_$$t: seed corpus + $(FUZZ_RUNS) runs"; \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_$$t $(FUZZ_OPTS) -seed=1 -runs=$(FUZZ_RUNS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	    $(FUZZ_BUILD)/check/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/check/$$t.log \
+	    || { tail -60 $(FUZZ_BUILD)/check/$$t.log; exit 1; }; \
+	  grep -E '^(INFO: seed corpus|Done)' $(FUZZ_BUILD)/check/$$t.log | tr '\n' ' '; echo; \
+	done
+
+clean:
+	rm -rf build build-asan $(FUZZ_BUILD)
+
 -include $(CORE_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(CTL_SRCS:%.c=$(BUILD)/%.d) $(BUILD)/$(MAIN_SRC:.c=.d) $(UNIT_BINS:=.d)
