@@ -538,6 +538,27 @@ static tm_err decode_pem(ctx *c, const uint8_t *in, size_t len)
 
 /* ---- a PEM cut by a byte count (terminal LF -> CR LF) ---------------------- */
 
+size_t tm_certfmt_crlf_overrun_rest(const uint8_t *in, size_t len, size_t announced)
+{
+    size_t need = 0;
+    if (!announced || len != announced || !tm_certfmt_pem_crlf_need(in, len, &need) ||
+        need - len > 4096)
+        return 0;
+    return need - len;
+}
+
+tm_err tm_certfmt_crlf_overrun_reason(tm_reason *why, const uint8_t *in, size_t len, size_t announced,
+                                      size_t dropped, bool ended_early, const char *advice)
+{
+    size_t need = 0;
+    tm_certfmt_pem_crlf_need(in, len, &need);
+    return tm_fail(why, TM_E_DATA_COUNT,
+                   "received CR LF line ends: announced %zu bytes, the PEM needs %zu (the terminal sends "
+                   "every LF as CR LF); the remaining %zu bytes of the PEM were read and dropped%s; nothing "
+                   "was stored. Announce %zu, or %s",
+                   announced, need, dropped, ended_early ? " (then the data ended early)" : "", need, advice);
+}
+
 bool tm_certfmt_pem_crlf_need(const uint8_t *in, size_t len, size_t *need)
 {
     if (!memmem(in, len, "\r\n", 2))

@@ -56,6 +56,15 @@ tm_err tm_certfmt_decode(const uint8_t *in, size_t len, tm_item_kind want,
  * be told.  (A terminal that turns LF into CR LF makes a PEM longer than the
  * count the host announced from the file.) */
 bool   tm_certfmt_pem_crlf_need(const uint8_t *in, size_t len, size_t *need);
+/* The counted-upload case both dialects meet: exactly `announced` bytes were
+ * received and they are a PEM cut by a terminal's LF -> CR LF.  Returns how
+ * many bytes of the PEM are still to come (0: not that case, or more than a
+ * 4 KiB rest, which is not a terminal's doing). */
+size_t tm_certfmt_crlf_overrun_rest(const uint8_t *in, size_t len, size_t announced);
+/* The reason for it once the rest was read and dropped: both sizes, what was
+ * dropped, nothing stored, then `advice` (the dialect's way out). */
+tm_err tm_certfmt_crlf_overrun_reason(tm_reason *why, const uint8_t *in, size_t len, size_t announced,
+                                      size_t dropped, bool ended_early, const char *advice);
 
 /* Base64 helpers (RFC 4648, whitespace ignored on decode, missing padding
  * accepted).  decode: -1 on bad input or when cap is too small.  encode:

@@ -24,26 +24,20 @@ static void drained(void *arg, tm_at_data_end how, size_t total)
 {
     tm_at *at = arg;
     hl_state *s = hl_get(at);
-    size_t need = 0;
-    tm_certfmt_pem_crlf_need(s->collect, s->collect_len, &need);
-    tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
-            "received CR LF line ends: announced %zu bytes, the PEM needs %zu (the terminal sends every LF "
-            "as CR LF); the remaining %zu bytes of the PEM were read and dropped%s; nothing was stored. "
-            "Announce %zu, or end the data with the EOF pattern instead of a count, or send the file with "
-            "tlsmodem-cert at-script from another shell",
-            s->collect_expected, need, total,
-            how == TM_AT_DATA_END_COUNT ? "" : " (then the data ended early)", need);
-    tm_at_complete(at, TM_E_DATA_COUNT);
+    tm_at_complete(at, tm_certfmt_crlf_overrun_reason(
+        tm_at_reason(at), s->collect, s->collect_len, s->collect_expected, total,
+        how != TM_AT_DATA_END_COUNT,
+        "end the data with the EOF pattern instead of a count, or send the file with tlsmodem-cert "
+        "at-script from another shell"));
 }
 
 bool hl_crlf_overrun(tm_at *at, hl_state *s)
 {
-    size_t need = 0;
-    if (!s->collect_expected || s->collect_len != s->collect_expected ||
-        !tm_certfmt_pem_crlf_need(s->collect, s->collect_len, &need) || need - s->collect_len > 4096)
+    size_t rest = tm_certfmt_crlf_overrun_rest(s->collect, s->collect_len, s->collect_expected);
+    if (!rest)
         return false;
     tm_at_data_in spec = {
-        .count = need - s->collect_len,
+        .count = rest,
         .pattern = true,
         .escape = true,
         .on_data = drop,

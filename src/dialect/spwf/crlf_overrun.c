@@ -20,15 +20,10 @@ static void drained(void *arg, tm_at_data_end how, size_t total)
     tm_at *at = arg;
     spwf_state *s = spwf_get(at);
     spwf_data_unwatch(at);
-    size_t need = 0;
-    tm_certfmt_pem_crlf_need(s->collect, s->collect_len, &need);
-    tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
-                               "received CR LF line ends: announced %zu bytes, the PEM needs %zu (the terminal "
-                               "sends every LF as CR LF); the remaining %zu bytes of the PEM were read and "
-                               "dropped%s; nothing was stored. Announce %zu, or send the certificate as DER "
-                               "with tlsmodem-cert at-script --dialect spwf from another shell",
-                               s->collect_expected, need, total,
-                               how == TM_AT_DATA_END_COUNT ? "" : " (then the data ended early)", need));
+    tm_at_complete(at, tm_certfmt_crlf_overrun_reason(
+        tm_at_reason(at), s->collect, s->collect_len, s->collect_expected, total,
+        how != TM_AT_DATA_END_COUNT,
+        "send the certificate as DER with tlsmodem-cert at-script --dialect spwf from another shell"));
 }
 
 static void drain_abort(tm_at *at, size_t got, size_t expected)
@@ -40,17 +35,16 @@ static void drain_abort(tm_at *at, size_t got, size_t expected)
 
 bool spwf_crlf_overrun(tm_at *at, spwf_state *s)
 {
-    size_t need = 0;
-    if (!s->collect_expected || s->collect_len != s->collect_expected ||
-        !tm_certfmt_pem_crlf_need(s->collect, s->collect_len, &need) || need - s->collect_len > 4096)
+    size_t rest = tm_certfmt_crlf_overrun_rest(s->collect, s->collect_len, s->collect_expected);
+    if (!rest)
         return false;
     tm_at_data_in spec = {
-        .count = need - s->collect_len,
+        .count = rest,
         .on_data = drop,
         .on_end = drained,
         .arg = at,
     };
     tm_at_data_in_start(at, &spec);
-    spwf_data_watch(at, need - s->collect_len, drain_abort);
+    spwf_data_watch(at, rest, drain_abort);
     return true;
 }
