@@ -10,7 +10,7 @@
 
 static const char USAGE[] =
     "usage: tlsmodem [options]\n"
-    "  --dialect hl|spwf          AT dialect: Sierra HL (default) or ST SPWF04\n"
+    "  --dialect hl|spwf|esp      AT dialect: Sierra HL (default), ST SPWF04 or Espressif ESP-AT\n"
     "  --stdio                    host on standard input/output (default; pipes or a terminal)\n"
     "  --pty LINK                 create a pseudo-terminal and symlink its slave at LINK\n"
     "  --listen ADDR:PORT         host over TCP (one connection at a time)\n"
@@ -28,7 +28,8 @@ static const char USAGE[] =
     "  --timeout-response MS      request sent -> complete response head (default 60000)\n"
     "  --timeout-idle MS          longest silence of a server while data is awaited\n"
     "                             (default 30000); 0 = never, for any --timeout-*\n"
-    "  --model NAME               module model: hl8548 (default), hl7800, hl7802 (--dialect hl)\n"
+    "  --model NAME               module model: hl8548 (default), hl7800, hl7802 (--dialect hl);\n"
+    "                             esp32 (default), esp8266 (--dialect esp)\n"
     "  --imei DIGITS              IMEI the module reports (15 digits)\n"
     "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
     "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
@@ -155,8 +156,8 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
         const char *opt = prev < argc ? argv[prev] : "?";
         switch (c) {
         case O_DIALECT:
-            if (strcmp(optarg, "hl") && strcmp(optarg, "spwf"))
-                return fail(err, cap, "--dialect: unknown dialect \"%s\" (hl or spwf)", optarg);
+            if (strcmp(optarg, "hl") && strcmp(optarg, "spwf") && strcmp(optarg, "esp"))
+                return fail(err, cap, "--dialect: unknown dialect \"%s\" (hl, spwf or esp)", optarg);
             a->dialect = optarg;
             break;
         case O_STDIO: case O_PTY: case O_LISTEN: case O_SERIAL: {
@@ -234,7 +235,7 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
         }
         case O_MODEL:
             if (!*optarg)
-                return fail(err, cap, "--model needs a model name (hl8548, hl7800, hl7802)");
+                return fail(err, cap, "--model needs a model name (hl8548, hl7800, hl7802, esp32, esp8266)");
             a->model = optarg;
             break;
         case O_IMEI: case O_ICCID: case O_IMSI: {
