@@ -246,6 +246,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (!dialect->cellular && (a.imei || a.iccid || a.imsi)) {
+        snprintf(err, sizeof err, "%s: --dialect %s is not a cellular module (no IMEI, ICCID or IMSI); "
+                 "leave it out", a.imei ? "--imei" : a.iccid ? "--iccid" : "--imsi", dialect->name);
+        usage_error(err);
+        return 2;
+    }
     if (strlen(a.ca_bundle) >= sizeof g_modem.ca_bundle) {
         usage_error("--ca-bundle: path too long");
         return 2;
