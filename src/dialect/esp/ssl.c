@@ -30,7 +30,8 @@
 #include "tls/x509.h"
 
 typedef struct {
-    int  auth;                  /* -1 = never set: secure default */
+    bool auth_set;              /* false (zeroed memory too) = never set: the secure default */
+    int  auth;
     int  pki, ca;
     char cn[TM_HOST_MAX];
     char sni[TM_HOST_MAX];
@@ -43,7 +44,11 @@ static ssl_conf g_conf[ESP_LINKS];
 static void conf_default(ssl_conf *c)
 {
     memset(c, 0, sizeof *c);
-    c->auth = -1;
+}
+
+static int auth_of(const ssl_conf *c)
+{
+    return c && c->auth_set ? c->auth : -1;
 }
 
 void esp_ssl_reset(esp_state *s)
@@ -168,7 +173,7 @@ static tm_err load_anchors(esp_state *s, esp_tls_hold *h, const ssl_conf *c, tm_
     char one[32];
     snprintf(one, sizeof one, "client_ca.%d", c ? c->ca : 0);
     bool picked = false;
-    if (c && c->auth >= 2) {                 /* the host chose a CA by number: that one when loaded */
+    if (auth_of(c) >= 2) {                 /* the host chose a CA by number: that one when loaded */
         add_ca_key(&cx, one);
         picked = h->n_anchors > 0 || cx.err;
     }
@@ -245,7 +250,7 @@ static tm_err tls_config(esp_state *s, int link, const char *host, esp_tls_hold 
     const ssl_conf *c = link >= 0 && link < ESP_LINKS ? &g_conf[link] : NULL;
     memset(h, 0, sizeof *h);
     memset(t, 0, sizeof *t);
-    int auth = c ? c->auth : -1;
+    int auth = auth_of(c);
     tm_err e;
     if (auth != 0 && (e = load_anchors(s, h, c, why)))
         return e;
@@ -347,7 +352,7 @@ static tm_err ccconf_read(tm_at *at, const tm_at_args *a)
     for (int i = 0; i < shown_links(at); i++) {
         const ssl_conf *c = &g_conf[i];
         /* never set = our default, which verifies the server: shown as 2 */
-        tm_at_line(at, "+CIPSSLCCONF:%d,%d,%d,%d", i, c->auth < 0 ? 2 : c->auth, c->pki, c->ca);
+        tm_at_line(at, "+CIPSSLCCONF:%d,%d,%d,%d", i, c->auth_set ? c->auth : 2, c->pki, c->ca);
     }
     return TM_OK;
 }
@@ -363,6 +368,7 @@ static tm_err ccconf_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, k + 2, "ca_number", 0, TM_CERT_SLOTS - 1, 0, &ca)))
         return e;
     for (int i = lo; i <= hi; i++) {
+        g_conf[i].auth_set = true;
         g_conf[i].auth = (int)auth;
         g_conf[i].pki = (int)pki;
         g_conf[i].ca = (int)ca;
