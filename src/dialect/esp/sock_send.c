@@ -240,7 +240,7 @@ static tm_err send_start(tm_at *at, const tm_at_args *a, bool ex)
                            "address (AT+CIPDOMAIN resolves names), got \"%s\"", host);
         k->raddr = g_snd.to;
         k->raddr_len = g_snd.to_len;
-        snprintf(k->rip, sizeof k->rip, "%s", host);
+        snprintf(k->rip, sizeof k->rip, "%.63s", host);
         k->rport = (int)port;
     }
     g_snd.k = k;
