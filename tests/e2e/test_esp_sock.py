@@ -1,11 +1,9 @@
 """ESP-AT links (--dialect esp): TCP, UDP, send and receive, passthrough,
 hostile peers.  docs/esp.md §3."""
 import hashlib
-import os
 import random
 import re
 import socket
-import threading
 import time
 
 from esp_sock_lib import (IpdReader, TcpServer, cmd, err, esp_modem, ok, send_payload, udp_peer)

@@ -425,7 +425,8 @@ static tm_err start_link(tm_at *at, const tm_at_args *a, esp_link *k, int first)
     char host[TM_HOST_MAX];
     long port, keep = 0, lport = 0, mode = 0, timeout = 0;
     tm_err e;
-    if ((e = tm_at_max_args(at, a, first + 5)) || (e = parse_type(at, a, first, &kind, &v6)) ||
+    if ((e = parse_type(at, a, first, &kind, &v6)) ||
+        (e = tm_at_max_args(at, a, first + (kind == ESP_K_UDP ? 6 : 5))) ||
         (e = tm_at_get_host(at, a, first + 1, "remote host", host, sizeof host)) ||
         (e = tm_at_get_int(at, a, first + 2, "remote port", 1, 65535, &port)))
         return e;
