@@ -214,8 +214,7 @@ def test_esp_passthrough_both_ways_and_plus_escape(t):
     srv = TcpServer()
     try:
         m = esp_modem(t)
-        m.set_guard(10)           # 200 ms guard
-        m.guard_s = 0.2
+        m.guard_s = 0.02          # the manual's 20 ms before and after +++ (escape() waits twice that)
         ok(m, "AT+CIPMODE=1")
         err(m, "AT+CIPMUX=1")
         ok(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)

@@ -732,6 +732,9 @@ void esp_sock_reset(esp_state *s)
         g_sk.link[i].fd = -1;
     }
     g_had_link = false;
+    /* The manual's +++: more than 20 ms of silence before and after (the
+     * firmware has no ATS12 to change it). */
+    tm_at_set_guard_ms(g_sk.at, ESP_ESCAPE_GUARD_MS);
     tm_port_on_idle(esp_recv_idle, NULL);
 }
 
