@@ -763,6 +763,7 @@ void esp_sock_reset(esp_state *s)
 {
     esp_server_reset();
     esp_send_reset();
+    esp_recv_reset();
     for (int i = 0; i < ESP_LINKS; i++) {
         esp_link *k = &g_sk.link[i];
         if (g_sk.at)       /* started before: release what the links hold */

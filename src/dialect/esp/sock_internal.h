@@ -101,6 +101,7 @@ tm_err    esp_recvtype_read(tm_at *at, const tm_at_args *a);
 tm_err    esp_recvtype_set(tm_at *at, const tm_at_args *a);
 tm_err    esp_recvlen_read(tm_at *at, const tm_at_args *a);
 tm_err    esp_recvdata_set(tm_at *at, const tm_at_args *a);
+void      esp_recv_reset(void);                   /* a pending AT+CIPRECVDATA is forgotten */
 
 /* sock_send.c */
 void      esp_send_link_gone(esp_link *k);         /* a send or passthrough on k ends */
