@@ -334,6 +334,8 @@ def test_esp_links_need_wifi_and_close_when_it_drops(t):
         # the unread bytes stay readable; CLOSED only once they are read
         r = ok(m, "AT+CIPRECVLEN?")
         assert r.info("+CIPRECVLEN:") == [b"+CIPRECVLEN:-1,4,-1,-1,-1"], r
+        r = cmd(m, 'AT+CIPSTART=1,"TCP","127.0.0.1",%d' % srv.port)   # the id still holds unread data
+        assert r.final == b"ERROR" and b"ALREADY CONNECTED" in r.lines, r
         r = ok(m, "AT+CIPRECVDATA=1,100")
         assert b"+CIPRECVDATA:4,keep" in r.text, r
         m.expect(b"1,CLOSED\r\n", 10)
