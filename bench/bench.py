@@ -205,6 +205,8 @@ class Bench:
         t0 = time.monotonic()
         RUSAGE = os.path.join(self.tmp, "rusage")
         subprocess.run(["cc", "-O2", "-o", RUSAGE, os.path.join(HERE, "rusage.c")], check=True)
+        self.atecho = os.path.join(self.tmp, "atecho")
+        subprocess.run(["cc", "-O2", "-o", self.atecho, os.path.join(HERE, "atecho.c")], check=True)
         self.pki = PKI(os.path.join(self.tmp, "pki"))
         self.root_pem = self.pki.root.pem
         self.big = servers.big_file(self.tmp, self.args.size_mib * 1024 * 1024)
@@ -609,6 +611,63 @@ class Bench:
                "tls_ok": all(x["hl_tls"] == 8 and x["spwf_tls"] == 8 for x in runs)}
         return out
 
+    # -- 5. AT round trip
+    def bench_at(self):
+        """N x ("AT\\r" -> "\\r\\nOK\\r\\n") over pipes, one command at a time (the
+        answer is awaited before the next is sent): tlsmodem (--stdio, ATE0)
+        vs bench/atecho.c, the least a program can do; R interleaved rounds.
+        Wall per round trip (the Python host's share is in both) and CPU of
+        the answering process per round trip."""
+        n, rounds = self.args.at_n, self.args.rounds
+        ok = b"\r\nOK\r\n"
+
+        def drive(fd_out, fd_in, buf=b""):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                os.write(fd_out, b"AT\r")
+                while ok not in buf:
+                    select.select([fd_in], [], [], 10)
+                    d = os.read(fd_in, 4096)
+                    if not d:
+                        raise ModemError("AT round trip: the answering process closed its output")
+                    buf += d
+                buf = buf[buf.index(ok) + len(ok):]
+            return (time.perf_counter() - t0) / n
+
+        res = {"tm": {"wall": [], "cpu": []}, "echo": {"wall": [], "cpu": []}}
+        for r in range(rounds):
+            order = ("tm", "echo") if r % 2 == 0 else ("echo", "tm")
+            for who in order:
+                if who == "tm":
+                    m = self.modem()
+                    m.at_ok("ATE0")
+                    m.at_ok("AT")
+                    c0 = proc_cpu_s(m.pid)
+                    wall = drive(m.fd_out, m.fd_in)
+                    cpu = (proc_cpu_s(m.pid) - c0) / n
+                    self.close_modem(m)
+                else:
+                    p = subprocess.Popen([self.atecho], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                    try:
+                        os.set_blocking(p.stdout.fileno(), False)
+                        c0 = proc_cpu_s(p.pid)
+                        wall = drive(p.stdin.fileno(), p.stdout.fileno())
+                        cpu = (proc_cpu_s(p.pid) - c0) / n
+                    finally:
+                        p.stdin.close()
+                        p.wait(5)
+                        p.stdout.close()
+                res[who]["wall"].append(wall)
+                res[who]["cpu"].append(cpu)
+        log("AT round trip: tlsmodem wall %s us, CPU %s us; atecho wall %s us, CPU %s us" % (
+            ["%.1f" % (x * 1e6) for x in res["tm"]["wall"]], ["%.1f" % (x * 1e6) for x in res["tm"]["cpu"]],
+            ["%.1f" % (x * 1e6) for x in res["echo"]["wall"]], ["%.1f" % (x * 1e6) for x in res["echo"]["cpu"]]))
+        rows = []
+        for key, name in (("wall", "wall per round trip (µs)"), ("cpu", "CPU of the answering process per round trip (µs)")):
+            tm, pe = res["tm"][key], res["echo"][key]
+            rows.append([name, "%.1f" % (median(tm) * 1e6), "%.1f" % (median(pe) * 1e6), ratios(tm, pe)])
+        return {"n": n, "rounds": rounds, "rows": rows}
+
     # -- 4. instructions per fresh GET (callgrind)
     def bench_instructions(self):
         """Instructions per fresh GET, counted by callgrind (exact, not noisy):
@@ -781,7 +840,10 @@ def heap_text(hp):
     return "\n".join(out)
 
 
-def report(args, mach, dl, hs, mem, ins, secs, hp=None):
+AT_HEAD = ["measure", "tlsmodem", "atecho", "ratio median (min..max)"]
+
+
+def report(args, mach, dl, hs, mem, ins, secs, hp=None, at=None):
     out = []
     out.append("# tlsmodem benchmark results")
     out.append("")
@@ -865,6 +927,17 @@ def report(args, mach, dl, hs, mem, ins, secs, hp=None):
         out.append("")
         out.append(table(["measure", "M instructions"], ins["rows"]))
         out.append("")
+    if at:
+        out.append("## 5. AT round trip (%d rounds of %d `AT` → `OK`)" % (at["rounds"], at["n"]))
+        out.append("")
+        out.append("One command at a time over pipes (the answer awaited before the next command), from the "
+                   "Python host: tlsmodem (`--stdio`, `ATE0`, HL dialect) vs `bench/atecho.c`, a program that "
+                   "only reads and answers `\\r\\nOK\\r\\n` per CR. The wall time includes the Python host's "
+                   "share on both sides; the CPU is the answering process's alone (`/proc/<pid>/schedstat`). "
+                   "Medians; ratios are the median of the per-round ratios (min..max), rounds interleaved.")
+        out.append("")
+        out.append(table(AT_HEAD, at["rows"]))
+        out.append("")
     return "\n".join(out)
 
 
@@ -877,7 +950,8 @@ def main():
     ap.add_argument("--size-mib", type=int, default=64, help="download size (default 64)")
     ap.add_argument("--cg-gets", type=int, default=10, help="instructions: fresh GETs counted (default 10)")
     ap.add_argument("--heap-runs", type=int, default=5, help="heap per session: fresh processes (default 5)")
-    ap.add_argument("--only", choices=["download", "handshake", "memory", "heap", "instructions"], action="append",
+    ap.add_argument("--at-n", type=int, default=500, help="AT round trips per round (default 500)")
+    ap.add_argument("--only", choices=["download", "handshake", "memory", "heap", "at", "instructions"], action="append",
                     help="run only these benchmarks (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file")
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
@@ -892,7 +966,7 @@ def main():
         if not shutil.which(tool):
             sys.exit("bench: %s not found (sh tools/setup-deps.sh test installs it)" % tool)
 
-    only = set(args.only or ["download", "handshake", "memory", "heap", "instructions"])
+    only = set(args.only or ["download", "handshake", "memory", "heap", "at", "instructions"])
     if "instructions" in only and not shutil.which("valgrind"):
         print("bench: valgrind not found: instruction counts skipped", flush=True)
         only.discard("instructions")
@@ -900,7 +974,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
     b = Bench(args)
-    dl = hs = mem = ins = hp = None
+    dl = hs = mem = ins = hp = at = None
     try:
         print("tlsmodem bench (%s, nproc %d)" % (args.bin, os.cpu_count()), flush=True)
         b.setup()
@@ -916,6 +990,9 @@ def main():
         if "heap" in only:
             print("[3b] heap per session (mallinfo2)", flush=True)
             hp = b.bench_heap()
+        if "at" in only:
+            print("[5] AT round trip", flush=True)
+            at = b.bench_at()
         if "instructions" in only:
             print("[4] instructions per fresh GET (callgrind)", flush=True)
             ins = b.bench_instructions()
@@ -947,9 +1024,12 @@ def main():
     if ins:
         print("\n[4] instructions (millions), callgrind")
         print(table(["measure", "M instructions"], ins["rows"]))
+    if at:
+        print("\n[5] AT round trip, %d rounds of %d" % (at["rounds"], at["n"]))
+        print(table(AT_HEAD, at["rows"]))
     print("\nbench: %.0f s" % secs)
     if dl and hs and mem and not args.no_write:
-        text = report(args, machine(), dl, hs, mem, ins, secs, hp)
+        text = report(args, machine(), dl, hs, mem, ins, secs, hp, at)
         with open(args.out, "w") as f:
             f.write(text)
         print("wrote %s" % os.path.relpath(args.out))
