@@ -22,7 +22,10 @@ enum { H_IDLE, H_CONNECTING, H_HEAD, H_BODY, H_RESPONSE };
 
 #define HEAD_CAP (TM_HTTP_URI_MAX + TM_HTTP_HEADER_MAX + TM_HOST_MAX + 512)
 #define CHUNK_MAX 8192
-#define RX_CAP 8192
+/* One read takes a whole TLS record (16 KiB of plaintext at most): a
+ * smaller buffer split each record over two reads and two trips through
+ * the parser and the host output. */
+#define RX_CAP TM_HTTP_RX_BUF
 
 /* What only a running request needs (~35 KiB): allocated by tm_http_start,
  * released when the request ends (finish, fail, close), so an idle session,

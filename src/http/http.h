@@ -81,7 +81,7 @@ typedef struct {
  *   answer early); the connection is then not reused.
  * - Backpressure: on_body never gets more than body_room() bytes per call;
  *   at 0 the socket is no longer read (tm_stream_want_read(false)) and the
- *   unparsed bytes wait in an 8 KiB buffer until tm_http_resume().
+ *   unparsed bytes wait in the TM_HTTP_RX_BUF (16 KiB) buffer until tm_http_resume().
  * - tm_http_close does not call on_done.  The owner may call tm_http_start
  *   from on_done and tm_http_close from any callback.
  * - Memory: tm_http_sizeof() (~3 KiB: the connection, kept between
