@@ -14,7 +14,7 @@ import hl
 import tmctl
 from framework import timeout
 from test_hl_seed000 import HOST, PAGE, coursera_nginx
-from test_spwf_lib import load_ca, ok
+from test_spwf_lib import http_get, load_ca, ok
 from test_spwf_seed001 import read_socket
 
 # Rounds that must give all their memory back may still differ by a few
@@ -128,3 +128,14 @@ def test_memory_spwf_socket_buffers_only_while_they_hold_bytes(t):
         "an open socket after an exchange holds %d, then %d bytes" % (drained1 - closed1, drained2 - closed2)
     assert abs(closed2 - closed1) <= SLACK, (closed1, closed2)
     assert drained2 - closed2 < 64 * 1024, "an idle open TLS socket holds %d bytes" % (drained2 - closed2)
+
+    # HTTPGET closes its connection: nothing of the client stays between requests
+    # (after the exchanges above: the TLS context is built, OpenSSL warm)
+    gets = [closed2]
+    for _ in range(3):
+        status, body, _ = http_get(m, HOST, "/index.html", ng.port, tls=2)
+        assert status == 200 and PAGE in body, (status, body[-200:])
+        h, tls = stats(ctl)
+        assert tls == 0
+        gets.append(h)
+    assert abs(gets[3] - gets[0]) <= SLACK, "heap before and after HTTPGETs: %s" % gets
