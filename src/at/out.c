@@ -139,6 +139,10 @@ void tm_at_write(tm_at *at, const void *p, size_t n)
     memcpy(at->out + tail, s, first);
     memcpy(at->out, s + first, n - first);
     at->out_len += n;
+    /* Nearly full: whoever writes next (a body, the engine taking host
+     * bytes, a URC, a streamed answer) may now wait for the host to drain. */
+    if (TM_OUT_BUF - at->out_len < TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM)
+        at->out_short = true;
 }
 
 void tm_at_printf(tm_at *at, const char *fmt, ...)
