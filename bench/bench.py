@@ -950,7 +950,7 @@ def main():
     ap.add_argument("--size-mib", type=int, default=64, help="download size (default 64)")
     ap.add_argument("--cg-gets", type=int, default=10, help="instructions: fresh GETs counted (default 10)")
     ap.add_argument("--heap-runs", type=int, default=5, help="heap per session: fresh processes (default 5)")
-    ap.add_argument("--at-n", type=int, default=500, help="AT round trips per round (default 500)")
+    ap.add_argument("--at-n", type=int, default=2000, help="AT round trips per round (default 2000)")
     ap.add_argument("--only", choices=["download", "handshake", "memory", "heap", "at", "instructions"], action="append",
                     help="run only these benchmarks (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file")
