@@ -627,8 +627,10 @@ static void idle_read(tm_http *h)
 {
     uint8_t b[256];
     long r = tm_stream_read(&h->s, b, sizeof b);
-    if (r == TM_STREAM_AGAIN)
+    if (r == TM_STREAM_AGAIN) {
+        tm_stream_idle(&h->s);
         return;
+    }
     if (r > 0) {
         tm_trace("http", "unexpected %ld bytes from %s:%u on an idle connection; closing it",
                  r, h->opts.host, (unsigned)h->opts.port);

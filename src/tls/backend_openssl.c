@@ -1342,15 +1342,8 @@ tm_tls_status tm_tls_read(tm_tls *t, void *buf, size_t cap, size_t *got, tm_reas
     if (r == 1)
         return TM_TLS_OK;
     int e = SSL_get_error(t->ssl, r);
-    if (e == SSL_ERROR_WANT_READ) {
-        /* Everything received is consumed: a connection waiting for the
-         * server holds no record buffers (RELEASE_BUFFERS alone leaves the
-         * read buffer in place after some record sequences).  Refused
-         * harmlessly while a record is half read or a write is pending. */
-        if (!SSL_has_pending(t->ssl))
-            SSL_free_buffers(t->ssl);
+    if (e == SSL_ERROR_WANT_READ)
         return TM_TLS_WANT_READ;
-    }
     if (e == SSL_ERROR_WANT_WRITE)
         return TM_TLS_WANT_WRITE;
     if (e == SSL_ERROR_ZERO_RETURN) {        /* close_notify received */
@@ -1425,9 +1418,10 @@ void tm_tls_free(tm_tls *t)
 
 void tm_tls_release_buffers(tm_tls *t)
 {
-    /* Fails harmlessly (returns 0) when bytes read ahead are still in the
-     * buffer: then they are kept. */
-    if (t && t->ssl && t->done && !t->failed)
+    /* RELEASE_BUFFERS alone leaves the read buffer in place after some
+     * record sequences.  SSL_free_buffers refuses (returns 0) while a record
+     * is half read or a write is pending; bytes read ahead are kept too. */
+    if (t && t->ssl && t->done && !t->failed && !SSL_has_pending(t->ssl))
         SSL_free_buffers(t->ssl);
 }
 

@@ -235,6 +235,8 @@ static void ev_readable(void *arg)
         }
         break;   /* AGAIN */
     }
+    if (!k->closed)
+        tm_stream_idle(&k->st);   /* all received bytes taken: no TLS record buffers held */
     rx_trim(k);
     if (got && k->wind_armed && !spwf_wind_masked(k->at, 55)) {
         k->wind_armed = false;
