@@ -855,7 +855,8 @@ def report(args, mach, dl, hs, mem, ins, secs, hp=None, at=None):
     out.append("- tools: %s; %s; %s; Python %s" % (mach["openssl"], " ".join(mach["curl"].split()[:2]),
                                                    mach["nginx"].replace("nginx version: ", ""), mach["python"]))
     out.append("- binary: `%s` (build flags of the Makefile); server: nginx 1 worker, TLS 1.3, RSA-2048 leaf + intermediate, 127.0.0.1" % args.bin)
-    out.append("- whole run: %.0f s" % secs)
+    out.append("- whole run: %.0f s; load average (1 min) at start %.2f, at the end %.2f (a shared machine: "
+               "other processes compete for the CPUs, timings spread)" % (secs, args.load0, os.getloadavg()[0]))
     out.append("")
     out.append("## 1. Download: %d MiB over HTTPS (%d interleaved repetitions)" % (dl["size_mib"], dl["reps"]))
     out.append("")
@@ -973,6 +974,7 @@ def main():
     # SIGTERM (make interrupted, CI timeout): unwind through `finally` to clean up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
+    args.load0 = os.getloadavg()[0]
     b = Bench(args)
     dl = hs = mem = ins = hp = at = None
     try:

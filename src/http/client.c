@@ -27,7 +27,7 @@ enum { H_IDLE, H_CONNECTING, H_HEAD, H_BODY, H_RESPONSE };
  * the parser and the host output. */
 #define RX_CAP TM_HTTP_RX_BUF
 
-/* What only a running request needs (~35 KiB): allocated by tm_http_start,
+/* What only a running request needs (~43 KiB): allocated by tm_http_start,
  * released when the request ends (finish, fail, close), so an idle session,
  * even one holding a kept-alive connection, costs only struct tm_http. */
 typedef struct {

@@ -19,7 +19,7 @@ from test_spwf_seed001 import read_socket
 
 # Rounds that must give all their memory back may still differ by a few
 # malloc chunks (the AT engine's line, a trace label): far below any buffer
-# that could be kept by mistake (a request's ~35 KiB, a 16 KiB TLS record
+# that could be kept by mistake (a request's ~43 KiB, a 16 KiB TLS record
 # buffer, the 256 KiB upload buffer, a socket's 32 KiB).
 SLACK = 2048
 
