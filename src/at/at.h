@@ -185,6 +185,14 @@ int64_t tm_at_next_deadline(tm_at *at);
  * write that does not fit even there keeps what fits, drops the rest,
  * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
 size_t  tm_at_out_room(tm_at *at);
+/* True once after the output came close to full (less than
+ * TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM free after a write) or
+ * tm_at_out_room() gave a producer less than TM_AT_STREAM_ROOM: someone (a
+ * body, the engine holding host bytes, a URC, a streamed answer) may be
+ * waiting for the host to drain, so the port must run its idle callbacks
+ * again after draining — and only then: an ordinary answer's flush is no
+ * reason for another loop round. */
+bool    tm_at_out_take_short(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
 /* Text for the host (result lines, reasons, URCs): the typographic
  * characters of our own texts ("…", "–", "±") become ASCII ("...", "-", "+-"):

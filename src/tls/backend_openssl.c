@@ -25,6 +25,8 @@
 #define TM_TLS_CIPHERS "HIGH:!aNULL:!eNULL:!RC4:!3DES:!MD5:!PSK:!SRP:!CAMELLIA:!DSS:!aDH:!kDH"
 #define MAX_ERRS 16
 
+static unsigned long g_live;   /* tm_tls alive (tm_tls_live) */
+
 typedef struct {
     int  err;
     int  depth;
@@ -57,7 +59,7 @@ struct tm_tls {
     unsigned char first_record[5];
     bool          first_record_seen;
     /* verification */
-    verr          errs[MAX_ERRS];
+    verr         *errs;               /* MAX_ERRS, allocated at the first error, freed after app_verify */
     int           n_errs;
     bool          verify_ran;
     bool          vfailed;
@@ -241,7 +243,9 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     tm_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
-    if (!ok && t && t->n_errs < MAX_ERRS) {
+    if (!ok && t && !t->errs)
+        t->errs = malloc(MAX_ERRS * sizeof *t->errs);   /* 8 KiB only for a chain that has errors */
+    if (!ok && t && t->errs && t->n_errs < MAX_ERRS) {
         verr *v = &t->errs[t->n_errs++];
         v->err = X509_STORE_CTX_get_error(xs);
         v->depth = X509_STORE_CTX_get_error_depth(xs);
@@ -719,6 +723,9 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
     free(info);
     free(facts);
     sk_X509_pop_free(chain, X509_free);
+    free(t->errs);
+    t->errs = NULL;
+    t->n_errs = 0;
     if (rc != TM_OK) {
         t->vfailed = true;
         snprintf(t->verdict, sizeof t->verdict, "REFUSED: %s", tm_err_name(rc));
@@ -1025,6 +1032,7 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         tm_fail(why, TM_E_NO_MEMORY, "TLS session");
         return NULL;
     }
+    g_live++;
     t->cfg = *cfg;
     t->fd = fd;
     t->alert_recv = t->alert_sent = -1;
@@ -1313,6 +1321,9 @@ tm_tls_status tm_tls_handshake(tm_tls *t, tm_reason *why)
     if (r == 1) {
         t->done = true;
         after_handshake(t);
+        /* the handshake's records are done with: a connection that waits
+         * for its first request holds no record buffers */
+        SSL_free_buffers(t->ssl);
         return TM_TLS_OK;
     }
     int e = SSL_get_error(t->ssl, r);
@@ -1396,13 +1407,26 @@ void tm_tls_close_notify(tm_tls *t)
     ERR_clear_error();
 }
 
+unsigned long tm_tls_live(void) { return g_live; }
+
 void tm_tls_free(tm_tls *t)
 {
     if (!t)
         return;
+    g_live--;
+    free(t->errs);
     SSL_free(t->ssl);
     SSL_CTX_free(t->ctx);
     free(t);
+}
+
+void tm_tls_release_buffers(tm_tls *t)
+{
+    /* RELEASE_BUFFERS alone leaves the read buffer in place after some
+     * record sequences.  SSL_free_buffers refuses (returns 0) while a record
+     * is half read or a write is pending; bytes read ahead are kept too. */
+    if (t && t->ssl && t->done && !t->failed && !SSL_has_pending(t->ssl))
+        SSL_free_buffers(t->ssl);
 }
 
 const char *tm_tls_summary(tm_tls *t)

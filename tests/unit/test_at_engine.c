@@ -792,6 +792,31 @@ static void test_backpressure(void)
                    sizeof "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK - 1, big + 14, 19000); }
 }
 
+/* The port wakes its loop after draining output only when someone may be
+ * waiting for room (tm_at_out_take_short): never for an ordinary answer,
+ * always once the output came close to full or a producer was refused room. */
+static void test_out_short(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    (void)tm_at_out_take_short(g_at);
+    tm_at_write(g_at, "\r\nOK\r\n", 6);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* an answer: no extra loop round */
+    static char blk[4096];
+    memset(blk, 'x', sizeof blk);
+    while (TM_OUT_BUF - tm_at_out_pending(g_at) >= TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM + sizeof blk)
+        tm_at_write(g_at, blk, sizeof blk);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* still room for everyone */
+    tm_at_write(g_at, blk, sizeof blk);
+    TM_CHECK(tm_at_out_take_short(g_at));           /* close to full: a waiter may exist */
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* once */
+    const uint8_t *p;
+    tm_at_out_consume(g_at, tm_at_out_peek(g_at, &p));
+    while (tm_at_out_pending(g_at))
+        tm_at_out_consume(g_at, tm_at_out_peek(g_at, &p));
+    TM_CHECK(tm_at_out_room(g_at) >= TM_AT_STREAM_ROOM);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* asked and got enough */
+}
+
 /* The host writes and does not read: input stops when the output is full,
  * nothing is dropped, every line gets its answer once the host reads. */
 static void test_host_not_reading(void)
@@ -1141,6 +1166,7 @@ int main(void)
     test_datamode();
     test_escape();
     test_backpressure();
+    test_out_short();
     test_completion_does_not_dispatch();
     test_abort_pending_stream();
     test_refuse_while_busy();

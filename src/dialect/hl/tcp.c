@@ -148,10 +148,13 @@ struct hl_tcp {
     bool        urc_queued;       /* a +KTCP_DATA waits in the engine, its count made when written */
     uint64_t    rx_total;
     uint64_t    tx_total;
-    /* transmit buffer: [committed tx_len][staged] */
+    /* transmit buffer: [committed tx_len][staged].  Both buffers (64 KiB)
+     * are allocated by the first AT+KTCPCNX and kept until AT+KTCPDEL: a
+     * configured session that never connects does not pay for them
+     * (docs/architecture.md "Memory per session"). */
     size_t      tx_len;
-    uint8_t     tx[TM_SOCK_TX_BUF];
-    uint8_t     rx[TM_SOCK_RX_BUF];
+    uint8_t    *tx;               /* TM_SOCK_TX_BUF */
+    uint8_t    *rx;               /* TM_SOCK_RX_BUF */
 };
 
 static const char *status_name(int st)
@@ -238,7 +241,8 @@ static void conn_down(hl_tcp *t, const tm_reason *why)
     t->down_reported = false;
     if (t->tx_len)
         tm_trace("hl", "TCP session %d: %zu unsent bytes discarded", t->ss->id, t->tx_len);
-    memmove(t->tx, t->tx + t->tx_len, t->staged);
+    if (t->tx)
+        memmove(t->tx, t->tx + t->tx_len, t->staged);
     t->tx_len = 0;
     tm_trace("hl", "TCP session %d: %s -> closed (+KTCP_NOTIF %d), %zu bytes still buffered",
              t->ss->id, status_name(prev), t->notif, t->rx_len);
@@ -554,6 +558,8 @@ void hl_tcp_free(hl_session *ss)
     if (t->done_timer)
         tm_port_timer_cancel(t->done_timer);
     release_conn(t);
+    free(t->tx);
+    free(t->rx);
     free(t);
     ss->tcp = NULL;
 }
@@ -752,6 +758,13 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
                        "first with AT+KTCPCLOSE=%d", id, status_name(t->status), id);
     if ((e = hl_net_usable(at)))
         return e;
+    if (!t->tx)
+        t->tx = malloc(TM_SOCK_TX_BUF);
+    if (!t->rx)
+        t->rx = malloc(TM_SOCK_RX_BUF);
+    if (!t->tx || !t->rx)
+        return tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory for the buffers of session %d "
+                       "(%d bytes)", id, TM_SOCK_TX_BUF + TM_SOCK_RX_BUF);
     if (t->rx_len)
         tm_trace("hl", "TCP session %d: %zu unread bytes of the last connection discarded", id, t->rx_len);
     t->rx_len = t->rx_head = 0;
