@@ -432,3 +432,95 @@ def test_esp_http_bad_input_keeps_answering(t):
     m.send(b"\x00\xff\x1b[2J\r\n")
     m.expect("ERROR\r\n")
     m.at_ok("AT")
+
+
+# ---- servers that misbehave: truncated body, no answer --------------------------------------
+
+
+class RawServer:
+    """A one-thread TCP server on 127.0.0.1 answering each connection with
+    `reply` (bytes) and then closing it, or holding it open when reply is None."""
+
+    def __init__(self, reply):
+        import socket
+        import threading
+        self.reply = reply
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.stop_flag = False
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        while not self.stop_flag:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            c.settimeout(5)
+            try:
+                c.recv(65536)            # the request head
+            except OSError:
+                pass
+            if self.reply is None:
+                self.held.append(c)
+                continue
+            try:
+                c.sendall(self.reply)
+            except OSError:
+                pass
+            c.close()
+
+    def stop(self):
+        self.stop_flag = True
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+@quick
+@timeout(60)
+def test_esp_http_truncated_body_and_server_silence(t):
+    m = esp_modem(t)
+    cut = RawServer(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+    silent = RawServer(None)
+    try:
+        m.send_line('AT+HTTPCLIENT=2,0,"http://127.0.0.1:%d/",,,1' % cut.port)
+        a = answer(m, "+HTTPCLIENT")
+        assert a.final == "ERROR" and bytes(a.body) == b"0123456789", a
+        trace_has(m, r"reason.*truncated.*10")
+        # the <timeout> of HTTPCGET bounds the wait for the answer
+        m.send_line('AT+HTTPCGET="http://127.0.0.1:%d/",2048,2048,800' % silent.port)
+        a = answer(m, "+HTTPCGET", timeout=20)
+        assert a.final == "ERROR", a
+        trace_has(m, r"reason.*within 800 ms")
+        m.at_ok("AT")
+    finally:
+        cut.stop()
+        silent.stop()
+
+
+@timeout(120)
+def test_esp_httpcget_host_not_reading_keeps_memory_flat(t):
+    """A host that stops reading must not make the modem buffer the body: the
+    body waits in the server (socket not read) until the host reads again."""
+    import time
+    big16 = t.big_file(16 << 20)
+    ng = plain_nginx(t, {"small.bin": b"s" * 1000}, big=big16[0])
+    m = esp_modem(t)
+    m.send_line('AT+HTTPCGET="%s"' % url(ng, "/small.bin"))
+    assert answer(m, "+HTTPCGET").final == "OK"
+    hwm0 = _vm_hwm(m)
+    m.send_line('AT+HTTPCGET="%s",2048,10240' % url(ng, "/big.bin"))
+    # Not reading for a while is the point of the test: at full speed the
+    # whole body passes in well under this time, so a modem that buffered
+    # it would have grown by 16 MiB.
+    time.sleep(2.0)
+    hwm_paused = _vm_hwm(m)
+    h = hashlib.sha256()
+    a = answer(m, "+HTTPCGET", timeout=100, keep=False, on_data=h.update)
+    assert a.final == "OK" and a.total == 16 << 20 and h.hexdigest() == big16[1], a
+    assert hwm_paused - hwm0 < 1024, "VmHWM grew %d KiB while the host did not read" % (hwm_paused - hwm0)
