@@ -38,6 +38,7 @@ def test_esp_tmprobe_http_trust_and_link_trust(t):
     # the root loaded for HTTP (https_ca): verified
     load_mfg(m, "https_ca", "https_ca.0", t.pki.root.bytes("pem"))
     r, rep = probe(m, 'AT+TMPROBE="%s",%d' % (HOST, ng.port))
+    t.log(r.text.decode(errors="replace"))
     assert r.ok, r
     find(rep, r"^verdict: verified by root 'CN=Test Root CA'")
     # link 0 trusts client_ca only (empty) -> refused, as AT+CIPSTART "SSL" would be
