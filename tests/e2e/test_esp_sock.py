@@ -214,8 +214,7 @@ def test_esp_passthrough_both_ways_and_plus_escape(t):
     srv = TcpServer()
     try:
         m = esp_modem(t)
-        m.set_guard(10)           # 200 ms guard
-        m.guard_s = 0.2
+        m.guard_s = 0.02          # the manual's 20 ms before and after +++ (escape() waits twice that)
         ok(m, "AT+CIPMODE=1")
         err(m, "AT+CIPMUX=1")
         ok(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
@@ -310,3 +309,33 @@ def test_esp_cipdomain_ping_and_server(t):
         c.close()
     m.expect(re.compile(rb"\d,CLOSED\r\n"), 10)
     ok(m, "AT+CIPSERVER=0,1")
+
+
+@quick
+@timeout(40)
+def test_esp_links_need_wifi_and_close_when_it_drops(t):
+    srv = TcpServer()
+    try:
+        m = esp_modem(t, join=False)
+        if not cmd(m, "AT+CWQAP").ok:
+            t.skip("no simulated Wi-Fi in this build")
+        r = cmd(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
+        assert r.final == b"ERROR", r
+        assert "no IP address" in m.trace_text()
+        ok(m, 'AT+CWJAP="tlsmodem-lab","correct horse"')
+        ok(m, "AT+CIPMUX=1")
+        ok(m, "AT+CIPRECVMODE=1")
+        ok(m, 'AT+CIPSTART=1,"TCP","127.0.0.1",%d' % srv.port)
+        send_payload(m, "AT+CIPSEND=1,4", b"keep")
+        m.expect(b"+IPD,1,4\r\n", 10)
+        ok(m, "AT+CWQAP")
+        m.expect(b"WIFI DISCONNECT\r\n", 10)
+        # the unread bytes stay readable; CLOSED only once they are read
+        r = ok(m, "AT+CIPRECVLEN?")
+        assert r.info("+CIPRECVLEN:") == [b"+CIPRECVLEN:-1,4,-1,-1,-1"], r
+        r = ok(m, "AT+CIPRECVDATA=1,100")
+        assert b"+CIPRECVDATA:4,keep" in r.text, r
+        m.expect(b"1,CLOSED\r\n", 10)
+        assert ok(m, "AT+CIPSTATUS").info("STATUS:") == [b"STATUS:5"]
+    finally:
+        srv.close()

@@ -121,3 +121,15 @@ def test_esp_ssl_mutual_auth_mode_3(t):
     ok(m, 'AT+CIPSTART="SSL","%s",%d' % (HOST, echo.port), timeout=30)
     assert _get(m, "").startswith(b"HTTP/1.1 200")
     assert "client certificate" in m.trace_text()
+
+
+@quick
+@timeout(60)
+def test_esp_ssl_failure_codes_with_syslog(t):
+    echo = t.echo_server(t.pki.coursera)
+    m = esp_modem(t, resolve=["other.test:%d:127.0.0.1" % echo.port], ca_bundle=t.pki.root.pem)
+    ok(m, "AT+SYSLOG=1")
+    r = cmd(m, 'AT+CIPSTART="SSL","other.test",%d' % echo.port, timeout=30)
+    assert r.final == b"ERROR", r
+    assert r.info("ERR CODE:0x010a") and r.info("+ERRNO:0x4"), r      # exec failed; BADCERT_CN_MISMATCH
+    assert ok(m, "AT").ok

@@ -34,14 +34,6 @@
 esp_sock_g g_sk;
 static bool g_had_link;     /* CIPSTATUS 4: links were open and are all closed now */
 
-/* Wi-Fi state is wifi.c's (esp-basic); until it is merged a link may always open. */
-bool esp_wifi_has_ip(const esp_state *s) __attribute__((weak));
-bool esp_wifi_has_ip(const esp_state *s)
-{
-    (void)s;
-    return true;
-}
-
 bool esp_sock_mux(const esp_state *s)
 {
     (void)s;
@@ -669,13 +661,18 @@ static void link_lines(tm_at *at, const char *cmd)
     }
 }
 
-/* STATUS:<stat> (deprecated in v4 but what WiFiEspAT reads): 2 = got IP,
- * 3 = a link is open, 4 = links were closed, 5 = no IP. */
+/* STATUS:<stat> (deprecated in v4 but what WiFiEspAT reads): wifi.c says
+ * 2 (got IP) or 5 (no IP); links make 2 into 3 (a link is open) or 4
+ * (links were open, all closed). */
 
 static tm_err cipstatus_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
-    int st = !esp_wifi_has_ip(esp_get(at)) ? 5 : open_count() ? 3 : g_had_link ? 4 : 2;
+    int st = esp_wifi_status(esp_get(at));
+    if (st == 2 && open_count())
+        st = 3;
+    else if (st == 2 && g_had_link)
+        st = 4;
     tm_at_line(at, "STATUS:%d", st);
     link_lines(at, "CIPSTATUS");
     return TM_OK;
@@ -735,6 +732,9 @@ void esp_sock_reset(esp_state *s)
         g_sk.link[i].fd = -1;
     }
     g_had_link = false;
+    /* The manual's +++: more than 20 ms of silence before and after (the
+     * firmware has no ATS12 to change it). */
+    tm_at_set_guard_ms(g_sk.at, ESP_ESCAPE_GUARD_MS);
     tm_port_on_idle(esp_recv_idle, NULL);
 }
 

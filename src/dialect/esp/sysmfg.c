@@ -200,7 +200,7 @@ static tm_err read_value(tm_at *at, const char *ns, const char *key, long off, l
         return tm_fail(why, TM_E_TOO_LARGE, "%zu bytes do not fit the output now; read it in parts with "
                        "<offset>,<length>", n);
     char hdr[128];
-    int h = snprintf(hdr, sizeof hdr, "\r\n+SYSMFG:\"%s\",\"%s\",%d,%zu,", ns, key, type, n);
+    int h = snprintf(hdr, sizeof hdr, "+SYSMFG:\"%s\",\"%s\",%d,%zu,", ns, key, type, n);
     tm_at_write(at, hdr, (size_t)h);
     tm_at_write(at, g_item + 1 + off, n);
     tm_at_write(at, "\r\n", 2);
@@ -445,8 +445,7 @@ static tm_err op_write(tm_at *at, const tm_at_args *a)
     g_up.want = (size_t)val;
     g_up.active = true;
     g_up.last_ms = tm_port_mono_ms();
-    tm_at_v250_result(at, "OK", 0);
-    tm_at_write(at, "\r\n>", 3);
+    tm_at_write(at, "\r\nOK\r\n\r\n>", 9);
     tm_at_data_in spec = {
         .count = (size_t)val,
         .on_data = up_data,
