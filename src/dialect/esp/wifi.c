@@ -822,7 +822,7 @@ void esp_wifi_start(esp_state *s)
     }
     snprintf(W.mac, sizeof W.mac, "%s", s->chip == ESP_CHIP_ESP8266 ? "5c:cf:7f:74:6d:01" : "24:0a:c4:74:6d:01");
     if (esp_setting_get(s, "sta_mac", val, sizeof val) && strlen(val) == 17)
-        snprintf(W.mac, sizeof W.mac, "%s", val);
+        snprintf(W.mac, sizeof W.mac, "%.17s", val);
     snprintf(W.hostname, sizeof W.hostname, "espressif");
     snprintf(W.country, sizeof W.country, "CN");
     W.country_policy = 0;
