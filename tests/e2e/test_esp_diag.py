@@ -11,7 +11,12 @@ PAGE = b"diag page\n"
 
 def probe(m, cmd, timeout=40):
     r = m.at(cmd, timeout)
-    return r, [l.decode("utf-8", "replace")[len("+TMPROBE:"):] for l in r.info("+TMPROBE:")]
+    return r, [l.decode("utf-8", "replace")[len("+TMPROBE:"):] for l in info(r, "+TMPROBE:")]
+
+
+def info(r, prefix):
+    """Information lines (the ESP voice writes them without a leading CR LF)."""
+    return [l for l in r.text.split(b"\r\n") if l.startswith(prefix.encode())]
 
 
 def find(lines, rx):
@@ -64,7 +69,7 @@ def test_esp_tmcertlist(t):
     load_mfg(m, "client_ca", "client_ca.0", t.pki.inter.bytes("pem") + t.pki.root.bytes("pem"))
     load_mfg(m, "https_ca", "https_ca.0", t.pki.root.bytes("der"))
     r = m.at_ok("AT+TMCERTLIST")
-    lines = [l.decode()[len("+TMCERTLIST:"):] for l in r.info("+TMCERTLIST:")]
+    lines = [l.decode()[len("+TMCERTLIST:"):] for l in info(r, "+TMCERTLIST:")]
     assert len(lines) == 3, lines
     find(lines, r"^client_ca/client_ca\.0:1/2:intermediate CN=Test Intermediate CA; issuer CN=Test Root CA; ")
     find(lines, r"^client_ca/client_ca\.0:2/2:root CN=Test Root CA; ")

@@ -80,21 +80,21 @@ def answer(m, prefix, timeout=60, keep=True, on_data=None, frame_max=None):
         m._take(m._read_some(min(left, 5)), record=len(m.buf) < 4096)
 
 
-def esp_modem(t, **kw):
+def esp_modem(t, join=True, **kw):
     kw.setdefault("resolve", [])
     m = t.modem(dialect="esp", **kw)
     m.expect("ready\r\n", 10)
     m.at_ok("ATE0")
-    join_wifi(m)
+    if join:
+        join_wifi(m)
     return m
 
 
 def join_wifi(m):
-    """Join the simulated network when the build has Wi-Fi commands (HTTP
-    refuses to connect without an IP address, as the module)."""
-    r = m.at("AT+CWMODE=1")
-    if r.ok:
-        m.at("AT+CWJAP=\"tlsmodem\",\"tlsmodem\"", 20)
+    """Join the simulated network (the default --wifi is tlsmodem/tlsmodem):
+    HTTP refuses to connect without an IP address, as the module."""
+    m.at_ok("AT+CWMODE=1")
+    m.at_ok('AT+CWJAP="tlsmodem","tlsmodem"', 20)
 
 
 def plain_nginx(t, files, big=None, dav=False):
@@ -200,10 +200,14 @@ def test_esp_httpclient_headers_content_type_status(t):
     assert a.final == "OK", a
     assert bytes(a.body) == b"ua=ESP32 HTTP Client/1.0 ct=application/json x=one len= m=GET\n", bytes(a.body)
     # 404 -> ERROR, ERR CODE 0x010a7194 at SYSLOG=1 when the voice has it, reason in the trace
-    m.at("AT+SYSLOG=1")
+    m.at_ok("AT+SYSLOG=1")
     m.send_line('AT+HTTPCLIENT=2,0,"%s",,,1' % url(ng, "/status/404"))
     a = answer(m, "+HTTPCLIENT")
     assert a.final == "ERROR" and not a.frames, a
+    assert a.lines == [b"ERR CODE:0x010a7194"], a
+    m.send_line('AT+HTTPCGET="%s"' % url(ng, "/status/500"))
+    a = answer(m, "+HTTPCGET")
+    assert a.final == "ERROR" and a.lines == [b"ERR CODE:0x010a71f4"], a
     trace_has(m, r"HTTP 404 Not Found from http://127\.0\.0\.1:\d+/status/404")
     # a redirect is not followed: 302 and its body, OK
     m.send_line('AT+HTTPCLIENT=2,0,"%s",,,1' % url(ng, "/redirect"))
@@ -273,6 +277,10 @@ def test_esp_http_post_https_echo_byte_exact(t):
     m.send_line('AT+HTTPCLIENT=3,1,"%s",,,2,"{name:esp}"' % u)
     a = answer(m, "+HTTPCLIENT")
     assert a.final == "OK" and bytes(a.body) == b"{name:esp}", a
+    # the manual's JSON example: \" inside the quoted <data> is a quote
+    m.send_line('AT+HTTPCLIENT=3,1,"%s",,,2,"{\\"form\\":{\\"purpose\\":\\"test\\"}}"' % u)
+    a = answer(m, "+HTTPCLIENT")
+    assert a.final == "OK" and bytes(a.body) == b'{"form":{"purpose":"test"}}', a
     body = os.urandom(1 << 20)
     m.send_line('AT+HTTPCPOST="%s",%d' % (u, len(body)))
     m.expect("OK\r\n\r\n>")
@@ -401,11 +409,17 @@ def test_esp_http_bad_input_keeps_answering(t):
         r = m.at(cmd)
         assert r.final == b"ERROR", (cmd, r)
         trace_has(m, why)
-    # connection refused: ERROR, reason
+    # connection refused: ERROR, "Connection Failed" code, reason
+    m.at_ok("AT+SYSLOG=1")
     m.send_line('AT+HTTPCLIENT=2,0,"http://127.0.0.1:%d/",,,1' % _free_port())
     a = answer(m, "+HTTPCLIENT")
-    assert a.final == "ERROR", a
+    assert a.final == "ERROR" and a.lines[0] == b"ERR CODE:0x010a7000", a
     trace_has(m, r"reason.*refused")
+    # an argument error keeps the usual parameter code (argument 1 = index 0)
+    m.send_line('AT+HTTPCLIENT=0,0,"%s",,,1' % url(ng, "/"))
+    a = answer(m, "+HTTPCLIENT")
+    assert a.final == "ERROR" and a.lines == [b"ERR CODE:0x01070000"], a
+    m.at_ok("AT+SYSLOG=0")
     # a too long command line: ERROR (the engine's limit), then AT works
     m.send_line('AT+HTTPCLIENT=2,0,"http://h/' + "a" * 5000 + '",,,1')
     m.expect("ERROR\r\n")
@@ -418,15 +432,15 @@ def test_esp_http_bad_input_keeps_answering(t):
     trace_has(m, r"sent 10 of the 100 body bytes")
     assert not os.path.exists(os.path.join(ng.plain_root, "dav", "short.bin"))
     m.at_ok("AT")
-    # too long: exactly <length> bytes are the body; the rest is read as command input
+    # too long: exactly <length> bytes are the body; the rest arrives while the
+    # request runs: "busy p..." as the module says for input beyond the length
     m.send_line('AT+HTTPCPUT="%s",4' % url(ng, "/dav/long.bin"))
     m.expect("OK\r\n\r\n>")
     m.send(b"abcdEXTRA\r\n")
     a = answer(m, "+HTTPCPUT")
-    assert a.final == "SEND OK", a
+    assert a.final == "SEND OK" and b"busy p..." in a.lines, a
     with open(os.path.join(ng.plain_root, "dav", "long.bin"), "rb") as f:
         assert f.read() == b"abcd"
-    m.expect("ERROR\r\n")          # "EXTRA" is not a command
     m.at_ok("AT")
     # binary noise, then AT
     m.send(b"\x00\xff\x1b[2J\r\n")
@@ -524,3 +538,23 @@ def test_esp_httpcget_host_not_reading_keeps_memory_flat(t):
     a = answer(m, "+HTTPCGET", timeout=100, keep=False, on_data=h.update)
     assert a.final == "OK" and a.total == 16 << 20 and h.hexdigest() == big16[1], a
     assert hwm_paused - hwm0 < 1024, "VmHWM grew %d KiB while the host did not read" % (hwm_paused - hwm0)
+
+
+@quick
+@timeout(40)
+def test_esp_http_refused_without_wifi(t):
+    ng = plain_nginx(t, {"index.html": b"x\n"}, dav=True)
+    m = esp_modem(t, join=False)
+    m.at_ok("AT+SYSLOG=1")
+    m.send_line('AT+HTTPCLIENT=2,0,"%s",,,1' % url(ng, "/index.html"))
+    a = answer(m, "+HTTPCLIENT")
+    assert a.final == "ERROR" and a.lines == [b"ERR CODE:0x010a7000"], a
+    trace_has(m, r"no IP address")
+    # HTTPCPOST: ERROR instead of the prompt, nothing read as body
+    r = m.at('AT+HTTPCPUT="%s",5' % url(ng, "/dav/x.bin"))
+    assert r.final == b"ERROR" and b">" not in r.text, r
+    assert ng.access_log() == [], ng.access_log()
+    join_wifi(m)
+    m.send_line('AT+HTTPCLIENT=2,0,"%s",,,1' % url(ng, "/index.html"))
+    a = answer(m, "+HTTPCLIENT")
+    assert a.final == "OK" and bytes(a.body) == b"x\n", a

@@ -193,14 +193,4 @@ tm_err esp_mfg_get(esp_state *s, const char *ns, const char *key, uint8_t *buf, 
 /* Calls cb for each key of namespace ns, in name order; returns how many. */
 int    esp_mfg_keys(esp_state *s, const char *ns, void (*cb)(void *arg, const char *key), void *arg);
 
-/* ---- http.c (esp-http) ---------------------------------------------------- */
-
-/* The ERR CODE extension of the HTTP request that just failed, taken once
- * (voice.c prints "ERR CODE:0x010a<ext>" for it; 0 = use the usual code):
- * 0x7000 | <status> for an answer of 400 or above (0x7194 = 404), 0x7000
- * ("Connection Failed") when no usable answer came (DNS, connect, TLS,
- * timeout, truncated body).  Argument errors of the HTTP commands leave it 0.
- * Set just before the command's ERROR, so the voice can take it there. */
-uint32_t esp_http_take_errcode(esp_state *s);
-
 #endif

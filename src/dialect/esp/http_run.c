@@ -9,8 +9,8 @@
  *   end      OK (HTTPCLIENT, HTTPCGET, HTTPGETSIZE after its size line) or
  *            SEND OK (HTTPCPOST/PUT); a failure is ERROR (SEND FAIL for
  *            HTTPCPOST/PUT) with the reason in the trace.
- * A status of 400 or above is a failure (ERR CODE 0x010a7<status in hex>,
- * esp_http_take_errcode); its body is not shown.  Redirects are not
+ * A status of 400 or above is a failure (ERR CODE 0x010a7<status in hex>
+ * through esp_err_ext); its body is not shown.  Redirects are not
  * followed (as the module): a 3xx answer is shown like a 200 one.
  *
  * Memory stays flat whatever the body size: a body frame is written only
@@ -60,21 +60,13 @@ typedef struct {
     /* HTTPCLIENT <data> */
     size_t        body_off;
     int64_t       t0;
-    uint32_t      errcode;         /* esp_http_take_errcode */
+    uint32_t      errcode;         /* ERR CODE extension: 0x7000 | status, 0x7000 = no answer */
 } eh_state;
 
 static eh_state   g;
 static eh_request g_req;
 
 eh_request *eh_slot(void) { return &g_req; }
-
-uint32_t esp_http_take_errcode(esp_state *s)
-{
-    (void)s;
-    uint32_t c = g.errcode;
-    g.errcode = 0;
-    return c;
-}
 
 void eh_prompt(tm_at *at)
 {
@@ -128,10 +120,11 @@ static void answer(void)
         tm_at_complete_silent(at);
         return;
     }
-    if (g.result != TM_OK)
+    if (g.result != TM_OK) {
         *tm_at_reason(at) = g.fail;
-    else
-        g.errcode = 0;
+        esp_err_ext(g.s, (uint16_t)g.errcode);     /* ERR CODE:0x010a7xxx (voice.c) */
+    }
+    g.errcode = 0;
     tm_at_complete(at, g.result);
 }
 
@@ -400,6 +393,11 @@ tm_err eh_run(tm_at *at, esp_state *s)
 {
     tm_reason *why = tm_at_reason(at);
     eh_request *rq = &g_req;
+    if (!esp_wifi_has_ip(s)) {              /* as the module, and as the links (sock.c) */
+        esp_err_ext(s, 0x7000);
+        return tm_fail(why, TM_E_STATE, "no IP address: the station is not connected to an access point "
+                       "(AT+CWJAP=\"<ssid>\",\"<password>\" first, then wait for WIFI GOT IP)");
+    }
     if (!g.http) {
         g.http = malloc(tm_http_sizeof());
         if (!g.http)
