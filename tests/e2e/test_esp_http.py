@@ -558,3 +558,21 @@ def test_esp_http_refused_without_wifi(t):
     m.send_line('AT+HTTPCLIENT=2,0,"%s",,,1' % url(ng, "/index.html"))
     a = answer(m, "+HTTPCLIENT")
     assert a.final == "OK" and bytes(a.body) == b"x\n", a
+
+
+@timeout(60)
+def test_esp_httpcpost_tls_failure_while_host_sends(t):
+    """The request fails (unknown CA) while the host is still sending its body:
+    the rest of the body is read and dropped, then SEND FAIL; the reason is in
+    the trace and the modem answers AT."""
+    echo = t.echo_server(t.pki.coursera)
+    m = esp_modem(t, resolve=["%s:%d:127.0.0.1" % (HOST, echo.port)], ca_bundle=t.pki.wrong_root.pem)
+    body = os.urandom(256 * 1024)
+    m.send_line('AT+HTTPCPOST="https://%s:%d/post",%d' % (HOST, echo.port, len(body)))
+    m.expect("OK\r\n\r\n>")
+    m.send(body, record=False)
+    a = answer(m, "+HTTPCPOST", timeout=30)
+    assert a.final == "SEND FAIL" and not a.frames, a
+    trace_has(m, r"reason.*(trusted root|CN=Test)")
+    assert echo.bodies() == []
+    m.at_ok("AT")
