@@ -88,6 +88,11 @@ static void load_aps(const tm_modem *m)
         snprintf(W.aps[0].pwd, sizeof W.aps[0].pwd, "tlsmodem");
         W.nap = 1;
     }
+    char list[TM_WIFI_MAX * (SSID_MAX + 16)] = "";
+    for (int i = 0; i < W.nap; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\" (%s)", i ? ", " : "", W.aps[i].ssid,
+                 W.aps[i].pwd[0] ? "WPA2" : "open");
+    tm_trace("esp", "simulated access points: %s%s", list, m->wifi_count ? "" : " (default; --wifi SSID:PASSWORD)");
 }
 
 static int find_ap(const char *ssid)
