@@ -345,6 +345,8 @@ def test_esp_https_wrong_name_unknown_ca_error_with_reason(t):
     a = answer(m, "+HTTPCLIENT")
     assert a.final == "ERROR" and not a.frames, a
     trace_has(m, r"reason.*(trusted root|untrusted|unknown)")
+    # the fix is said in this dialect's words
+    trace_has(m, r"load the root 'CN=Test Root CA' \(AT\+SYSMFG=2,\"client_ca\",\"client_ca\.0\",8,<length>\)")
     m.close()
     # right CA, wrong name: other.test is served the coursera certificate
     m = esp_modem(t, resolve=["other.test:%d:127.0.0.1" % ng.port, "%s:%d:127.0.0.1" % (HOST, ng.port)],

@@ -53,6 +53,7 @@ static tm_err tmprobe_set(tm_at *at, const tm_at_args *a)
     tm_tls_config cfg;
     if ((e = esp_ssl_tls_config(esp_get(at), (int)link, host, &g_probe.hold, &cfg, tm_at_reason(at))))
         return e;
+    cfg.load_hint = ESP_LOAD_ROOT_HINT;
     e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
     if (e != TM_OK) {
         esp_tls_hold_free(&g_probe.hold);

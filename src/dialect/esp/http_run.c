@@ -431,6 +431,7 @@ tm_err eh_run(tm_at *at, esp_state *s)
     tm_err e;
     if (rq->url.tls && (e = esp_ssl_tls_config(s, ESP_LINK_HTTP, rq->url.host, &g.hold, &req.conn.tls, why)))
         return e;
+    req.conn.tls.load_hint = ESP_LOAD_ROOT_HINT;
     req.method = rq->method;
     req.uri = rq->url.uri;
     req.user_headers = rq->headers_len ? rq->headers : NULL;
