@@ -184,10 +184,6 @@ tm_err esp_ssl_tls_config(esp_state *s, int link, const char *host, esp_tls_hold
                           tm_tls_config *cfg, tm_reason *why);
 void   esp_tls_hold_free(esp_tls_hold *hold);
 
-/* The command a reason names for loading a missing root (tm_tls_config
- * .load_hint); one item there serves the links and the HTTP commands. */
-#define ESP_LOAD_ROOT_HINT "AT+SYSMFG=2,\"client_ca\",\"client_ca.0\",8,<length>"
-
 /* ---- sysmfg.c (esp-sock) -------------------------------------------------- */
 
 /* An item the host wrote with AT+SYSMFG=2,"<ns>","<key>",...: its bytes as
@@ -196,5 +192,11 @@ tm_err esp_mfg_get(esp_state *s, const char *ns, const char *key, uint8_t *buf, 
                    size_t *len, tm_reason *why);
 /* Calls cb for each key of namespace ns, in name order; returns how many. */
 int    esp_mfg_keys(esp_state *s, const char *ns, void (*cb)(void *arg, const char *key), void *arg);
+
+/* ---- http.c, diag.c (esp-http) ---------------------------------------------- */
+
+/* The command a reason names for loading a missing root (tm_tls_config
+ * .load_hint); one item there serves the links and the HTTP commands. */
+#define ESP_LOAD_ROOT_HINT "AT+SYSMFG=2,\"client_ca\",\"client_ca.0\",8,<length>"
 
 #endif
