@@ -201,6 +201,16 @@ void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf
  * dropped with a "warn" log. */
 void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int     tm_at_urc_queued(tm_at *at);        /* URC lines waiting */
+/* A URC whose text is made when it is written, not when it is queued: for a
+ * figure that changes while the URC waits behind a running command (HL
+ * "+KTCP_DATA: <id>,<bytes available>": a KTCPRCV typed meanwhile may read
+ * them all).  render(at, key, buf, cap) fills buf and returns true, or false
+ * when there is nothing to say any more (the URC is dropped).  key names the
+ * object (a session id), never a pointer, so a URC queued for a session the
+ * host deleted meanwhile renders nothing instead of reading freed memory.
+ * Written at once when the engine is idle, like tm_at_urc. */
+typedef bool (*tm_at_urc_render)(tm_at *at, int key, char *buf, size_t cap);
+void    tm_at_urc_late(tm_at *at, tm_at_urc_render render, int key);
 
 /* V.250 state (E, V, Q, S-registers); voices read it. */
 bool    tm_at_echo(tm_at *at);

@@ -115,6 +115,9 @@ struct tm_at {
 
     /* URC queue */
     char     urcq[TM_AT_URC_QUEUE][TM_AT_URC_LINE_MAX];
+    /* tm_at_urc_late: the text is made at flush time (NULL = urcq holds it) */
+    tm_at_urc_render urc_render[TM_AT_URC_QUEUE];
+    int      urc_key[TM_AT_URC_QUEUE];
     int      urc_head, urc_n;
     uint64_t urc_dropped;
 

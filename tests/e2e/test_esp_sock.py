@@ -334,6 +334,8 @@ def test_esp_links_need_wifi_and_close_when_it_drops(t):
         # the unread bytes stay readable; CLOSED only once they are read
         r = ok(m, "AT+CIPRECVLEN?")
         assert r.info("+CIPRECVLEN:") == [b"+CIPRECVLEN:-1,4,-1,-1,-1"], r
+        r = cmd(m, 'AT+CIPSTART=1,"TCP","127.0.0.1",%d' % srv.port)   # the id still holds unread data
+        assert r.final == b"ERROR" and b"ALREADY CONNECTED" in r.lines, r
         r = ok(m, "AT+CIPRECVDATA=1,100")
         assert b"+CIPRECVDATA:4,keep" in r.text, r
         m.expect(b"1,CLOSED\r\n", 10)
@@ -400,3 +402,22 @@ def test_esp_closemode_rst_and_ipv6(t):
     finally:
         srv.close()
         s6.close()
+
+
+@quick
+@timeout(40)
+def test_esp8266_ipd_chunks_and_recvmode(t):
+    data = random.Random(9).randbytes(10000)
+    srv = _blob_server(data)
+    try:
+        m = esp_modem(t, extra_args=["--model", "esp8266"])
+        ok(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
+        rd = IpdReader(m)
+        assert rd.read(len(data)) == data
+        assert max(f[1] for f in rd.frames) <= 1460, rd.frames
+        assert all(f[0] is None for f in rd.frames)          # CIPMUX=0: no link id
+        m.expect(b"CLOSED\r\n", 10)
+        ok(m, "AT+CIPRECVMODE=1")
+        assert ok(m, "AT+CIPRECVMODE?").info("+CIPRECVMODE:") == [b"+CIPRECVMODE:1"]
+    finally:
+        srv.close()

@@ -448,8 +448,14 @@ static tm_err start_link(tm_at *at, const tm_at_args *a, esp_link *k, int first)
         return tm_fail(why, TM_E_SESSION_BUSY, "link %d is already connected to %s:%d (AT+CIPCLOSE%s first)",
                        k->id, k->host, k->rport, g_sk.mux ? "=<link ID>" : "");
     }
+    if (k->state == ESP_L_GONE && k->rx_len) {
+        tm_at_line(at, "ALREADY CONNECTED");
+        return tm_fail(why, TM_E_SESSION_BUSY, "link %d was closed by the peer but %zu received bytes are not "
+                       "read yet (AT+CIPRECVDATA reads them, AT+CIPCLOSE%s discards them)", k->id, k->rx_len,
+                       g_sk.mux ? "=<link ID>" : "");
+    }
     if (k->state == ESP_L_GONE)
-        esp_link_free(k);                 /* a closed link whose rest was not read: the host starts anew */
+        esp_link_free(k);                 /* closed, its CLOSED not yet said: the host starts anew */
     if ((e = esp_sock_need_ip(at)))
         return e;
     if (v6 && !g_sk.ipv6)

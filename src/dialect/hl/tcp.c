@@ -145,6 +145,7 @@ struct hl_tcp {
     size_t      rx_head;
     size_t      rx_len;
     bool        announced;        /* +KTCP_DATA sent for the current non-empty ring */
+    bool        urc_queued;       /* a +KTCP_DATA waits in the engine, its count made when written */
     uint64_t    rx_total;
     uint64_t    tx_total;
     /* transmit buffer: [committed tx_len][staged] */
@@ -281,11 +282,38 @@ static void rx_take(hl_tcp *t, size_t n)
         tm_stream_want_read(&t->st, true);
 }
 
+static hl_tcp *tcp_by_id(hl_state *s, int id)
+{
+    for (int i = 0; s && i < TM_SESSIONS_MAX; i++)
+        if (s->sess[i].id == id && s->sess[i].kind == HL_SESS_TCP)
+            return s->sess[i].tcp;
+    return NULL;
+}
+
+/* +KTCP_DATA with the count the ring holds when the line is written, not
+ * when it was queued: a KTCPRCV the host typed meanwhile may have read the
+ * bytes (the host would otherwise ask for bytes that are gone).  An emptied
+ * ring leaves nothing to say; a deleted session neither (looked up by id). */
+static bool render_ktcp_data(tm_at *at, int id, char *buf, size_t cap)
+{
+    hl_tcp *t = tcp_by_id(hl_get(at), id);
+    if (!t || !t->urc_queued)
+        return false;
+    t->urc_queued = false;
+    if (!t->rx_len)
+        return false;           /* rx_take already cleared `announced` */
+    snprintf(buf, cap, "+KTCP_DATA: %d,%zu", id, t->rx_len);
+    return true;
+}
+
 static void announce(hl_tcp *t)
 {
     if (t->rx_len && !t->announced) {
         t->announced = true;
-        tm_at_urc(t->at, "+KTCP_DATA: %d,%zu", t->ss->id, t->rx_len);
+        if (!t->urc_queued) {
+            t->urc_queued = true;
+            tm_at_urc_late(t->at, render_ktcp_data, t->ss->id);
+        }
     }
 }
 
