@@ -182,4 +182,21 @@ tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why);
  * has no close_notify: its FIN is the legitimate end (tm_http_parser_eof). */
 tm_err tm_http_parser_eof_tls(tm_http_parser *p, bool clean, bool *done, tm_reason *why);
 
+/* ---- URLs (url.c) --------------------------------------------------------
+ * "http[s]://host[:port][/path?query]", the form the ESP-AT HTTP commands
+ * take.  Scheme case-insensitive; host a name, an IPv4 literal or an IPv6
+ * literal in brackets (stored without them); port 1..65535, default 80 / 443;
+ * no path = "/"; a '#fragment' is dropped (never sent); userinfo ("user@")
+ * is refused rather than sent as a host.  Errors name what is wrong and
+ * quote the URL: TM_E_ARG_BAD (scheme, host, port, spaces/control bytes),
+ * TM_E_TOO_LARGE (host or path beyond TM_HOST_MAX / TM_HTTP_URI_MAX). */
+typedef struct {
+    bool     tls;                      /* https */
+    char     host[TM_HOST_MAX];
+    uint16_t port;
+    char     uri[TM_HTTP_URI_MAX];     /* "/path?query" */
+} tm_http_url;
+
+tm_err tm_http_url_parse(const char *url, size_t len, tm_http_url *out, tm_reason *why);
+
 #endif

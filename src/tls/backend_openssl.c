@@ -43,6 +43,7 @@ struct tm_tls {
     char          name[TM_HOST_MAX];   /* name checked: expected_name or host */
     char          sni[TM_HOST_MAX];    /* "" = none sent */
     char          clock_hint[32];
+    char          load_hint[96];
     uint8_t       pin[32];
     bool          has_pin;
     bool          has_client_cert;
@@ -302,8 +303,14 @@ static bool leaf_any_eku(X509 *x)
     return true;
 }
 
-/* The fix for a missing root, in both dialects' words. */
-#define LOAD_ROOT "load the root '%s' (AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...)"
+/* The fix for a missing root, in the dialect's words (tm_tls_config.load_hint;
+ * default: HL's and SPWF's).  The root's name and then load_of(t) follow. */
+#define LOAD_ROOT "load the root '%s' (%s)"
+
+static const char *load_of(const tm_tls *t)
+{
+    return t->load_hint[0] ? t->load_hint : "AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...";
+}
 
 static bool name_says(const char *dn, const char *const *words)
 {
@@ -468,7 +475,7 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
                            "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s (the CA "
                            "bundle %s holds that root, but it no longer counts once certificates are loaded): "
                            LOAD_ROOT, v->issuer, v->depth, v->subject, t->trust_desc,
-                           t->cfg.bundle_path, v->issuer);
+                           t->cfg.bundle_path, v->issuer, load_of(t));
         if (v->depth == 0 || !cur_is_ca) {
             /* The wire cannot tell a missing intermediate from a private root
              * that signed the server certificate directly.  A server that sent
@@ -482,11 +489,11 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
                     t->trust_desc);
             if (n_sent == 1 && rootish)
                 tm_reason_append(why, "'%s' is a root that signed the server certificate directly: " LOAD_ROOT,
-                                 v->issuer, v->issuer);
+                                 v->issuer, v->issuer, load_of(t));
             else if (n_sent == 1 && !name_says_intermediate(v->issuer))
                 tm_reason_append(why, "if '%s' is a root (a private CA that signed the server certificate "
                                  "directly), " LOAD_ROOT "; if it is an intermediate CA, the server should send "
-                                 "its intermediate certificates", v->issuer, v->issuer);
+                                 "its intermediate certificates", v->issuer, v->issuer, load_of(t));
             else
                 tm_reason_append(why, "the server should send its intermediate certificates");
             return TM_E_CERT_CHAIN_INCOMPLETE;
@@ -495,10 +502,10 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
         if (t->cfg.n_anchors > 0)
             return tm_fail(why, TM_E_CA_NOT_FOUND,
                            "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s; " LOAD_ROOT,
-                           v->issuer, v->depth, v->subject, t->trust_desc, v->issuer);
+                           v->issuer, v->depth, v->subject, t->trust_desc, v->issuer, load_of(t));
         return tm_fail(why, TM_E_CERT_UNTRUSTED,
                        "the issuer '%s' of depth %d '%s' is not among %s; " LOAD_ROOT,
-                       v->issuer, v->depth, v->subject, t->trust_desc, v->issuer);
+                       v->issuer, v->depth, v->subject, t->trust_desc, v->issuer, load_of(t));
     }
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         return tm_fail(why, TM_E_CERT_SELF_SIGNED,
@@ -508,7 +515,7 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
         return tm_fail(why, TM_E_CERT_UNTRUSTED,
                        "the chain ends at root '%s' (depth %d, sent by the server), which is not among %s; "
                        "if you trust it, " LOAD_ROOT,
-                       v->subject, v->depth, t->trust_desc, v->subject);
+                       v->subject, v->depth, t->trust_desc, v->subject, load_of(t));
     case X509_V_ERR_CERT_UNTRUSTED:
     case X509_V_ERR_CERT_REJECTED:
         return tm_fail(why, TM_E_CERT_UNTRUSTED, "depth %d '%s': %s", v->depth, v->subject, vs);
@@ -1045,6 +1052,9 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     t->cfg.host = t->host;
     t->cfg.expected_name = NULL;
     t->cfg.pin_spki_sha256 = NULL;
+    t->cfg.load_hint = NULL;
+    if (cfg->load_hint)
+        snprintf(t->load_hint, sizeof t->load_hint, "%s", cfg->load_hint);
     t->cfg.clock_hint = NULL;
     if (cfg->clock_hint) {
         snprintf(t->clock_hint, sizeof t->clock_hint, "%s", cfg->clock_hint);

@@ -54,6 +54,8 @@ typedef struct {
                                       derived from host; NULL = from host, "" = none.  An IP literal
                                       is never sent (RFC 6066).  The name checked is still
                                       expected_name, else host. */
+    const char    *load_hint;      /* added: the dialect's command that loads a root, for reasons
+                                      ("load the root '…' (<hint>)"); NULL = the HL/SPWF commands */
     const uint8_t *alpn;           /* added (ESP AT+CIPSSLCALPN): ALPN protocol list in wire format
                                       (length-prefixed names); NULL/0 = no ALPN extension */
     size_t         alpn_len;
