@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/link.h"
+
 static const char USAGE[] =
     "usage: tlsmodem [options]\n"
     "  --dialect hl|spwf          AT dialect: Sierra HL (default) or ST SPWF04\n"
@@ -33,6 +35,8 @@ static const char USAGE[] =
     "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
     "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
     "  --control PATH|ADDR:PORT   control channel driving the simulated network (docs/control.md)\n"
+    "  --link PROFILE|SPEC        shape the network link: gprs, lte-m, nb-iot, wifi, or\n"
+    "                             rate=64k,latency=200ms,loss=1% (docs/control.md)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -100,7 +104,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_LINK,
 };
 
 static const struct option LONGOPTS[] = {
@@ -125,6 +129,7 @@ static const struct option LONGOPTS[] = {
     { "imsi",      required_argument, NULL, O_IMSI },
     { "name",      required_argument, NULL, O_NAME },
     { "control",   required_argument, NULL, O_CONTROL },
+    { "link",      required_argument, NULL, O_LINK },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -258,6 +263,13 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
                 return fail(err, cap, "--control needs a socket path or 127.0.0.1:PORT");
             a->control = optarg;
             break;
+        case O_LINK: {
+            tm_reason why;
+            tm_reason_clear(&why);
+            if (tm_link_parse(optarg, &a->link, &why) != TM_OK)
+                return fail(err, cap, "--%s", why.detail);
+            break;
+        }
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;
             break;

@@ -6,7 +6,8 @@
  *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--model NAME]
  *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
- *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--help] [--version]
+ *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--link PROFILE|SPEC]
+ *          [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -18,6 +19,7 @@
 
 #include "config.h"
 #include "core/version.h"
+#include "net/link.h"
 
 #define TM_VERSION_STRING TM_VERSION
 #define TM_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -51,6 +53,7 @@ typedef struct {
     const char  *imsi;             /* 6..15 digits, NULL = default */
     const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
     const char  *control;          /* --control PATH|ADDR:PORT, NULL = none (control.c checks it) */
+    tm_link      link;             /* --link (net/link.h); .on false = not shaped */
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one
