@@ -348,6 +348,12 @@ int main(int argc, char **argv)
              dialect->name, store_dir, m->ca_bundle[0] ? m->ca_bundle : "(none)",
              a.clock_unset ? "unset" : "host");
 
+    if (a.link.on) {
+        char desc[160];
+        tm_link_describe(&a.link, desc, sizeof desc);
+        tm_link_set(&a.link);
+        tm_trace("net", "link shaping on: %s", desc);
+    }
     tm_host_attach(&g_host, at, m);
     if (dialect->start)
         dialect->start(m);
