@@ -37,6 +37,8 @@ static const char USAGE[] =
     "  --control PATH|ADDR:PORT   control channel driving the simulated network (docs/control.md)\n"
     "  --link PROFILE|SPEC        shape the network link: gprs, lte-m, nb-iot, wifi, or\n"
     "                             rate=64k,latency=200ms,loss=1% (docs/control.md)\n"
+    "  --uart-rate                host port at a UART's byte rate: --baud / 10 bytes a second\n"
+    "                             each way (115200 -> 11520 B/s; any endpoint; docs/ports.md)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -104,7 +106,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_LINK,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_LINK, O_UART_RATE,
 };
 
 static const struct option LONGOPTS[] = {
@@ -130,6 +132,7 @@ static const struct option LONGOPTS[] = {
     { "name",      required_argument, NULL, O_NAME },
     { "control",   required_argument, NULL, O_CONTROL },
     { "link",      required_argument, NULL, O_LINK },
+    { "uart-rate", no_argument,       NULL, O_UART_RATE },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -263,6 +266,9 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
                 return fail(err, cap, "--control needs a socket path or 127.0.0.1:PORT");
             a->control = optarg;
             break;
+        case O_UART_RATE:
+            a->uart_rate = true;
+            break;
         case O_LINK: {
             tm_reason why;
             tm_reason_clear(&why);
@@ -289,7 +295,7 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
     }
     if (optind < argc)
         return fail(err, cap, "unexpected argument \"%s\"", argv[optind]);
-    if (a->baud_given && a->host != TM_HOST_SERIAL)
-        return fail(err, cap, "--baud applies to --serial only");
+    if (a->baud_given && a->host != TM_HOST_SERIAL && !a->uart_rate)
+        return fail(err, cap, "--baud applies to --serial or --uart-rate only");
     return result;
 }

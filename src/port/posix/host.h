@@ -34,6 +34,7 @@
 
 #include "core/modem.h"
 #include "port/posix/args.h"
+#include "port/posix/pace.h"
 
 #define TM_HOST_RX_CHUNK 4096
 #define TM_HOST_RETRY_MS 10     /* retry feeding a remainder the engine refused */
@@ -67,6 +68,8 @@ typedef struct {
     unsigned retry_timer;
     int64_t  tick_due;
     unsigned watched_in, watched_out;   /* current interest (for change detection) */
+    tm_pace  rx_pace, tx_pace;  /* --uart-rate (pace.h); unpaced when zero */
+    unsigned pace_timer;
 } tm_host;
 
 /* Opens the endpoint (no engine yet).  Returns 0, or -1 with err filled. */
