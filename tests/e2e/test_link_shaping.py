@@ -34,9 +34,9 @@ def _wait_bytes(m, sid, n, timeout=20):
 def test_link_rate_download_within_20pct(t):
     payload = bytes(range(256)) * (SIZE // 256) + b"x" * (SIZE % 256)
     p = peer(t, "send", payload=payload)
-    m, ctl = tmctl.start(t, extra_args=("--link", "rate=64k"))
+    m, ctl = tmctl.start(t, link="rate=64k")
     hl.start(m)
-    assert ctl.ok("link") == {"link": "custom", "down_bps": "64000", "up_bps": "64000",
+    assert ctl.link() == {"link": "custom", "down_bps": "64000", "up_bps": "64000",
                               "latency_ms": "0", "loss_pct": "0"}
     sid = cfg(m, '1,0,"127.0.0.1",%d' % p.port)
     connect(m, sid)
@@ -59,7 +59,7 @@ def test_link_latency_round_trip_and_connect(t):
     hl.start(m)
     assert ctl.ok("link")["link"] == "off"
     # a profile changed by an item, set at run time
-    a = ctl.ok("link lte-m latency=300ms")
+    a = ctl.link("lte-m latency=300ms")
     assert a == {"link": "lte-m+", "down_bps": "300000", "up_bps": "375000", "latency_ms": "300",
                  "loss_pct": "0.5"}, a
     ctl.ok("link latency=300ms")             # no loss: the round trip is exact

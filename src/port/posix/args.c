@@ -37,6 +37,7 @@ static const char USAGE[] =
     "  --control PATH|ADDR:PORT   control channel driving the simulated network (docs/control.md)\n"
     "  --link PROFILE|SPEC        shape the network link: gprs, lte-m, nb-iot, wifi, or\n"
     "                             rate=64k,latency=200ms,loss=1% (docs/control.md)\n"
+    "  --scenario FILE            play a control-channel scenario from the start (docs/control.md)\n"
     "  --uart-rate                host port at a UART's byte rate: --baud / 10 bytes a second\n"
     "                             each way (115200 -> 11520 B/s; any endpoint; docs/ports.md)\n"
     "  --help, --version\n";
@@ -106,7 +107,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_LINK, O_UART_RATE,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_LINK, O_UART_RATE, O_SCENARIO,
 };
 
 static const struct option LONGOPTS[] = {
@@ -133,6 +134,7 @@ static const struct option LONGOPTS[] = {
     { "control",   required_argument, NULL, O_CONTROL },
     { "link",      required_argument, NULL, O_LINK },
     { "uart-rate", no_argument,       NULL, O_UART_RATE },
+    { "scenario",  required_argument, NULL, O_SCENARIO },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -265,6 +267,11 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
             if (!*optarg)
                 return fail(err, cap, "--control needs a socket path or 127.0.0.1:PORT");
             a->control = optarg;
+            break;
+        case O_SCENARIO:
+            if (!*optarg)
+                return fail(err, cap, "--scenario needs a file");
+            a->scenario = optarg;
             break;
         case O_UART_RATE:
             a->uart_rate = true;

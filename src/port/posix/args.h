@@ -7,7 +7,7 @@
  *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
  *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--link PROFILE|SPEC]
- *          [--uart-rate [--baud N]]
+ *          [--uart-rate [--baud N]] [--scenario FILE]
  *          [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
@@ -55,6 +55,7 @@ typedef struct {
     const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
     const char  *control;          /* --control PATH|ADDR:PORT, NULL = none (control.c checks it) */
     tm_link      link;             /* --link (net/link.h); .on false = not shaped */
+    const char  *scenario;         /* --scenario FILE (core/sim.h), NULL = none */
     bool         uart_rate;        /* --uart-rate: the host port runs at baud/10 bytes a second */
 } tm_args;
 
