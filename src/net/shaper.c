@@ -54,6 +54,7 @@ typedef struct {
 
 typedef struct {
     int      inner, net;
+    int      app;                 /* the stream's end, until it detaches (-1 then) */
     bool     udp;
     bool     finished;            /* free at the end of the current callback */
     unsigned linger;
@@ -62,6 +63,7 @@ typedef struct {
 } link_t;
 
 static link_t *g_links[TM_SHAPE_LINKS];
+static int     g_nlinks;
 static uint8_t g_scratch[65536];          /* one segment or datagram in transit */
 static uint64_t g_rng = 0x9e3779b97f4a7c15ULL;
 
@@ -227,7 +229,8 @@ static void fill(link_t *l, dir_t *d)
             if (!l->linger)
                 l->linger = tm_port_timer_add(TM_SHAPE_LINGER_MS, linger_over, l);
         } else if (n < 0) {
-            tm_trace("net", "%s: shaped link: receive: %s (passed on as a close)", l->label, strerror(err));
+            tm_trace("net", "%s: shaped link: receive: %s (passed on after the bytes before it)", l->label,
+                     strerror(err));
         }
         enqueue_end(l, d, n == 0 || d->up ? SEG_FIN : SEG_RESET);
         break;
@@ -240,12 +243,22 @@ static void end_reached(link_t *l, dir_t *d, uint8_t kind)
         l->finished = true;        /* the stream is gone and its last bytes are out */
         return;
     }
-    /* The server's end of stream reaches the module: the stream reads 0.
-     * A reset cannot be passed through a socketpair: the stream's writes
-     * fail from now on and its reads end (docs/control.md). */
-    shutdown(l->inner, kind == SEG_FIN ? SHUT_WR : SHUT_RDWR);
-    if (kind == SEG_RESET)
-        l->up.dead = true;
+    /* The server's end of stream reaches the module: the stream reads 0. */
+    if (kind == SEG_FIN) {
+        shutdown(l->inner, SHUT_WR);
+        return;
+    }
+    /* A reset: closing a unix socket whose receive queue holds unread bytes
+     * makes its peer's next read (after the bytes queued for it) fail with
+     * ECONNRESET, as a TCP reset does; the byte is put there from the
+     * stream's own end, which is still open (it detaches before closing). */
+    l->up.src_done = l->up.dead = true;
+    l->up.qn = 0;
+    if (l->app >= 0)
+        send(l->app, "R", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    tm_port_unwatch(l->inner);
+    close(l->inner);
+    l->inner = -1;
 }
 
 /* Hands the segments that have arrived to the destination. */
@@ -315,13 +328,17 @@ static void link_free(link_t *l)
     tm_port_timer_cancel(l->up.timer);
     tm_port_timer_cancel(l->down.timer);
     tm_port_timer_cancel(l->linger);
-    tm_port_unwatch(l->inner);
+    if (l->inner >= 0) {
+        tm_port_unwatch(l->inner);
+        close(l->inner);
+    }
     tm_port_unwatch(l->net);
-    close(l->inner);
     close(l->net);
     for (int i = 0; i < TM_SHAPE_LINKS; i++)
-        if (g_links[i] == l)
+        if (g_links[i] == l) {
             g_links[i] = NULL;
+            g_nlinks--;
+        }
     free(l->up.buf);
     free(l->down.buf);
     free(l);
@@ -343,7 +360,8 @@ static void settle(link_t *l)
         en |= TM_IO_READ;
     if (l->up.dst_blocked)
         en |= TM_IO_WRITE;
-    tm_port_watch(l->inner, ei, io_cb, l);
+    if (l->inner >= 0)
+        tm_port_watch(l->inner, ei, io_cb, l);
     tm_port_watch(l->net, en, io_cb, l);
 }
 
@@ -414,14 +432,31 @@ int tm_shape_attach(int net_fd, bool udp, const char *label, tm_reason *why)
         setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
     }
     l->inner = sv[0];
+    l->app = sv[1];
     l->net = net_fd;
     l->udp = udp;
     l->up.up = true;
     snprintf(l->label, sizeof l->label, "%s", label);
     g_links[slot] = l;
+    g_nlinks++;
     char desc[160];
     tm_link_describe(tm_link_get(), desc, sizeof desc);
     tm_trace("net", "%s: shaped (%s)", l->label, desc);
     settle(l);                     /* takes net_fd's watch over */
     return sv[1];
+}
+
+void tm_shape_detach(int fd)
+{
+    if (!g_nlinks || fd < 0)
+        return;
+    for (int i = 0; i < TM_SHAPE_LINKS; i++) {
+        link_t *l = g_links[i];
+        if (!l || l->app != fd)
+            continue;
+        l->app = -1;
+        if (l->inner < 0)
+            link_free(l);          /* reset already delivered: nothing more to carry */
+        return;                    /* else the end of stream comes through inner (fill) */
+    }
 }

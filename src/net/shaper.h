@@ -32,6 +32,11 @@ bool tm_shape_on(void);
  * the connection in the trace ("www.x.test:443"). */
 int tm_shape_attach(int net_fd, bool udp, const char *label, tm_reason *why);
 
+/* The stream is about to close the descriptor tm_shape_attach gave it
+ * (stream.c release()); the link then sends what the stream wrote and
+ * closes.  A no-op for a descriptor that is not shaped. */
+void tm_shape_detach(int fd);
+
 /* Time a TCP connect takes on the link: SYN and SYN-ACK, 2 x the one-way
  * latency (0 for UDP, which has no handshake). */
 uint32_t tm_shape_connect_delay_ms(bool udp);

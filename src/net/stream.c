@@ -63,6 +63,7 @@ static void release(tm_stream *s)
     }
     if (s->fd >= 0) {
         tm_port_unwatch(s->fd);
+        tm_shape_detach(s->fd);   /* a shaped connection's pair end (shaper.h) */
         close(s->fd);
         s->fd = -1;
     }

@@ -147,3 +147,18 @@ def test_link_shapes_tls_records_https_get(t):
     assert got == body
     # physics: the body alone is 1 s at 16000 B/s, plus the TCP and TLS round trips
     assert took >= 1.0 + 3 * 0.1, "HTTPS GET took %.2f s" % took
+
+
+@quick
+def test_link_shapes_spwf_sockets(t):
+    """The shaping is below every dialect: an SPWF socket's connect and echo
+    each cost a round trip."""
+    from test_control_spwf import _sock, _echo_ok
+    p = peer(t, "echo")
+    m, ctl = tmctl.start(t, dialect="spwf", link="latency=150ms")
+    t0 = time.monotonic()
+    sid = _sock(m, p.port)
+    assert time.monotonic() - t0 >= 0.3
+    t0 = time.monotonic()
+    _echo_ok(m, sid, b"shaped")
+    assert time.monotonic() - t0 >= 0.3
