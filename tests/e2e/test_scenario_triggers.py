@@ -222,3 +222,30 @@ def test_spwf_reset_during_httpget_aborts_it(t):
     m.expect(b"+WIND:24:WiFi Up:0:127.0.0.1\r\n", 5)
     status, body, r = http_get(m, HOST, "/blob.bin", ng.port, 2)
     assert status == 200 and body == BODY, (status, len(body))
+
+
+@quick
+def test_hl_coverage_lost_during_khttpspost_body(t):
+    echo = t.echo_server(t.pki.posttest)
+    m, ctl = tmctl.start(t, resolve=["posttest.test:%d:127.0.0.1" % echo.port])
+    hl.start(m)
+    assert hl.store_cert(m, t.pki.root.bytes("pem"), typ=0, end="count").ok
+    sid, _ = hl.cfg(m, 1, "posttest.test", echo.port, 2)
+    # the scenario's step runs at once: KHTTPSPOST is still connecting (no CONNECT yet)
+    assert ctl.play("on 1 KHTTPSPOST coverage lost", t.tmp) == 1
+    r = m.at('AT+KHTTPSPOST=%d,"/post.php"' % sid)
+    assert r.text == b"\r\nNO CARRIER\r\n", r.text
+    exp = b"\r\n+KHTTPS_ERROR: %d,5\r\n" % sid
+    assert m.expect(exp, 5).consumed == exp
+    ctl.ok("coverage back")
+    # the network goes while the host sends the body: taken, discarded, then the failure
+    r = m.at('AT+KHTTPSPOST=%d,"/post.php"' % sid)
+    assert r.final == b"CONNECT", r.text
+    m.send(b"x" * 500)
+    ctl.ok("coverage lost")
+    m.send(b"y" * 500 + hl.PATTERN)
+    exp = b"\r\nNO CARRIER\r\n\r\n+KHTTPS_ERROR: %d,5\r\n" % sid
+    assert m.expect(exp, 10).consumed == exp
+    assert m.at_ok("AT").text == b"\r\nOK\r\n"
+    ctl.ok("coverage back")
+    assert hl.post(m, sid, "/post.php", b"again\r\n") == b"again\r\n"
