@@ -739,6 +739,9 @@ static void complete(tm_at *at, tm_err result)
 
 void tm_at_complete(tm_at *at, tm_err result) { complete(at, result); }
 
+void tm_at_complete_silent(tm_at *at) { complete(at, TM_AT_SILENT); }
+
+/* See at.h: a reset in the middle of a command (the control channel). */
 void tm_at_abandon(tm_at *at, void (*drop)(void *arg), void *arg)
 {
     size_t mark = at->out_len;
@@ -770,4 +773,3 @@ void tm_at_abandon(tm_at *at, void (*drop)(void *arg), void *arg)
     if (at->out_len > mark)
         at->out_len = mark;       /* its results and the URCs held behind it: never sent */
 }
-void tm_at_complete_silent(tm_at *at) { complete(at, TM_AT_SILENT); }
