@@ -5,7 +5,8 @@
  * One setting per modem (this process), off by default.  --link sets it at
  * start, the control channel's "link ..." changes it at run time; the
  * shaper (shaper.h) reads it for every segment it schedules, so a change
- * applies to connections already open from their next byte on. */
+ * applies to the shaped connections already open from their next byte on
+ * (a connection opened while it was off is not shaped). */
 #ifndef TM_NET_LINK_H
 #define TM_NET_LINK_H
 
