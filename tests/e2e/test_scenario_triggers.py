@@ -1,9 +1,10 @@
 """Scenario triggers and events that cut work in flight (docs/control.md
-"Scenarios", "Network events"): --scenario FILE at start, "after <N> bytes"
+"Scenarios", "Work in flight"): --scenario FILE at start, "after <N> bytes"
 of an HTTPS body (HL KHTTPSGET, SPWF HTTPGET), "on <K> <COMMAND>" (HL
-KTCPSND, SPWF AT+S.SOCKW), coverage lost / socket reset during a download
-or a UDP exchange, a module reset while a command runs; each checks the
-exact URCs / codes and that the module answers and recovers afterwards."""
+KTCPSND, KUDPSND, KHTTPSPOST, SPWF AT+S.SOCKW), coverage lost / pdp drop /
+socket reset during a download, an upload or a UDP exchange, a module reset
+while a command runs; each checks the exact URCs / codes and that the module
+answers and recovers afterwards."""
 import os
 import re
 import subprocess
@@ -249,3 +250,46 @@ def test_hl_coverage_lost_during_khttpspost_body(t):
     assert m.at_ok("AT").text == b"\r\nOK\r\n"
     ctl.ok("coverage back")
     assert hl.post(m, sid, "/post.php", b"again\r\n") == b"again\r\n"
+
+
+@quick
+def test_hl_pdp_drop_during_khttpsget_reason_at_cmee2(t):
+    ng = _nginx(t)
+    m, ctl, sid = _hl_https(t, ng)
+    m.at_ok("AT+CMEE=2")
+    ctl.play("after 1000 bytes pdp drop", t.tmp)
+    m.send_line('AT+KHTTPSGET=%d,"/blob.bin"' % sid)
+    m.expect(b"\r\nCONNECT\r\n", 10)
+    assert m.expect(b"\r\nNO CARRIER\r\n", 10).before == BODY[:1000]
+    exp = b'\r\n+KHTTPS_ERROR: %d,5,"network error: the network deactivated the bearer (PDP context 1)"\r\n' % sid
+    assert m.expect(exp, 5).consumed == exp
+    m.at_ok("AT+CGACT=1,1")                       # the host brings the context back
+    assert hl.get(m, sid, "/blob.bin") == BODY
+
+
+@quick
+def test_spwf_coverage_lost_closes_udp_socket(t):
+    from test_spwf_udp import udp_echo
+    from test_spwf_lib import READING_RE
+    peer_sock, got = udp_echo()
+    try:
+        port = peer_sock.getsockname()[1]
+        m, ctl = tmctl.start(t, dialect="spwf")
+        ok(m, "AT+S.SOCKON=127.0.0.1,%d,NULL,u" % port)
+        ok(m, "AT+S.SOCKW=0,5", data=b"hello")
+        m.expect(re.compile(rb"\+WIND:55:Pending Data:[^\r\n]*\r\n"), 10)
+        ctl.ok("coverage lost")
+        exp = b"+WIND:33:WiFi BSS Lost\r\n+WIND:58:Socket Closed:0:1\r\n"
+        assert m.expect(exp, 5).consumed.strip(b"\r\n").endswith(exp.strip(b"\r\n"))
+        m.send(b"AT+S.SOCKR=0,10\r")                  # the datagram received before stays readable
+        m.expect(READING_RE, 10)
+        assert m.expect(b"AT-S.OK\r\n", 10).before == b"echo:hello"
+        ctl.ok("coverage back")
+        m.expect(b"+WIND:24:WiFi Up:0:127.0.0.1\r\n", 5)
+        ok(m, "AT+S.SOCKC=0")
+        ok(m, "AT+S.SOCKON=127.0.0.1,%d,NULL,u" % port)
+        ok(m, "AT+S.SOCKW=0,5", data=b"again")
+        m.expect(re.compile(rb"\+WIND:55:Pending Data:[^\r\n]*\r\n"), 10)
+        assert got == [b"hello", b"again"]
+    finally:
+        peer_sock.close()
