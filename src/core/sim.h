@@ -67,6 +67,14 @@ int  tm_sim_trigger_add(tm_modem *m, int kind, uint64_t n, const char *name, con
 int  tm_sim_trigger_armed(void);       /* steps not yet run */
 int  tm_sim_trigger_clear(void);       /* cancels them; returns how many were left */
 
+/* The host UART's pace (--uart-rate, docs/ports.md), which belongs to the
+ * port: the port registers fn at start-up; the control channel's "uart"
+ * command calls fn(arg, baud) to set it (0 = off, the port's full speed) or
+ * fn(arg, -1) to read it; fn returns the baud in force (0 = off).  No hook:
+ * "uart" answers TM_E_NOT_SUPPORTED. */
+typedef long (*tm_sim_uart_fn)(void *arg, long baud);
+void tm_sim_set_uart_hook(tm_sim_uart_fn fn, void *arg);
+
 /* DNS failure injected by "dns fail on" (net/dns.c asks). */
 extern int tm_sim_dns_fail;
 

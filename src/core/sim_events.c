@@ -177,9 +177,37 @@ static int link_cmd(char **w, int n, char *ans, size_t cap)
     return answer(ans, cap, 0, "ok %s", desc);
 }
 
+static tm_sim_uart_fn g_uart_fn;
+static void          *g_uart_arg;
+
+void tm_sim_set_uart_hook(tm_sim_uart_fn fn, void *arg)
+{
+    g_uart_fn = fn;
+    g_uart_arg = arg;
+}
+
+/* "uart" shows the host port's pace; "uart <baud>|off" changes it. */
+static int uart_cmd(char **w, int n, char *ans, size_t cap)
+{
+    long baud = -1;
+    if (!g_uart_fn)
+        return fail_answer(ans, cap, TM_E_NOT_SUPPORTED, "this port has no UART pace");
+    if (n > 2 || (n == 2 && strcmp(w[1], "off") && !parse_long(w[1], 300, 4000000, &baud)))
+        return usage_answer(ans, cap, "uart: expected uart [off | <baud> 300..4000000]");
+    if (n == 2 && !strcmp(w[1], "off"))
+        baud = 0;
+    long now = g_uart_fn(g_uart_arg, baud);
+    if (baud >= 0)
+        tm_trace("sim", "host UART %s", now ? "paced" : "at full speed");
+    if (!now)
+        return answer(ans, cap, 0, "ok uart=off");
+    return answer(ans, cap, 0, "ok uart=%ld bytes_per_s=%ld", now, now / 10);
+}
+
 static const char HELP[] =
     "coverage lost|back; reject; pdp drop; socket reset <id>; dns fail on|off; reset; csq <rssi>; "
     "clock [set <iso>|jump <s>|unset|host]; link [off|<profile>|rate=..,latency=..,loss=..]; "
+    "uart [off|<baud>]; "
     "play <file>|stop; status; help";
 
 int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
@@ -212,6 +240,8 @@ int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
         return clock_cmd(m, w, n, ans, cap);
     if (!strcmp(c, "link"))
         return link_cmd(w, n, ans, cap);
+    if (!strcmp(c, "uart"))
+        return uart_cmd(w, n, ans, cap);
     if (!strcmp(c, "coverage") && n == 2 && (!strcmp(w[1], "lost") || !strcmp(w[1], "back"))) {
         ev.kind = !strcmp(w[1], "lost") ? TM_SIM_COVERAGE_LOST : TM_SIM_COVERAGE_BACK;
         return event_cmd(m, ev.kind == TM_SIM_COVERAGE_LOST ? "coverage-lost" : "coverage-back", ev, ans, cap);

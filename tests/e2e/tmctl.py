@@ -92,6 +92,10 @@ class Control:
         """Reads (no spec) or sets the link shaping; returns the answer's fields."""
         return self.ok("link" if spec is None else "link " + spec)
 
+    def uart(self, baud=None):
+        """Reads (no baud) or sets the host UART pace: a baud, or "off"."""
+        return self.ok("uart" if baud is None else "uart %s" % baud)
+
     def play(self, scenario, directory=None):
         """Plays a scenario: a path, or the text of one (written to a file in
         directory, default a fresh temporary one).  Returns the step count."""

@@ -1,6 +1,7 @@
 /* core/sim_trigger.c + sim_scenario.c: scenario triggers "on <K> <NAME>"
  * and "after <N> bytes" (docs/control.md "Scenarios"), against a fake
- * dialect that records the events; steps run from the loop (a 0 ms timer). */
+ * dialect that records the events; steps run from the loop (a 0 ms timer).
+ * Also the "uart" command against a fake port hook. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -24,6 +25,15 @@ static tm_err fake_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
 }
 
 static void resume(void *arg) { (*(int *)arg)++; g_resumed++; }
+
+static long g_baud;
+static long fake_uart(void *arg, long baud)
+{
+    (void)arg;
+    if (baud >= 0)
+        g_baud = baud;
+    return g_baud;
+}
 
 static const tm_dialect fake = { .name = "fake", .sim_event = fake_event };
 
@@ -114,5 +124,20 @@ int main(void)
     TM_EQ_INT(tm_sim_scenario_play(&m, scn("on 2 KTCPSND\n"), why, sizeof why), -1);
     TM_EQ_INT(tm_sim_trigger_armed(), 0);
     unlink(scn(""));
+
+    /* "uart": the port's pace through its hook */
+    TM_EQ_INT(tm_sim_command(&m, "uart", ans, sizeof ans), 1);
+    TM_EQ_STR(ans, "error code=TM_E_NOT_SUPPORTED reason=\"this port has no UART pace\"");
+    tm_sim_set_uart_hook(fake_uart, NULL);
+    TM_EQ_INT(tm_sim_command(&m, "uart", ans, sizeof ans), 0);
+    TM_EQ_STR(ans, "ok uart=off");
+    TM_EQ_INT(tm_sim_command(&m, "uart 115200", ans, sizeof ans), 0);
+    TM_EQ_STR(ans, "ok uart=115200 bytes_per_s=11520");
+    TM_EQ_INT(g_baud, 115200);
+    TM_EQ_INT(tm_sim_command(&m, "uart fast", ans, sizeof ans), 1);
+    TM_EQ_INT(tm_sim_command(&m, "uart 9600 8N1", ans, sizeof ans), 1);
+    TM_EQ_INT(g_baud, 115200);                  /* an error changes nothing */
+    TM_EQ_INT(tm_sim_command(&m, "uart off", ans, sizeof ans), 0);
+    TM_EQ_STR(ans, "ok uart=off");
     TM_TEST_MAIN_END();
 }

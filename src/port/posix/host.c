@@ -354,10 +354,8 @@ int tm_host_open(tm_host *h, const tm_args *a, char *err, size_t cap)
     h->kind = a->host;
     h->in_fd = h->out_fd = h->listen_fd = h->pty_slave_fd = h->tty_fd = -1;
     h->fl_saved[0] = h->fl_saved[1] = -1;
-    if (a->uart_rate) {
-        tm_pace_init(&h->rx_pace, (uint32_t)(a->baud / 10));   /* 10 bits a byte: 8N1 */
-        tm_pace_init(&h->tx_pace, (uint32_t)(a->baud / 10));
-    }
+    if (a->uart_rate)
+        tm_host_uart(h, a->baud);
     switch (a->host) {
     case TM_HOST_STDIO:  return open_stdio(h, err, cap);
     case TM_HOST_PTY:    return open_pty(h, a->host_arg, err, cap);
@@ -766,6 +764,19 @@ void tm_host_attach(tm_host *h, tm_at *at, tm_modem *m)
     if (h->listen_fd >= 0)
         tm_port_watch(h->listen_fd, TM_IO_READ, host_io, h);
     update_watches(h);
+}
+
+long tm_host_uart(void *arg, long baud)
+{
+    tm_host *h = arg;
+    if (baud < 0)
+        return h->uart_baud;
+    h->uart_baud = baud;
+    tm_pace_init(&h->rx_pace, (uint32_t)(baud / 10));   /* 10 bits a byte: 8N1 */
+    tm_pace_init(&h->tx_pace, (uint32_t)(baud / 10));
+    if (h->at)
+        update_watches(h);      /* the line is free: read and write again */
+    return baud;
 }
 
 void tm_host_stop_input(tm_host *h)

@@ -69,6 +69,7 @@ typedef struct {
     int64_t  tick_due;
     unsigned watched_in, watched_out;   /* current interest (for change detection) */
     tm_pace  rx_pace, tx_pace;  /* --uart-rate (pace.h); unpaced when zero */
+    long     uart_baud;         /* their baud, 0 = off */
     unsigned pace_timer;
 } tm_host;
 
@@ -82,6 +83,9 @@ void tm_host_stop_input(tm_host *h);
 size_t tm_host_flush(tm_host *h);
 /* Waits up to ms for the pending output to leave; returns what is left. */
 size_t tm_host_drain(tm_host *h, int ms);
+/* The UART pace (--uart-rate): baud >= 0 sets it (0 = off), -1 reads it;
+ * returns the baud in force.  The control channel's "uart" (core/sim.h). */
+long tm_host_uart(void *arg, long baud);
 /* Restores terminals, removes the pty link, closes descriptors. */
 void tm_host_close(tm_host *h);
 

@@ -356,6 +356,7 @@ int main(int argc, char **argv)
         tm_trace("net", "link shaping on: %s", desc);
     }
     tm_host_attach(&g_host, at, m);
+    tm_sim_set_uart_hook(tm_host_uart, &g_host);   /* control "uart" (docs/control.md) */
     if (dialect->start)
         dialect->start(m);
     if (a.control && tm_control_open(a.control, m, err, sizeof err) < 0) {
