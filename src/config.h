@@ -28,6 +28,7 @@
 #define TM_HTTP_HEADER_MAX    8192   /* user headers of one session, and one response head */
 #define TM_HTTP_URI_MAX       2048
 #define TM_HOST_MAX           256
+#define TM_HTTP_RX_BUF        (16 * 1024)  /* one read of a response: a whole TLS record */
 
 /* Store */
 #define TM_STORE_ITEM_MAX     (256 * 1024) /* one certificate/key/file (1000-SAN certs are ~40 KB) */
@@ -60,6 +61,7 @@
  * drained, SSL_MODE_RELEASE_BUFFERS): several records per recv() */
 #define TM_TLS_READ_BUF       (64 * 1024)
 #define TM_RESOLVE_MAX        16     /* --resolve entries */
+#define TM_WIFI_MAX           8      /* --wifi access points (ESP dialect's simulated Wi-Fi) */
 
 /* Link shaping (net/shaper.h), only while --link / "link" is on: per shaped
  * connection and direction, the bytes in flight (throughput is at most

@@ -86,6 +86,10 @@ typedef struct {
     void (*line)(tm_at *at, const char *text);
     /* An unsolicited line, written when the engine is idle. */
     void (*urc)(tm_at *at, const char *text);
+    /* A line refused because a command is running (dialects with
+     * refuse_while_busy: ESP "busy p..."); written at once.  NULL: the
+     * engine writes "busy" as a V.250 line. */
+    void (*busy)(tm_at *at);
 } tm_at_voice;
 
 typedef struct {
@@ -102,6 +106,16 @@ typedef struct {
      * not start with CR LF); false: echo the terminator byte as received
      * (V.250: the answer's leading CR LF follows). */
     bool                     echo_eol_crlf;
+    /* ESP-AT: a line the host sends while a command runs (not in data
+     * mode) is refused, not held: each line terminator (CR, LF or CR LF)
+     * received then makes voice->busy write its answer ("busy p..."), the
+     * bytes are not echoed and never run.  false (HL, SPWF): such lines are
+     * held and run after the command (pipelining). */
+    bool                     refuse_while_busy;
+    /* ESP-AT: inside a quoted string, '\' escapes the next byte ("\\",
+     * "\"", "\," -> the byte itself), so a quote or comma can be part of a
+     * value (an SSID, a password). */
+    bool                     backslash_escapes;
 } tm_at_dialect;
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -171,6 +185,14 @@ int64_t tm_at_next_deadline(tm_at *at);
  * write that does not fit even there keeps what fits, drops the rest,
  * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
 size_t  tm_at_out_room(tm_at *at);
+/* True once after the output came close to full (less than
+ * TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM free after a write) or
+ * tm_at_out_room() gave a producer less than TM_AT_STREAM_ROOM: someone (a
+ * body, the engine holding host bytes, a URC, a streamed answer) may be
+ * waiting for the host to drain, so the port must run its idle callbacks
+ * again after draining — and only then: an ordinary answer's flush is no
+ * reason for another loop round. */
+bool    tm_at_out_take_short(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
 /* Text for the host (result lines, reasons, URCs): the typographic
  * characters of our own texts ("…", "–", "±") become ASCII ("...", "-", "+-"):
@@ -187,6 +209,16 @@ void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf
  * dropped with a "warn" log. */
 void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int     tm_at_urc_queued(tm_at *at);        /* URC lines waiting */
+/* A URC whose text is made when it is written, not when it is queued: for a
+ * figure that changes while the URC waits behind a running command (HL
+ * "+KTCP_DATA: <id>,<bytes available>": a KTCPRCV typed meanwhile may read
+ * them all).  render(at, key, buf, cap) fills buf and returns true, or false
+ * when there is nothing to say any more (the URC is dropped).  key names the
+ * object (a session id), never a pointer, so a URC queued for a session the
+ * host deleted meanwhile renders nothing instead of reading freed memory.
+ * Written at once when the engine is idle, like tm_at_urc. */
+typedef bool (*tm_at_urc_render)(tm_at *at, int key, char *buf, size_t cap);
+void    tm_at_urc_late(tm_at *at, tm_at_urc_render render, int key);
 
 /* V.250 state (E, V, Q, S-registers); voices read it. */
 bool    tm_at_echo(tm_at *at);
@@ -198,6 +230,9 @@ void    tm_at_set_echo(tm_at *at, bool on);
 void    tm_at_set_verbose(tm_at *at, bool on);
 void    tm_at_set_quiet(tm_at *at, bool on);
 uint32_t tm_at_guard_ms(tm_at *at);  /* +++ guard time (S12 in 1/50 s) */
+/* Sets S12 from milliseconds (20 ms steps, 20..5100): for a dialect without
+ * ATS whose manual fixes the guard time (ESP: 20 ms). */
+void     tm_at_set_guard_ms(tm_at *at, uint32_t ms);
 
 /* Helpers for V.250 voices: "\r\nOK\r\n" in ATV1, "0\r" in ATV0, nothing in ATQ1. */
 void    tm_at_v250_result(tm_at *at, const char *verbose, int numeric);
@@ -258,7 +293,9 @@ const char *tm_at_command_name(tm_at *at);
  *    when the handler returns.
  *  - Bytes received while a command is pending (not in data mode) are kept
  *    (up to TM_AT_LINE_MAX+2; beyond that tm_at_feed() returns short) and
- *    run after completion: echo and parsing happen then.
+ *    run after completion: echo and parsing happen then.  With the
+ *    dialect's refuse_while_busy they are refused instead (voice->busy per
+ *    line), except while a +++ abort is armed (tm_at_set_abort).
  *  - Lines: leading spaces/TABs are ignored; a line of only blanks/control
  *    bytes is ignored silently; other content before "AT" is TM_E_SYNTAX;
  *    control bytes (< 0x20 but TAB) anywhere in an AT line are

@@ -102,12 +102,39 @@ static bool urc_fits(tm_at *at)
 void tm_at__flush_urcs(tm_at *at)
 {
     while (at->urc_n > 0 && tm_at__idle(at) && urc_fits(at)) {
+        int slot = at->urc_head;
         char text[TM_AT_URC_LINE_MAX];
-        memcpy(text, at->urcq[at->urc_head], sizeof text);
+        tm_at_urc_render render = at->urc_render[slot];
         at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
         at->urc_n--;
+        if (render) {
+            /* the figure as it is now; nothing left to say: dropped */
+            if (!render(at, at->urc_key[slot], text, sizeof text))
+                continue;
+        } else {
+            memcpy(text, at->urcq[slot], sizeof text);
+        }
         urc_emit(at, text);
     }
+}
+
+/* Queues a URC (text, or render + key): the oldest is dropped when full. */
+static void urc_enqueue(tm_at *at, const char *text, tm_at_urc_render render, int key)
+{
+    if (at->urc_n == TM_AT_URC_QUEUE) {
+        at->urc_dropped++;
+        int old = at->urc_head;
+        tm_at__log(at, "warn", "URC queue full (%d): oldest dropped: %s", TM_AT_URC_QUEUE,
+                   at->urc_render[old] ? "(a URC made when written)" : at->urcq[old]);
+        at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
+        at->urc_n--;
+    }
+    int slot = (at->urc_head + at->urc_n) % TM_AT_URC_QUEUE;
+    at->urc_render[slot] = render;
+    at->urc_key[slot] = key;
+    if (text)
+        memcpy(at->urcq[slot], text, TM_AT_URC_LINE_MAX);
+    at->urc_n++;
 }
 
 void tm_at_urc(tm_at *at, const char *fmt, ...)
@@ -121,16 +148,18 @@ void tm_at_urc(tm_at *at, const char *fmt, ...)
         urc_emit(at, text);
         return;
     }
-    if (at->urc_n == TM_AT_URC_QUEUE) {
-        at->urc_dropped++;
-        tm_at__log(at, "warn", "URC queue full (%d): oldest dropped: %s", TM_AT_URC_QUEUE,
-                   at->urcq[at->urc_head]);
-        at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
-        at->urc_n--;
+    urc_enqueue(at, text, NULL, 0);
+}
+
+void tm_at_urc_late(tm_at *at, tm_at_urc_render render, int key)
+{
+    if (at->urc_n == 0 && tm_at__idle(at) && urc_fits(at)) {
+        char text[TM_AT_URC_LINE_MAX];
+        if (render(at, key, text, sizeof text))
+            urc_emit(at, text);
+        return;
     }
-    int slot = (at->urc_head + at->urc_n) % TM_AT_URC_QUEUE;
-    memcpy(at->urcq[slot], text, sizeof text);
-    at->urc_n++;
+    urc_enqueue(at, NULL, render, key);
 }
 
 int tm_at_urc_queued(tm_at *at) { return at->urc_n; }
@@ -558,6 +587,40 @@ static void abort_tick(tm_at *at)
     }
 }
 
+/* refuse_while_busy (ESP-AT): what the host sends while a command runs is
+ * not held for later: each line terminator gets the voice's busy answer
+ * ("busy p...") at once, also for an empty line (the module answers every
+ * extra CR LF so); the LF of a CR LF counts once.  Nothing is echoed.
+ * Stops (returns short) while the output has no room: the host is not
+ * reading, and each refusal writes a line. */
+static size_t busy_feed(tm_at *at, const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    for (; i < len; i++) {
+        uint8_t c = p[i];
+        if (at->skip_lf) {
+            at->skip_lf = false;
+            if (c == '\n')
+                continue;
+        }
+        if (c != '\r' && c != '\n') {
+            at->busy_len++;
+            continue;
+        }
+        if (tm_at_out_full(at))
+            break;
+        tm_at__log(at, "at<", "(line of %zu bytes refused: AT%s is still running)", at->busy_len,
+                   at->tok.name);
+        at->busy_len = 0;
+        at->skip_lf = c == '\r';
+        if (at->d->voice && at->d->voice->busy)
+            at->d->voice->busy(at);
+        else
+            tm_at_v250_line(at, "busy");
+    }
+    return i;
+}
+
 size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
 {
     pump(at);
@@ -566,7 +629,9 @@ size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
     size_t used = 0;
     if (at->hold_len == 0 && at->depth == 0)
         used = process(at, p, len);
-    if (used < len && at->running && !at->data.active) {
+    if (used < len && at->running && !at->data.active && at->d->refuse_while_busy && at->hold_len == 0) {
+        used += busy_feed(at, p + used, len - used);
+    } else if (used < len && at->running && !at->data.active) {
         size_t room = TM_AT_HOLD_MAX - at->hold_len;
         size_t k = len - used < room ? len - used : room;
         memcpy(at->hold + at->hold_len, p + used, k);
@@ -591,6 +656,7 @@ void tm_at_discard_partial_line(tm_at *at)
     at->line_len = 0;
     at->line_total = 0;
     at->too_long = false;
+    at->busy_len = 0;
     at->skip_lf = false;
     at->skip_pat_armed = false;
     at->skip_pat_len = 0;

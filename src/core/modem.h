@@ -34,6 +34,11 @@ typedef struct tm_modem {
     char              imei[16];
     char              iccid[21];
     char              imsi[16];
+    /* --wifi SSID[:PASSWORD]: the access points the ESP dialect's simulated
+     * station can see, in order (none given: its default network,
+     * docs/esp.md §2).  main checked the lengths. */
+    const char       *wifi[TM_WIFI_MAX];
+    int               wifi_count;
     /* Set by the dialect's start when something the host must know about
      * went wrong (damaged saved settings); main prints it on stderr. */
     char              start_note[TM_DETAIL_MAX + 256];
@@ -53,6 +58,9 @@ struct tm_dialect {
     /* Models the dialect can be (--model), NULL-terminated, default first;
      * NULL = only one model, --model not accepted. */
     const char *const   *models;
+    /* A cellular module: it reports an IMEI, ICCID and IMSI (--imei, --iccid,
+     * --imsi are refused for the others rather than silently ignored). */
+    bool                 cellular;
     /* The simulated network changed (--control, core/sim.h): react as the
      * real module does.  NULL = no events; an event that does not apply
      * returns an error with the reason in why. */

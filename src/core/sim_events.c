@@ -208,7 +208,7 @@ static const char HELP[] =
     "coverage lost|back; reject; pdp drop; socket reset <id>; dns fail on|off; reset; csq <rssi>; "
     "clock [set <iso>|jump <s>|unset|host]; link [off|<profile>|rate=..,latency=..,loss=..]; "
     "uart [off|<baud>]; "
-    "play <file>|stop; status; help";
+    "play <file>|stop; status; stats; help";
 
 int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
 {

@@ -6,10 +6,12 @@
 
 extern const tm_dialect tm_dialect_hl;
 extern const tm_dialect tm_dialect_spwf;
+extern const tm_dialect tm_dialect_esp;
 
 static const tm_dialect *const all_dialects[] = {
     &tm_dialect_hl,
     &tm_dialect_spwf,
+    &tm_dialect_esp,
     NULL,
 };
 

@@ -30,7 +30,7 @@ static void v_error(tm_at *at, const tm_reason *why)
     }
 }
 static void v_line(tm_at *at, const char *text) { tm_at_v250_line(at, text); }
-static const tm_at_voice mock_voice = { v_ok, v_error, v_line, v_line };
+static const tm_at_voice mock_voice = { v_ok, v_error, v_line, v_line, NULL };
 
 static tm_err hello_exec(tm_at *at, const tm_at_args *a) { tm_at_line(at, "hello"); return TM_OK; }
 
@@ -194,14 +194,16 @@ static const tm_at_cmd mock_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const mock_tables[] = { mock_table, tm_at_v250_table, NULL };
-static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true, false };
-static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true, false };
+static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true, false,
+                                      false, false };
+static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true, false,
+                                      false, false };
 
 /* SPWF-like dialect */
 static void s_ok(tm_at *at) { tm_at_printf(at, "AT-S.OK\r\n"); }
 static void s_error(tm_at *at, const tm_reason *why) { tm_at_printf(at, "AT-S.ERROR:%d\r\n", (int)why->code); }
 static void s_line(tm_at *at, const char *t) { tm_at_printf(at, "AT-S.%s\r\n", t); }
-static const tm_at_voice spwf_voice = { s_ok, s_error, s_line, s_line };
+static const tm_at_voice spwf_voice = { s_ok, s_error, s_line, s_line, NULL };
 static tm_err sockw_set(tm_at *at, const tm_at_args *a)
 {
     long id, n;
@@ -218,7 +220,15 @@ static const tm_at_cmd spwf_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const spwf_tables[] = { spwf_table, NULL };
-static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false, false };
+static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false, false,
+                                    false, false };
+
+/* ESP-like dialect: lines typed while a command runs are refused ("busy
+ * p..."), backslash escapes inside quotes, terminator echoed as CR LF. */
+static void e_busy(tm_at *at) { tm_at_printf(at, "\r\nbusy p...\r\n"); }
+static const tm_at_voice esp_voice = { v_ok, v_error, v_line, v_line, e_busy };
+static const tm_at_dialect d_esp = { "esp", TM_AT_SYNTAX_V250, mock_tables, &esp_voice, true, true, true,
+                                     true, true };
 
 /* ---- scripts ---------------------------------------------------------------- */
 
@@ -555,6 +565,34 @@ static void test_pending_urc(void)
     TM_EQ_INT(tm_at_feed(g_at, lots, 10), 10);
 }
 
+/* refuse_while_busy: a line (even an empty one) that arrives while a
+ * command runs is answered "busy p..." at its terminator, not echoed and
+ * never run; the command's own result and later lines are unaffected; data
+ * mode still takes its bytes.  The HL-like dialect holds the same line. */
+static void test_refuse_while_busy(void)
+{
+    { step s[] = { F("AT+WAIT\r\n"), F("AT+HELLO\r\n"), S_DONE(TM_OK), F("AT\r\n"), S_END };
+      CHECK(&d_esp, s, "AT+WAIT\r\n" "\r\nbusy p...\r\n" OK "AT\r\n" OK); }
+    /* the same bytes in one chunk: the second line is still refused */
+    { step s[] = { F("AT+WAIT\r\nAT+HELLO\r\n?\r\n"), S_DONE(TM_E_TIMEOUT), S_END };
+      CHECK(&d_esp, s, "AT+WAIT\r\n" "\r\nbusy p...\r\n" "\r\nbusy p...\r\n" "\r\n+CME ERROR: 65\r\n"); }
+    /* an extra CR LF behind the command is a (refused) empty line; CR, LF, CR LF count once each */
+    { step s[] = { F("AT+WAIT\r\n\r\n"), F("x\ry\n"), S_DONE(TM_OK), S_END };
+      CHECK(&d_esp, s, "AT+WAIT\r\n" "\r\nbusy p...\r\n\r\nbusy p...\r\n\r\nbusy p...\r\n" OK); }
+    /* without the flag the line is held and run afterwards */
+    { step s[] = { F("AT+WAIT\r\nAT+HELLO\r\n"), S_DONE(TM_OK), S_END };
+      CHECK(&d_echo, s, "AT+WAIT\r" OK "AT+HELLO\r\r\nhello\r\n" OK); }
+    /* data mode is not "busy": its bytes go to the sink */
+    { step s[] = { F("AT+SEND=5\rhello"), F("AT\r\n"), S_END };
+      CHECK_SINK(&d_esp, s, "AT+SEND=5\r\n\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK "AT\r\n" OK, "hello"); }
+    /* backslash escapes inside quotes: \" \\ \, */
+    { step s[] = { F("AT+ECHOARGS=\"a\\\"b\\\\c\\,d\",\"x\\y\"\r\n"), S_END };
+      CHECK(&d_esp, s, "AT+ECHOARGS=\"a\\\"b\\\\c\\,d\",\"x\\y\"\r\n\r\n2:[a\"b\\c,d]1[xy]1\r\n" OK); }
+    /* ...and not in the other dialects */
+    { step s[] = { F("AT+ECHOARGS=\"a\\,b\"\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n1:[a\\,b]1\r\n" OK); }
+}
+
 /* +++ with guard times abandons a pending stream (tm_at_set_abort); '+'
  * without them, or pipelined, are input held for later. */
 static void test_abort_pending_stream(void)
@@ -752,6 +790,31 @@ static void test_backpressure(void)
       TM_CHECK(memcmp(g_sink, big + 14, 19000) == 0);
       check_script(__LINE__, &d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK,
                    sizeof "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK - 1, big + 14, 19000); }
+}
+
+/* The port wakes its loop after draining output only when someone may be
+ * waiting for room (tm_at_out_take_short): never for an ordinary answer,
+ * always once the output came close to full or a producer was refused room. */
+static void test_out_short(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    (void)tm_at_out_take_short(g_at);
+    tm_at_write(g_at, "\r\nOK\r\n", 6);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* an answer: no extra loop round */
+    static char blk[4096];
+    memset(blk, 'x', sizeof blk);
+    while (TM_OUT_BUF - tm_at_out_pending(g_at) >= TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM + sizeof blk)
+        tm_at_write(g_at, blk, sizeof blk);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* still room for everyone */
+    tm_at_write(g_at, blk, sizeof blk);
+    TM_CHECK(tm_at_out_take_short(g_at));           /* close to full: a waiter may exist */
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* once */
+    const uint8_t *p;
+    tm_at_out_consume(g_at, tm_at_out_peek(g_at, &p));
+    while (tm_at_out_pending(g_at))
+        tm_at_out_consume(g_at, tm_at_out_peek(g_at, &p));
+    TM_CHECK(tm_at_out_room(g_at) >= TM_AT_STREAM_ROOM);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* asked and got enough */
 }
 
 /* The host writes and does not read: input stops when the output is full,
@@ -1046,6 +1109,50 @@ static void test_spwf(void)
       CHECK(&d_spwf, s, "AT-S.1:[a;b]0\r\nAT-S.OK\r\nAT-S.1:[]0o\r\nAT-S.OK\r\nAT-S.ERROR:8\r\n"); }
 }
 
+
+/* tm_at_urc_late: the text is made when the URC is written.  A count queued
+ * behind a running command is the count at flush time; nothing left to say
+ * drops it; order with plain URCs is kept. */
+static int g_late_count;
+static bool late_render(tm_at *at, int key, char *buf, size_t cap)
+{
+    (void)at;
+    if (g_late_count == 0)
+        return false;
+    snprintf(buf, cap, "+DATA: %d,%d", key, g_late_count);
+    return true;
+}
+
+static void test_late_urc(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    g_late_count = 5;
+    tm_at_urc_late(g_at, late_render, 1);          /* idle: written at once */
+    drain();
+    TM_EQ_MEM(g_out, g_out_len, "\r\n+DATA: 1,5\r\n", 14);
+    g_out_len = 0;
+    TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)"AT+WAIT\r", 8), 8);
+    g_late_count = 7;
+    tm_at_urc_late(g_at, late_render, 2);          /* queued with 7 available */
+    tm_at_urc(g_at, "+URC: after");
+    g_late_count = 3;                              /* the running command read 4 */
+    tm_at_complete(g_at, TM_OK);
+    tm_at_tick(g_at, 0);
+    drain();
+    static const char want[] = "\r\nOK\r\n\r\n+DATA: 2,3\r\n\r\n+URC: after\r\n";
+    TM_EQ_MEM(g_out, g_out_len, want, sizeof want - 1);
+    g_out_len = 0;
+    TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)"AT+WAIT\r", 8), 8);
+    tm_at_urc_late(g_at, late_render, 3);
+    g_late_count = 0;                              /* all read: nothing to announce */
+    tm_at_complete(g_at, TM_OK);
+    tm_at_tick(g_at, 0);
+    drain();
+    TM_EQ_MEM(g_out, g_out_len, "\r\nOK\r\n", 6);
+    TM_EQ_INT(tm_at_urc_queued(g_at), 0);
+}
+
 int main(void)
 {
     g_at = calloc(1, tm_at_sizeof());
@@ -1055,11 +1162,14 @@ int main(void)
     test_lines();
     test_v250();
     test_pending_urc();
+    test_late_urc();
     test_datamode();
     test_escape();
     test_backpressure();
+    test_out_short();
     test_completion_does_not_dispatch();
     test_abort_pending_stream();
+    test_refuse_while_busy();
     test_output();
     test_host_not_reading();
     test_urc_backpressure();

@@ -12,7 +12,7 @@
 
 static const char USAGE[] =
     "usage: tlsmodem [options]\n"
-    "  --dialect hl|spwf          AT dialect: Sierra HL (default) or ST SPWF04\n"
+    "  --dialect hl|spwf|esp      AT dialect: Sierra HL (default), ST SPWF04 or Espressif ESP-AT\n"
     "  --stdio                    host on standard input/output (default; pipes or a terminal)\n"
     "  --pty LINK                 create a pseudo-terminal and symlink its slave at LINK\n"
     "  --listen ADDR:PORT         host over TCP (one connection at a time)\n"
@@ -30,7 +30,8 @@ static const char USAGE[] =
     "  --timeout-response MS      request sent -> complete response head (default 60000)\n"
     "  --timeout-idle MS          longest silence of a server while data is awaited\n"
     "                             (default 30000); 0 = never, for any --timeout-*\n"
-    "  --model NAME               module model: hl8548 (default), hl7800, hl7802 (--dialect hl)\n"
+    "  --model NAME               module model: hl8548 (default), hl7800, hl7802 (--dialect hl);\n"
+    "                             esp32 (default), esp8266 (--dialect esp)\n"
     "  --imei DIGITS              IMEI the module reports (15 digits)\n"
     "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
     "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
@@ -40,6 +41,8 @@ static const char USAGE[] =
     "  --scenario FILE            play a control-channel scenario from the start (docs/control.md)\n"
     "  --uart-rate                host port at a UART's byte rate: --baud / 10 bytes a second\n"
     "                             each way (115200 -> 11520 B/s; any endpoint; docs/ports.md)\n"
+    "  --wifi SSID[:PASSWORD]     an access point the simulated station sees (--dialect esp;\n"
+    "                             repeatable; default: tlsmodem:tlsmodem)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -107,7 +110,8 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_LINK, O_UART_RATE, O_SCENARIO,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_WIFI, O_LINK, O_UART_RATE,
+    O_SCENARIO,
 };
 
 static const struct option LONGOPTS[] = {
@@ -135,6 +139,7 @@ static const struct option LONGOPTS[] = {
     { "link",      required_argument, NULL, O_LINK },
     { "uart-rate", no_argument,       NULL, O_UART_RATE },
     { "scenario",  required_argument, NULL, O_SCENARIO },
+    { "wifi",      required_argument, NULL, O_WIFI },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -165,8 +170,8 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
         const char *opt = prev < argc ? argv[prev] : "?";
         switch (c) {
         case O_DIALECT:
-            if (strcmp(optarg, "hl") && strcmp(optarg, "spwf"))
-                return fail(err, cap, "--dialect: unknown dialect \"%s\" (hl or spwf)", optarg);
+            if (strcmp(optarg, "hl") && strcmp(optarg, "spwf") && strcmp(optarg, "esp"))
+                return fail(err, cap, "--dialect: unknown dialect \"%s\" (hl, spwf or esp)", optarg);
             a->dialect = optarg;
             break;
         case O_STDIO: case O_PTY: case O_LISTEN: case O_SERIAL: {
@@ -244,7 +249,7 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
         }
         case O_MODEL:
             if (!*optarg)
-                return fail(err, cap, "--model needs a model name (hl8548, hl7800, hl7802)");
+                return fail(err, cap, "--model needs a model name (hl8548, hl7800, hl7802, esp32, esp8266)");
             a->model = optarg;
             break;
         case O_IMEI: case O_ICCID: case O_IMSI: {
@@ -281,6 +286,26 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
             tm_reason_clear(&why);
             if (tm_link_parse(optarg, &a->link, &why) != TM_OK)
                 return fail(err, cap, "--%s", why.detail);
+            break;
+        }
+        case O_WIFI: {
+            /* SSID up to the first ':' (1..32 bytes), then the WPA2 passphrase
+             * (8..63 characters, or 64 hex digits); none or empty = open */
+            if (a->wifi_count >= TM_WIFI_MAX)
+                return fail(err, cap, "--wifi: at most %d access points", TM_WIFI_MAX);
+            const char *colon = strchr(optarg, ':');
+            size_t sl = colon ? (size_t)(colon - optarg) : strlen(optarg);
+            size_t pl = colon ? strlen(colon + 1) : 0;
+            if (sl == 0 || sl > 32)
+                return fail(err, cap, "--wifi \"%s\": expected SSID[:PASSWORD] with an SSID of 1 to 32 bytes",
+                            optarg);
+            if (pl != 0 && (pl < 8 || pl > 64))
+                return fail(err, cap, "--wifi \"%s\": a WPA2 password has 8 to 63 characters (or 64 hex "
+                            "digits); leave it out (SSID or SSID:) for an open network", optarg);
+            for (const char *q = optarg; *q; q++)
+                if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                    return fail(err, cap, "--wifi: control characters are not allowed in SSID or password");
+            a->wifi[a->wifi_count++] = optarg;
             break;
         }
         case 'h': case O_HELP:

@@ -6,8 +6,8 @@
  *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--model NAME]
  *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
- *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--link PROFILE|SPEC]
- *          [--uart-rate [--baud N]] [--scenario FILE]
+ *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--wifi SSID[:PASSWORD]]...
+ *          [--link PROFILE|SPEC] [--uart-rate [--baud N]] [--scenario FILE]
  *          [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
@@ -57,6 +57,8 @@ typedef struct {
     tm_link      link;             /* --link (net/link.h); .on false = not shaped */
     const char  *scenario;         /* --scenario FILE (core/sim.h), NULL = none */
     bool         uart_rate;        /* --uart-rate: the host port runs at baud/10 bytes a second */
+    const char  *wifi[TM_WIFI_MAX];  /* --wifi SSID[:PASSWORD] (--dialect esp), repeatable */
+    int          wifi_count;
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one
