@@ -63,4 +63,14 @@
 #define TM_RESOLVE_MAX        16     /* --resolve entries */
 #define TM_WIFI_MAX           8      /* --wifi access points (ESP dialect's simulated Wi-Fi) */
 
+/* Link shaping (net/shaper.h), only while --link / "link" is on: per shaped
+ * connection and direction, the bytes in flight (throughput is at most
+ * this over the one-way latency) and the segments; a TCP segment's size. */
+#define TM_SHAPE_BUF          (64 * 1024)
+#define TM_SHAPE_SEGS         256
+#define TM_SHAPE_SEG          1460   /* a TCP MSS on Ethernet-sized paths */
+#define TM_SHAPE_PAIR_BUF     8192   /* socket buffer between the stream and the shaper */
+#define TM_SHAPE_LINKS        32     /* shaped connections at once */
+#define TM_SHAPE_LINGER_MS    10000  /* after the stream closed, for its last bytes to leave */
+
 #endif

@@ -272,6 +272,15 @@ void    tm_at_complete_silent(tm_at *at);
  * usual. */
 void    tm_at_set_abort(tm_at *at, void (*fn)(void *arg), void *arg);
 bool    tm_at_busy(tm_at *at);             /* a command is running (pending or in data mode) */
+/* The module restarts while a command runs (control channel "reset"): the
+ * command ends without a final result.  A half-typed line and the bytes held
+ * behind the command are discarded, a streamed answer is stopped, a data
+ * mode ends (its on_end sees TM_AT_DATA_END_HOST_GONE); then drop(arg)
+ * releases what the command worked on (the dialect's sessions), and
+ * whatever all this wrote for the host (error results, URCs held while the
+ * command ran) is taken back.  What was written before stays: the host
+ * gets it, then the boot URCs the dialect sends next. */
+void    tm_at_abandon(tm_at *at, void (*drop)(void *arg), void *arg);
 /* Name of the running (or last) command as typed: "+kcnxcfg", "E", "&K". */
 const char *tm_at_command_name(tm_at *at);
 /* Notes on dispatch:

@@ -1,6 +1,7 @@
 /* tlsmodem — AT engine core: life cycle, byte feed, line assembly, dispatch
  * of ';' chains, completion of pending commands, URC queue (see at.h). */
 #include "at/at_internal.h"
+#include "core/sim.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -238,6 +239,8 @@ static tm_err dispatch(tm_at *at)
         }
         return tm_fail(&at->reason, TM_E_FORM_NOT_SUPPORTED, "AT%s%s", t->name, form_text(t->form));
     }
+    if (t->form == TM_AT_SET || t->form == TM_AT_EXEC)
+        tm_sim_on_command(t->name);          /* scenario "on <K> <NAME>" (runs later, from the loop) */
     at->in_handler = true;
     at->early = false;
     tm_err e = h(at, &t->args);
@@ -801,4 +804,38 @@ static void complete(tm_at *at, tm_err result)
 }
 
 void tm_at_complete(tm_at *at, tm_err result) { complete(at, result); }
+
 void tm_at_complete_silent(tm_at *at) { complete(at, TM_AT_SILENT); }
+
+/* See at.h: a reset in the middle of a command (the control channel). */
+void tm_at_abandon(tm_at *at, void (*drop)(void *arg), void *arg)
+{
+    size_t mark = at->out_len;
+    tm_at__log(at, "at>", "AT%s abandoned: the module restarts", at->tok.name);
+    tm_at_discard_partial_line(at);
+    at->hold_len = 0;
+    if (at->stream_fn) {
+        tm_at_more fn = at->stream_fn;
+        void *sarg = at->stream_arg;
+        at->stream_fn = NULL;
+        at->stream_arg = NULL;
+        at->depth++;
+        fn(at, sarg, true);
+        at->depth--;
+    }
+    if (at->data.active) {
+        at->depth++;
+        tm_at__data_abort(at);
+        at->depth--;
+    }
+    if (drop)
+        drop(arg);
+    if (at->running && !at->in_handler) {
+        at->resume = false;
+        at->pending = false;
+        abort_disarm(at);
+        final(at, TM_AT_SILENT);
+    }
+    if (at->out_len > mark)
+        at->out_len = mark;       /* its results and the URCs held behind it: never sent */
+}

@@ -7,6 +7,7 @@
 #define TM_CORE_SIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
@@ -37,6 +38,42 @@ int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap);
  * returns the step count, or -1 with the reason in why.  "play stop". */
 int tm_sim_scenario_play(tm_modem *m, const char *path, char *why, size_t cap);
 int tm_sim_scenario_stop(char *ans, size_t cap);
+
+/* Scenario triggers (sim_trigger.c, docs/control.md "Scenarios"): hooks
+ * for the layers that see what a trigger waits for.  Each costs one test of
+ * a counter while no trigger is armed.
+ *
+ * The AT engine calls tm_sim_on_command() when it dispatches a command's
+ * set or execute form (name as in the dialect's table: "+KTCPSND",
+ * "+S.SOCKW", "+CIPSEND"); a matching "on <K> <NAME>" step runs from the
+ * loop right after (a 0 ms timer), never inside the engine.
+ *
+ * The HTTP client asks tm_sim_body_room() how many body bytes it may hand
+ * to its owner (total = body bytes of this response so far): an
+ * "after <N> bytes" step stops the body at exactly N (0 = pause until the
+ * step ran; then resume(arg) continues it); tm_sim_body_forget(arg) when
+ * that client closes (it may be freed). */
+void   tm_sim_on_command(const char *name);
+size_t tm_sim_body_room(uint64_t total, size_t room, void (*resume)(void *arg), void *arg);
+void   tm_sim_body_forget(void *arg);
+
+/* "--scenario FILE" / "play FILE" accept these lines besides "<ms> <command>":
+ *   after <N> bytes <command>     N >= 1, the first response body to pass N
+ *   on <K> <NAME> <command>       the K-th (K >= 1) set/exec of command NAME
+ * (sim_scenario.c parses, sim_trigger.c arms; internal to core/sim_*.c). */
+enum { TM_SIM_TRIG_BODY = 1, TM_SIM_TRIG_COMMAND };
+#define TM_SIM_TRIG_MAX 32             /* trigger steps of one scenario */
+int  tm_sim_trigger_add(tm_modem *m, int kind, uint64_t n, const char *name, const char *cmd);
+int  tm_sim_trigger_armed(void);       /* steps not yet run */
+int  tm_sim_trigger_clear(void);       /* cancels them; returns how many were left */
+
+/* The host UART's pace (--uart-rate, docs/ports.md), which belongs to the
+ * port: the port registers fn at start-up; the control channel's "uart"
+ * command calls fn(arg, baud) to set it (0 = off, the port's full speed) or
+ * fn(arg, -1) to read it; fn returns the baud in force (0 = off).  No hook:
+ * "uart" answers TM_E_NOT_SUPPORTED. */
+typedef long (*tm_sim_uart_fn)(void *arg, long baud);
+void tm_sim_set_uart_hook(tm_sim_uart_fn fn, void *arg);
 
 /* DNS failure injected by "dns fail on" (net/dns.c asks). */
 extern int tm_sim_dns_fail;

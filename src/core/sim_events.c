@@ -17,6 +17,7 @@
 
 #include "core/modem.h"
 #include "core/trace.h"
+#include "net/link.h"
 #include "port/port.h"
 
 int tm_sim_dns_fail;
@@ -152,9 +153,62 @@ static int event_cmd(tm_modem *m, const char *name, tm_sim_event ev, char *ans, 
     return answer(ans, cap, 0, "ok event=%s", name);
 }
 
+/* "link" shows the setting; "link off|<profile>|<items>" changes it for
+ * every connection from its next byte on (net/link.h). */
+static int link_cmd(char **w, int n, char *ans, size_t cap)
+{
+    char desc[160];
+    if (n > 1) {
+        char spec[256] = "";
+        for (int i = 1; i < n; i++) {
+            strncat(spec, ",", sizeof spec - strlen(spec) - 1);
+            strncat(spec, w[i], sizeof spec - strlen(spec) - 1);
+        }
+        tm_link l;
+        tm_reason why;
+        tm_reason_clear(&why);
+        if (tm_link_parse(spec + 1, &l, &why) != TM_OK)
+            return fail_answer(ans, cap, TM_E_ARG_BAD, why.detail);
+        tm_link_set(&l);
+        tm_link_describe(&l, desc, sizeof desc);
+        tm_trace("sim", "%s", desc);
+    }
+    tm_link_describe(tm_link_get(), desc, sizeof desc);
+    return answer(ans, cap, 0, "ok %s", desc);
+}
+
+static tm_sim_uart_fn g_uart_fn;
+static void          *g_uart_arg;
+
+void tm_sim_set_uart_hook(tm_sim_uart_fn fn, void *arg)
+{
+    g_uart_fn = fn;
+    g_uart_arg = arg;
+}
+
+/* "uart" shows the host port's pace; "uart <baud>|off" changes it. */
+static int uart_cmd(char **w, int n, char *ans, size_t cap)
+{
+    long baud = -1;
+    if (!g_uart_fn)
+        return fail_answer(ans, cap, TM_E_NOT_SUPPORTED, "this port has no UART pace");
+    if (n > 2 || (n == 2 && strcmp(w[1], "off") && !parse_long(w[1], 300, 4000000, &baud)))
+        return usage_answer(ans, cap, "uart: expected uart [off | <baud> 300..4000000]");
+    if (n == 2 && !strcmp(w[1], "off"))
+        baud = 0;
+    long now = g_uart_fn(g_uart_arg, baud);
+    if (baud >= 0)
+        tm_trace("sim", "host UART %s", now ? "paced" : "at full speed");
+    if (!now)
+        return answer(ans, cap, 0, "ok uart=off");
+    return answer(ans, cap, 0, "ok uart=%ld bytes_per_s=%ld", now, now / 10);
+}
+
 static const char HELP[] =
     "coverage lost|back; reject; pdp drop; socket reset <id>; dns fail on|off; reset; csq <rssi>; "
-    "clock [set <iso>|jump <s>|unset|host]; play <file>|stop; status; stats; help";
+    "clock [set <iso>|jump <s>|unset|host]; link [off|<profile>|rate=..,latency=..,loss=..]; "
+    "uart [off|<baud>]; "
+    "play <file>|stop; status; stats; help";
 
 int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
 {
@@ -179,11 +233,15 @@ int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
     if (!strcmp(c, "status") && n == 1) {
         char now[32];
         clock_text(m, now, sizeof now);
-        return answer(ans, cap, 0, "ok dialect=%s clock=%s mode=%s dns=%s", m->dialect->name, now,
-                      clock_mode_name(m), tm_sim_dns_fail ? "fail" : "ok");
+        return answer(ans, cap, 0, "ok dialect=%s clock=%s mode=%s dns=%s link=%s", m->dialect->name, now,
+                      clock_mode_name(m), tm_sim_dns_fail ? "fail" : "ok", tm_link_get()->name);
     }
     if (!strcmp(c, "clock"))
         return clock_cmd(m, w, n, ans, cap);
+    if (!strcmp(c, "link"))
+        return link_cmd(w, n, ans, cap);
+    if (!strcmp(c, "uart"))
+        return uart_cmd(w, n, ans, cap);
     if (!strcmp(c, "coverage") && n == 2 && (!strcmp(w[1], "lost") || !strcmp(w[1], "back"))) {
         ev.kind = !strcmp(w[1], "lost") ? TM_SIM_COVERAGE_LOST : TM_SIM_COVERAGE_BACK;
         return event_cmd(m, ev.kind == TM_SIM_COVERAGE_LOST ? "coverage-lost" : "coverage-back", ev, ans, cap);

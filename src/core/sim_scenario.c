@@ -1,9 +1,11 @@
-/* tlsmodem — timed scenarios for the control channel ("play FILE",
- * docs/control.md "Scenarios"): a file of "<ms> <command>" lines, each
- * command run <ms> after the play started, in file order.  The whole file is
- * read and checked before anything is scheduled (a bad line changes
- * nothing); one scenario at a time; "play stop" cancels what is left.
- * Each step is traced with its answer (category sim). */
+/* tlsmodem — scenarios for the control channel ("play FILE", --scenario
+ * FILE; docs/control.md "Scenarios"): a file of "<ms> <command>" lines, each
+ * command run <ms> after the play started, in file order, and of trigger
+ * lines ("after <N> bytes <command>", "on <K> <NAME> <command>") armed at
+ * the start and run once when their condition is met (sim_trigger.c).  The
+ * whole file is read and checked before anything is scheduled (a bad line
+ * changes nothing); one scenario at a time; "play stop" cancels what is
+ * left.  Each step is traced with its answer (category sim). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +14,18 @@
 #include "core/modem.h"
 #include "core/sim.h"
 #include "core/trace.h"
+#include "config.h"
 #include "port/port.h"
 
 #define STEPS_MAX 64
 #define STEP_LINE 200
 
 typedef struct {
-    long ms;
-    char cmd[STEP_LINE];
+    int      trig;              /* 0 = timed, else TM_SIM_TRIG_* */
+    long     ms;
+    uint64_t n;                 /* trigger: bytes or K */
+    char     name[TM_AT_NAME_MAX];
+    char     cmd[STEP_LINE];
 } step_t;
 
 static step_t    g_steps[STEPS_MAX];
@@ -59,7 +65,7 @@ static void arm(void)
 
 int tm_sim_scenario_stop(char *ans, size_t cap)
 {
-    int left = g_count - g_next;
+    int left = g_count - g_next + tm_sim_trigger_clear();
     if (g_timer)
         tm_port_timer_cancel(g_timer);
     g_timer = 0;
@@ -71,8 +77,9 @@ int tm_sim_scenario_stop(char *ans, size_t cap)
 int tm_sim_scenario_play(tm_modem *m, const char *path, char *why, size_t cap)
 {
     static step_t tmp[STEPS_MAX];
-    if (g_count - g_next > 0) {
-        snprintf(why, cap, "a scenario is playing (%d steps left); play stop first", g_count - g_next);
+    int left = g_count - g_next + tm_sim_trigger_armed();
+    if (left > 0) {
+        snprintf(why, cap, "a scenario is playing (%d steps left); play stop first", left);
         return -1;
     }
     FILE *f = fopen(path, "r");
@@ -81,7 +88,7 @@ int tm_sim_scenario_play(tm_modem *m, const char *path, char *why, size_t cap)
         return -1;
     }
     char line[STEP_LINE + 32];
-    int n = 0, lineno = 0;
+    int n = 0, lineno = 0, ntrig = 0;
     long last = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
@@ -96,14 +103,44 @@ int tm_sim_scenario_play(tm_modem *m, const char *path, char *why, size_t cap)
         if (!*p || *p == '#')
             continue;                               /* blank or comment */
         char *end;
-        errno = 0;
-        long ms = strtol(p, &end, 10);
-        if (end == p || errno || ms < 0 || ms > 86400000L || (*end != ' ' && *end != '\t')) {
-            snprintf(why, cap, "%s:%d: expected \"<ms> <command>\" (ms 0..86400000)", path, lineno);
-            fclose(f);
-            return -1;
+        int trig = 0;
+        unsigned long long tn = 0;
+        char tname[TM_AT_NAME_MAX] = "";
+        long ms = 0;
+        if (!strncmp(p, "after", 5) && (p[5] == ' ' || p[5] == '\t')) {
+            /* after <N> bytes <command> */
+            int used = 0;
+            trig = TM_SIM_TRIG_BODY;
+            if (sscanf(p + 5, " %llu bytes%n", &tn, &used) != 1 || !used || tn == 0 ||
+                (p[5 + used] != ' ' && p[5 + used] != '\t')) {
+                snprintf(why, cap, "%s:%d: expected \"after <N> bytes <command>\" (N >= 1)", path, lineno);
+                fclose(f);
+                return -1;
+            }
+            end = p + 5 + used;
+        } else if (!strncmp(p, "on", 2) && (p[2] == ' ' || p[2] == '\t')) {
+            /* on <K> <NAME> <command> */
+            int used = 0;
+            trig = TM_SIM_TRIG_COMMAND;
+            if (sscanf(p + 2, " %llu %31s%n", &tn, tname, &used) != 2 || tn == 0 ||
+                (p[2 + used] != ' ' && p[2 + used] != '\t')) {
+                snprintf(why, cap, "%s:%d: expected \"on <K> <COMMAND> <command>\" (K >= 1, a command name "
+                         "such as KTCPSND, AT+S.SOCKW)", path, lineno);
+                fclose(f);
+                return -1;
+            }
+            end = p + 2 + used;
+        } else {
+            errno = 0;
+            ms = strtol(p, &end, 10);
+            if (end == p || errno || ms < 0 || ms > 86400000L || (*end != ' ' && *end != '\t')) {
+                snprintf(why, cap, "%s:%d: expected \"<ms> <command>\" (ms 0..86400000), \"after <N> bytes "
+                         "<command>\" or \"on <K> <COMMAND> <command>\"", path, lineno);
+                fclose(f);
+                return -1;
+            }
         }
-        if (ms < last) {
+        if (!trig && ms < last) {
             snprintf(why, cap, "%s:%d: %ld ms is before the previous step (%ld ms)", path, lineno, ms, last);
             fclose(f);
             return -1;
@@ -115,23 +152,40 @@ int tm_sim_scenario_play(tm_modem *m, const char *path, char *why, size_t cap)
             fclose(f);
             return -1;
         }
+        if (trig && ++ntrig > TM_SIM_TRIG_MAX) {
+            snprintf(why, cap, "%s: more than %d trigger steps", path, TM_SIM_TRIG_MAX);
+            fclose(f);
+            return -1;
+        }
         if (n == STEPS_MAX) {
             snprintf(why, cap, "%s: more than %d steps", path, STEPS_MAX);
             fclose(f);
             return -1;
         }
+        tmp[n].trig = trig;
         tmp[n].ms = ms;
+        tmp[n].n = tn;
+        snprintf(tmp[n].name, sizeof tmp[n].name, "%s", tname);
         snprintf(tmp[n].cmd, sizeof tmp[n].cmd, "%s", end);
-        last = ms;
+        if (!trig)
+            last = ms;
         n++;
     }
     fclose(f);
-    memcpy(g_steps, tmp, sizeof g_steps);
-    g_count = n;
+    /* timed steps into the timer chain, triggers armed */
+    int timed = 0, trigs = 0;
+    tm_sim_trigger_clear();
+    for (int i = 0; i < n; i++) {
+        if (!tmp[i].trig)
+            g_steps[timed++] = tmp[i];
+        else if (tm_sim_trigger_add(m, tmp[i].trig, tmp[i].n, tmp[i].name, tmp[i].cmd) == 0)
+            trigs++;
+    }
+    g_count = timed;
     g_next = 0;
     g_m = m;
     g_t0 = tm_port_mono_ms();
-    tm_trace("sim", "scenario %s: %d steps over %ld ms", path, n, last);
+    tm_trace("sim", "scenario %s: %d timed steps over %ld ms, %d triggers", path, timed, last, trigs);
     arm();
     return n;
 }

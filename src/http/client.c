@@ -7,6 +7,7 @@
  * Owner callbacks may re-enter (start the next request from on_done, close
  * from on_body): every callback is followed by a generation check. */
 #include "http/http.h"
+#include "core/sim.h"
 #include "core/trace.h"
 #include "net/net.h"
 #include "port/port.h"
@@ -138,6 +139,7 @@ static void cancel_kick(tm_http *h)
 
 void tm_http_close(tm_http *h)
 {
+    tm_sim_body_forget(h);
     cancel_kick(h);
     if (h->live)
         tm_trace("http", "closing the connection to %s:%u", h->opts.host, (unsigned)h->opts.port);
@@ -620,6 +622,11 @@ static void peer_closed(tm_http *h, bool error)
     }
 }
 
+static void sim_resume(void *arg)
+{
+    tm_http_resume(arg);
+}
+
 /* A kept-alive connection between requests has no receive buffer: what the
  * server may say now is a close (or a TLS alert); anything else is
  * unexpected and ends the connection. */
@@ -655,6 +662,8 @@ static void pump(tm_http *h)
                 return;
             }
             size_t room = h->ev->body_room ? h->ev->body_room(h->arg) : SIZE_MAX;
+            /* a scenario's "after <N> bytes" stops the body at N (core/sim.h) */
+            room = tm_sim_body_room(h->w->parser.body_total, room, sim_resume, h);
             size_t used = 0;
             bool head_ready = false, done = false;
             tm_reason r;

@@ -10,6 +10,7 @@
 #include "core/trace.h"
 #include "net/dns.h"
 #include "net/net.h"
+#include "net/shaper.h"
 #include "port/port.h"
 
 static void io_cb(void *arg, int fd, unsigned revents);
@@ -62,6 +63,7 @@ static void release(tm_stream *s)
     }
     if (s->fd >= 0) {
         tm_port_unwatch(s->fd);
+        tm_shape_detach(s->fd);   /* a shaped connection's pair end (shaper.h) */
         close(s->fd);
         s->fd = -1;
     }
@@ -114,6 +116,8 @@ static void handshake_step(tm_stream *s)
     fail(s);
 }
 
+static void link_ready(void *arg);
+
 static void connected(tm_stream *s)
 {
     tm_reason why;
@@ -127,6 +131,30 @@ static void connected(tm_stream *s)
     tm_net_local_ip(s->fd, local, sizeof local);
     tm_trace("net", "connected to %s:%u (%s) in %lld ms, local %s", s->host, s->port, s->addr_str,
              (long long)(tm_port_mono_ms() - s->t_start), local);
+    if (tm_shape_on()) {
+        /* Link shaping (shaper.h): from here on s->fd is the shaper's pair,
+         * below TLS; the connect itself costs the link's round trip. */
+        int inner = tm_shape_attach(s->fd, s->udp, s->prog_label, &why);
+        if (inner < 0) {
+            s->reason = why;
+            fail(s);
+            return;
+        }
+        s->fd = inner;
+        uint32_t d = tm_shape_connect_delay_ms(s->udp);
+        if (d && (s->pending_timer = tm_port_timer_add(d, link_ready, s)) != 0)
+            return;
+    }
+    link_ready(s);
+}
+
+/* Connected (and, when shaped, the SYN-ACK has crossed the link). */
+static void link_ready(void *arg)
+{
+    tm_stream *s = arg;
+    tm_reason why;
+    tm_reason_clear(&why);
+    s->pending_timer = 0;
     if (!s->use_tls) {
         opened(s);
         return;

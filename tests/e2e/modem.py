@@ -151,6 +151,8 @@ class Modem:
         if self.trace_path:
             args += ["--trace", self.trace_path]
         args += list(extra_args)
+        if os.environ.get("TM_E2E_EXTRA"):
+            args += os.environ["TM_E2E_EXTRA"].split()
         self._stderr = open(self.stderr_path, "wb")
         Modem.instances.append(self)
         if transport == "pty":

@@ -39,6 +39,9 @@ class UdpEcho:
         self.thread.join(2)
         self.sock.close()
 
+    def describe(self):
+        return "UDP echo :%d got %d datagrams" % (self.port, len(self.got))
+
 
 def _udp_modem(t, model):
     srv = UdpEcho()

@@ -402,7 +402,7 @@ BAD_OPTIONS = [
     (["--listen", "::1:7000"], r"ADDR:PORT"),
     (["--serial", "/dev/null", "--baud", "12345"], r"--baud 12345"),
     (["--serial", "/dev/null", "--baud", "fast"], r"--baud"),
-    (["--baud", "9600"], r"--serial only"),
+    (["--baud", "9600"], r"--baud applies to --serial or --uart-rate only"),
     (["--stdio", "--pty", "/tmp/x"], r"exclude each other"),
     (["--listen", "127.0.0.1:0", "--serial", "/dev/ttyS0"], r"exclude each other"),
     (["--nosuch"], r"unknown option"),

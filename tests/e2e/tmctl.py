@@ -5,6 +5,11 @@
     ctl.ok("coverage lost")                      # -> {"event": "coverage-lost"}
     a = ctl.cmd("socket reset 9")                # Answer: .ok, .fields, .line
     tmctl.ctl_cli(t, ctl.path, "csq", "5")       # the tlsmodem-ctl binary: (rc, line)
+    m, ctl = tmctl.start(t, link="nb-iot", uart_rate=True)   # --link, --uart-rate [--baud]
+    ctl.link("rate=64k,latency=200ms")           # -> {"link": "custom", "down_bps": "64000", ...}
+    ctl.play('''after 5000 bytes coverage lost   # a scenario given as text
+                on 2 KTCPSND socket reset 1''')    # -> number of steps
+    m, ctl = tmctl.start(t, scenario="0 csq 5")  # --scenario (text or an existing file)
 
 The answer is one line: "ok" or "error", then key=value pairs; values with
 blanks are double-quoted with \\" and \\\\ escaped.  Also usable outside the
@@ -83,6 +88,23 @@ class Control:
             assert a["code"] == code, "control %r: %s" % (line, a.line)
         return a.fields
 
+    def link(self, spec=None):
+        """Reads (no spec) or sets the link shaping; returns the answer's fields."""
+        return self.ok("link" if spec is None else "link " + spec)
+
+    def uart(self, baud=None):
+        """Reads (no baud) or sets the host UART pace: a baud, or "off"."""
+        return self.ok("uart" if baud is None else "uart %s" % baud)
+
+    def play(self, scenario, directory=None):
+        """Plays a scenario: a path, or the text of one (written to a file in
+        directory, default a fresh temporary one).  Returns the step count."""
+        return int(self.ok("play " + scenario_file(scenario, directory))["steps"])
+
+    def stop(self):
+        """play stop: returns how many steps were cancelled."""
+        return int(self.ok("play stop")["cancelled"])
+
     def close(self):
         self.sock.close()
 
@@ -98,9 +120,30 @@ class _TmpDir:
         return "control socket directory %s" % self.d
 
 
-def start(t, dialect="hl", extra_args=(), **kw):
+def scenario_file(scenario, directory=None):
+    """A scenario file: scenario itself when it names an existing file, else
+    its text (lines, indentation stripped) written to a new file."""
+    if "\n" not in scenario and os.path.isfile(scenario):
+        return scenario
+    directory = directory or tempfile.mkdtemp(prefix="tmscn")
+    fd, path = tempfile.mkstemp(suffix=".scn", dir=directory)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(l.strip() for l in scenario.splitlines()) + "\n")
+    return path
+
+
+def start(t, dialect="hl", extra_args=(), link=None, uart_rate=False, baud=None, scenario=None, **kw):
     """A modem with --control on a socket in the test's directory (0700), and
-    a Control connected to it once the modem answers AT."""
+    a Control connected to it once the modem answers AT.  link, uart_rate
+    (with baud) and scenario (text or a path) add --link, --uart-rate
+    [--baud] and --scenario."""
+    extra_args = tuple(extra_args)
+    if link:
+        extra_args += ("--link", link)
+    if uart_rate:
+        extra_args += ("--uart-rate",) + (("--baud", str(baud)) if baud else ())
+    if scenario:
+        extra_args += ("--scenario", scenario_file(scenario, t.tmp))
     path = os.path.join(t.tmp, "ctl%d.sock" % len(t.modems))
     if len(path) > 100:                 # sun_path holds 107 characters
         d = tempfile.mkdtemp(prefix="tmctl")          # 0700

@@ -82,6 +82,24 @@ static void test_errors(void)
     TM_EQ_INT(r, TM_ARGS_ERROR);
     PARSE(r, "--baud", "9600");
     TM_EQ_INT(r, TM_ARGS_ERROR);
+    /* --uart-rate: --baud then sets the pace on any endpoint (docs/ports.md) */
+    PARSE(r, "--pty", "/tmp/m", "--uart-rate", "--baud", "9600");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_CHECK(a.uart_rate);
+    TM_EQ_INT(a.baud, 9600);
+    PARSE(r, "--uart-rate");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_EQ_INT(a.baud, 115200);
+    /* --link */
+    PARSE(r, "--link", "nb-iot");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_CHECK(a.link.on && a.link.latency_ms == 800);
+    PARSE(r, "--link=rate=64k,loss=1%");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_CHECK(a.link.down_bps == 64000 && a.link.loss_ppm == 10000);
+    PARSE(r, "--link", "fast");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "--link \"fast\": unknown profile") != NULL, "%s", err);
     PARSE(r, "--listen", "7000");
     TM_EQ_INT(r, TM_ARGS_ERROR);
     PARSE(r, "--listen", "::1:7000");

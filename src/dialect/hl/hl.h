@@ -154,6 +154,13 @@ void        hl_net_reset(hl_state *s);
 /* tcp.c: the network took the connection away (+KTCP_NOTIF with why);
  * false when the session had no connection. */
 bool        hl_tcp_net_lost(hl_session *ss, const tm_reason *why);
+/* https.c: the same for an HTTPS session: a request in flight ends with
+ * NO CARRIER and +KHTTPS_ERROR (a POST whose body the host still sends,
+ * when the host ends it); an idle kept-alive connection is closed quietly.
+ * udp.c: the session's socket is closed with +KUDP_NOTIF; a KUDPSND whose
+ * datagram is not sent yet fails. */
+bool        hl_https_net_lost(hl_session *ss, const tm_reason *why);
+bool        hl_udp_net_lost(hl_session *ss, const tm_reason *why);
 /* sim.c: tm_dialect.sim_event */
 tm_err      hl_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
 /* Identity (identity.c) and the commands the real module has that tlsmodem

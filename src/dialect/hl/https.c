@@ -309,6 +309,26 @@ static void req_finish_fail(hl_https *h, const tm_reason *why)
     tm_at_complete_silent(at);
 }
 
+bool hl_https_net_lost(hl_session *ss, const tm_reason *why)
+{
+    hl_https *h = https_of(ss);
+    if (!h || !h->c || (h->op == OP_NONE && !tm_http_connected(h->http)))
+        return false;
+    tm_http_close(h->http);
+    h->connected = false;
+    if (h->op == OP_NONE) {
+        release_later(h);          /* a kept-alive connection: the next request connects again */
+        return true;
+    }
+    if (h->data_mode) {            /* finish when the host has ended the body (post_end) */
+        h->failed = true;
+        h->c->fail = *why;
+        return true;
+    }
+    req_finish_fail(h, why);
+    return true;
+}
+
 static void ev_head(void *arg, int status, const char *reason, const char *head, size_t len)
 {
     hl_https *h = arg;
@@ -559,6 +579,9 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     if (uri[0] != '/' && uri[0] != '*')
         return tm_fail(why, TM_E_ARG_BAD, "argument 2 (request_uri) \"%s\" must start with '/'; give "
                        "the path only, the server is set with AT+KHTTPSCFG", uri);
+    tm_err ne = hl_net_usable(at);         /* no coverage, denied, detached: refused at once */
+    if (ne)
+        return ne;
     static const char *const methods[] = { "", "GET", "HEAD", "POST", "" };
     if (!conn_get(h))
         return tm_fail(why, TM_E_NO_MEMORY, "no memory for the connection of session %d", ss->id);

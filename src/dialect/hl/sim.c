@@ -5,25 +5,51 @@
  * (coverage, denial, signal) and let net3gpp.c report what the module sees,
  * so a control event and an AT command that reach the same state produce the
  * same URCs.  Sessions over a bearer the network took away end the way a
- * connection reset ends them (+KTCP_NOTIF code 5, reason at CMEE=2). */
+ * connection reset ends them: +KTCP_NOTIF / +KUDP_NOTIF code 5, a request
+ * in flight NO CARRIER + +KHTTPS_ERROR code 5 (reason at CMEE=2). */
 #include <stdio.h>
 
 #include "core/trace.h"
 #include "dialect/hl/hl.h"
 
-/* Every TCP session with a connection loses it. */
+/* One session loses its connection (TCP, HTTPS request or UDP socket). */
+static bool lose(hl_session *ss, const tm_reason *why)
+{
+    switch (ss->kind) {
+    case HL_SESS_TCP:   return hl_tcp_net_lost(ss, why);
+    case HL_SESS_HTTPS: return hl_https_net_lost(ss, why);
+    case HL_SESS_UDP:   return hl_udp_net_lost(ss, why);
+    default:            return false;
+    }
+}
+
+/* Every session with a connection loses it. */
 static int drop_sessions(hl_state *s, const char *what)
 {
     tm_reason why;
     int n = 0;
     for (int i = 0; i < TM_SESSIONS_MAX; i++) {
-        hl_session *ss = &s->sess[i];
-        if (ss->kind != HL_SESS_TCP)
-            continue;
         tm_fail(&why, TM_E_NET, "%s", what);
-        n += hl_tcp_net_lost(ss, &why);
+        n += lose(&s->sess[i], &why);
     }
     return n;
+}
+
+/* A reset in the middle of a command: it ends without a result (what the
+ * host typed behind it is lost with the module's buffers), its sessions go
+ * with the others; the boot URCs follow (hl_net_reset). */
+static void free_sessions(void *arg)
+{
+    hl_state *s = arg;
+    for (int i = 0; i < TM_SESSIONS_MAX; i++)
+        if (s->sess[i].kind != HL_SESS_FREE)
+            hl_session_free(s, &s->sess[i]);
+}
+
+static void abort_running(hl_state *s, tm_at *at)
+{
+    tm_trace("sim", "reset while AT%s runs: the command is abandoned", tm_at_command_name(at));
+    tm_at_abandon(at, free_sessions, s);
 }
 
 tm_err hl_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
@@ -62,19 +88,19 @@ tm_err hl_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
     case TM_SIM_SOCKET_RESET: {
         for (int i = 0; i < TM_SESSIONS_MAX; i++) {
             hl_session *ss = &s->sess[i];
-            if (ss->id != ev->arg || ss->kind != HL_SESS_TCP)
+            if (ss->id != ev->arg || ss->kind == HL_SESS_FREE)
                 continue;
             tm_reason r;
             tm_fail(&r, TM_E_NET, "the connection was reset by the network");
-            if (hl_tcp_net_lost(ss, &r))
+            if (lose(ss, &r))
                 return TM_OK;
         }
-        return tm_fail(why, TM_E_STATE, "no connected TCP session %ld (AT+KTCPCNX first)", ev->arg);
+        return tm_fail(why, TM_E_STATE, "no session %ld with a connection (a connected KTCP session, a KHTTPS "
+                       "request or connection, a KUDP socket)", ev->arg);
     }
     case TM_SIM_RESET:
         if (tm_at_busy(at))
-            return tm_fail(why, TM_E_STATE, "a command is running on the AT side; a reset in the middle of "
-                           "one is not simulated yet");
+            abort_running(s, at);
         hl_net_reset(s);
         return TM_OK;
     case TM_SIM_CSQ:

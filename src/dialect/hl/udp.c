@@ -146,6 +146,15 @@ static void ev_error(void *arg, const tm_reason *why)
     }
 }
 
+bool hl_udp_net_lost(hl_session *ss, const tm_reason *why)
+{
+    hl_udp *u = ss->udp;
+    if (!u || (!u->opening && !tm_stream_is_open(&u->st)))
+        return false;
+    ev_error(u, why);              /* +KUDP_NOTIF; a complete datagram waiting to go fails */
+    return true;
+}
+
 static const tm_stream_events udp_events = {
     .on_open = ev_open, .on_readable = ev_readable, .on_error = ev_error,
 };
@@ -284,6 +293,14 @@ static void snd_end(void *arg, tm_at_data_end how, size_t total)
     u->data_done = true;
     if (tm_stream_is_open(&u->st))
         send_staged(u);
+    else if (!u->opening) {
+        /* the socket went away while the host sent the data (hl_udp_net_lost) */
+        u->sending = false;
+        u->staged = 0;
+        tm_fail(why, TM_E_NET, "the session's socket was closed by the network while the data came; "
+                "the datagram was not sent");
+        finish_later(u, why->code);
+    }
     /* else: ev_open sends it (or ev_error reports) */
 }
 
@@ -299,6 +316,8 @@ tm_err hl_kudpsnd_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_get_int(at, a, 4, "ndata", 1, TM_UDP_DGRAM_MAX, &n)))
         return e;
     bool same = !strcmp(host, u->dst) && port == u->dst_port && (tm_stream_is_open(&u->st) || u->opening);
+    if (!same && (e = hl_net_usable(at)))          /* no coverage, denied, detached */
+        return e;
     if (!same) {                                   /* (re)connect the socket to this destination */
         tm_stream_close(&u->st);
         snprintf(u->dst, sizeof u->dst, "%s", host);

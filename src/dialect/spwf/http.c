@@ -106,6 +106,15 @@ static void finish_fail(spwf_http *h, const tm_reason *why)
     tm_at_complete_silent(at);
 }
 
+bool spwf_http_net_lost(spwf_state *s, const tm_reason *why)
+{
+    spwf_http *h = s->http;
+    if (!h || !h->running)
+        return false;
+    finish_fail(h, why);
+    return true;
+}
+
 static void ev_head(void *arg, int status, const char *reason, const char *head, size_t len)
 {
     spwf_http *h = arg;
@@ -252,6 +261,9 @@ static tm_err request_start(tm_at *at, const tm_at_args *a, bool post)
         (e = tm_at_opt_str(at, a, 5, "user", user, sizeof user, "")) ||
         (e = tm_at_opt_str(at, a, 6, "password", pass, sizeof pass, "")))
         return e;
+    if (spwf_radio_bss_lost())
+        return tm_fail(why, TM_E_NET, "no network: the access point is lost (+WIND:33); wait for +WIND:24 "
+                       "(WiFi Up)");
     if (!s->http) {
         s->http = calloc(1, sizeof *s->http);
         if (s->http && (s->http->http = calloc(1, tm_http_sizeof())) != NULL)

@@ -9,6 +9,7 @@
 #include "core/trace.h"
 #include "dialect/spwf/spwf.h"
 
+/* Every open socket and a running HTTP request lose the connection. */
 static void drop_sockets(spwf_state *s, const char *what)
 {
     tm_reason why;
@@ -16,6 +17,24 @@ static void drop_sockets(spwf_state *s, const char *what)
         tm_fail(&why, TM_E_NET, "%s", what);
         spwf_sock_net_lost(s, i, &why);
     }
+    tm_fail(&why, TM_E_NET, "%s", what);
+    spwf_http_net_lost(s, &why);
+}
+
+/* A reset in the middle of a command: it ends without a result (what the
+ * host typed behind it is lost with the module's buffers); the boot
+ * indications follow (spwf_reset_exec). */
+static void free_sessions(void *arg)
+{
+    spwf_state *s = arg;
+    spwf_sock_close_all(s);
+    spwf_http_free(s);
+}
+
+static void abort_running(spwf_state *s, tm_at *at)
+{
+    tm_trace("sim", "reset while AT%s runs: the command is abandoned", tm_at_command_name(at));
+    tm_at_abandon(at, free_sessions, s);
 }
 
 tm_err spwf_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
@@ -40,8 +59,7 @@ tm_err spwf_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
     }
     case TM_SIM_RESET:
         if (tm_at_busy(at))
-            return tm_fail(why, TM_E_STATE, "a command is running on the AT side; a reset in the middle of "
-                           "one is not simulated yet");
+            abort_running(s, at);
         tm_trace("spwf", "module reset (control channel): no AT-S.OK, the boot indications");
         spwf_reset_exec(at, NULL);
         return TM_OK;

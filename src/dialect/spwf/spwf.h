@@ -196,6 +196,9 @@ void   spwf_sock_close_all(spwf_state *s);
 tm_err spwf_httpget_set(tm_at *at, const tm_at_args *a);
 tm_err spwf_httppost_set(tm_at *at, const tm_at_args *a);
 void   spwf_http_free(spwf_state *s);
+/* The network went away under a running HTTPGET/HTTPPOST: it fails with
+ * AT-S.Http Client Error and AT-S.ERROR:111 naming why; false when none runs. */
+bool   spwf_http_net_lost(spwf_state *s, const tm_reason *why);
 void   spwf_http_idle(spwf_state *s);
 
 #endif

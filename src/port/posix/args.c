@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/link.h"
+
 static const char USAGE[] =
     "usage: tlsmodem [options]\n"
     "  --dialect hl|spwf|esp      AT dialect: Sierra HL (default), ST SPWF04 or Espressif ESP-AT\n"
@@ -34,6 +36,11 @@ static const char USAGE[] =
     "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
     "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
     "  --control PATH|ADDR:PORT   control channel driving the simulated network (docs/control.md)\n"
+    "  --link PROFILE|SPEC        shape the network link: gprs, lte-m, nb-iot, wifi, or\n"
+    "                             rate=64k,latency=200ms,loss=1% (docs/control.md)\n"
+    "  --scenario FILE            play a control-channel scenario from the start (docs/control.md)\n"
+    "  --uart-rate                host port at a UART's byte rate: --baud / 10 bytes a second\n"
+    "                             each way (115200 -> 11520 B/s; any endpoint; docs/ports.md)\n"
     "  --wifi SSID[:PASSWORD]     an access point the simulated station sees (--dialect esp;\n"
     "                             repeatable; default: tlsmodem:tlsmodem)\n"
     "  --help, --version\n";
@@ -103,7 +110,8 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_WIFI,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_WIFI, O_LINK, O_UART_RATE,
+    O_SCENARIO,
 };
 
 static const struct option LONGOPTS[] = {
@@ -128,6 +136,9 @@ static const struct option LONGOPTS[] = {
     { "imsi",      required_argument, NULL, O_IMSI },
     { "name",      required_argument, NULL, O_NAME },
     { "control",   required_argument, NULL, O_CONTROL },
+    { "link",      required_argument, NULL, O_LINK },
+    { "uart-rate", no_argument,       NULL, O_UART_RATE },
+    { "scenario",  required_argument, NULL, O_SCENARIO },
     { "wifi",      required_argument, NULL, O_WIFI },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
@@ -262,6 +273,21 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
                 return fail(err, cap, "--control needs a socket path or 127.0.0.1:PORT");
             a->control = optarg;
             break;
+        case O_SCENARIO:
+            if (!*optarg)
+                return fail(err, cap, "--scenario needs a file");
+            a->scenario = optarg;
+            break;
+        case O_UART_RATE:
+            a->uart_rate = true;
+            break;
+        case O_LINK: {
+            tm_reason why;
+            tm_reason_clear(&why);
+            if (tm_link_parse(optarg, &a->link, &why) != TM_OK)
+                return fail(err, cap, "--%s", why.detail);
+            break;
+        }
         case O_WIFI: {
             /* SSID up to the first ':' (1..32 bytes), then the WPA2 passphrase
              * (8..63 characters, or 64 hex digits); none or empty = open */
@@ -301,7 +327,7 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
     }
     if (optind < argc)
         return fail(err, cap, "unexpected argument \"%s\"", argv[optind]);
-    if (a->baud_given && a->host != TM_HOST_SERIAL)
-        return fail(err, cap, "--baud applies to --serial only");
+    if (a->baud_given && a->host != TM_HOST_SERIAL && !a->uart_rate)
+        return fail(err, cap, "--baud applies to --serial or --uart-rate only");
     return result;
 }

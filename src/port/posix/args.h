@@ -7,6 +7,7 @@
  *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
  *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--wifi SSID[:PASSWORD]]...
+ *          [--link PROFILE|SPEC] [--uart-rate [--baud N]] [--scenario FILE]
  *          [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
@@ -19,6 +20,7 @@
 
 #include "config.h"
 #include "core/version.h"
+#include "net/link.h"
 
 #define TM_VERSION_STRING TM_VERSION
 #define TM_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
@@ -52,6 +54,9 @@ typedef struct {
     const char  *imsi;             /* 6..15 digits, NULL = default */
     const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
     const char  *control;          /* --control PATH|ADDR:PORT, NULL = none (control.c checks it) */
+    tm_link      link;             /* --link (net/link.h); .on false = not shaped */
+    const char  *scenario;         /* --scenario FILE (core/sim.h), NULL = none */
+    bool         uart_rate;        /* --uart-rate: the host port runs at baud/10 bytes a second */
     const char  *wifi[TM_WIFI_MAX];  /* --wifi SSID[:PASSWORD] (--dialect esp), repeatable */
     int          wifi_count;
 } tm_args;

@@ -354,6 +354,8 @@ int tm_host_open(tm_host *h, const tm_args *a, char *err, size_t cap)
     h->kind = a->host;
     h->in_fd = h->out_fd = h->listen_fd = h->pty_slave_fd = h->tty_fd = -1;
     h->fl_saved[0] = h->fl_saved[1] = -1;
+    if (a->uart_rate)
+        tm_host_uart(h, a->baud);
     switch (a->host) {
     case TM_HOST_STDIO:  return open_stdio(h, err, cap);
     case TM_HOST_PTY:    return open_pty(h, a->host_arg, err, cap);
@@ -466,12 +468,32 @@ static void feed_remainder(tm_host *h)
     }
 }
 
+/* --uart-rate: the line is busy; come back when the next byte may go. */
+static void pace_timer_cb(void *arg)
+{
+    tm_host *h = arg;
+    h->pace_timer = 0;
+    host_idle(h);
+}
+
+static void pace_arm(tm_host *h, const tm_pace *p)
+{
+    if (!h->pace_timer)
+        h->pace_timer = tm_port_timer_add(tm_pace_wait_ms(p, tm_port_mono_ms()), pace_timer_cb, h);
+}
+
 static void host_read(tm_host *h)
 {
     if (h->rx_len || h->in_fd < 0 || h->in_eof || h->input_stopped)
         return;                        /* backpressure: the engine has not taken the last chunk */
-    ssize_t n = read(h->in_fd, h->rx, sizeof h->rx);
+    size_t cap = tm_pace_allow(&h->rx_pace, sizeof h->rx, tm_port_mono_ms());
+    if (!cap) {
+        pace_arm(h, &h->rx_pace);
+        return;
+    }
+    ssize_t n = read(h->in_fd, h->rx, cap);
     if (n > 0) {
+        tm_pace_used(&h->rx_pace, (size_t)n, tm_port_mono_ms());
         h->rx_off = 0;
         h->rx_len = (size_t)n;
         feed_remainder(h);
@@ -568,8 +590,14 @@ static size_t flush_out(tm_host *h)
             tm_at_out_consume(h->at, n);
             continue;
         }
-        ssize_t w = write(h->out_fd, p, n);
+        size_t allow = tm_pace_allow(&h->tx_pace, n, tm_port_mono_ms());
+        if (!allow) {
+            pace_arm(h, &h->tx_pace);
+            return tm_at_out_pending(h->at);
+        }
+        ssize_t w = write(h->out_fd, p, allow);
         if (w > 0) {
+            tm_pace_used(&h->tx_pace, (size_t)w, tm_port_mono_ms());
             tm_at_out_consume(h->at, (size_t)w);
             continue;
         }
@@ -609,7 +637,11 @@ size_t tm_host_drain(tm_host *h, int ms)
         if (!left || h->out_fd < 0 || now >= end)
             return left;
         struct pollfd p = { .fd = h->out_fd, .events = POLLOUT };
-        poll(&p, 1, (int)(end - now));
+        uint32_t paced = tm_pace_wait_ms(&h->tx_pace, now);
+        if (paced)
+            poll(NULL, 0, (int)(paced < end - now ? paced : end - now));   /* --uart-rate */
+        else
+            poll(&p, 1, (int)(end - now));
     }
 }
 
@@ -617,6 +649,16 @@ static void update_watches(tm_host *h)
 {
     bool out = h->at && tm_at_out_pending(h->at) > 0 && h->out_fd >= 0;
     bool in = h->in_fd >= 0 && !h->rx_len && !h->in_eof && !h->input_stopped;
+    /* --uart-rate: no interest while the line is busy (poll would wake at once) */
+    int64_t now = tm_port_mono_ms();
+    if (in && !tm_pace_allow(&h->rx_pace, 1, now)) {
+        in = false;
+        pace_arm(h, &h->rx_pace);
+    }
+    if (out && !tm_pace_allow(&h->tx_pace, 1, now)) {
+        out = false;
+        pace_arm(h, &h->tx_pace);
+    }
     if (h->in_fd >= 0 && h->in_fd == h->out_fd) {
         unsigned ev = (in ? TM_IO_READ : 0) | (out ? TM_IO_WRITE : 0);
         if (ev != h->watched_in || !h->watched_in) {
@@ -723,6 +765,19 @@ void tm_host_attach(tm_host *h, tm_at *at, tm_modem *m)
     if (h->listen_fd >= 0)
         tm_port_watch(h->listen_fd, TM_IO_READ, host_io, h);
     update_watches(h);
+}
+
+long tm_host_uart(void *arg, long baud)
+{
+    tm_host *h = arg;
+    if (baud < 0)
+        return h->uart_baud;
+    h->uart_baud = baud;
+    tm_pace_init(&h->rx_pace, (uint32_t)(baud / 10));   /* 10 bits a byte: 8N1 */
+    tm_pace_init(&h->tx_pace, (uint32_t)(baud / 10));
+    if (h->at)
+        update_watches(h);      /* the line is free: read and write again */
+    return baud;
 }
 
 void tm_host_stop_input(tm_host *h)

@@ -34,6 +34,7 @@
 
 #include "core/modem.h"
 #include "port/posix/args.h"
+#include "port/posix/pace.h"
 
 #define TM_HOST_RX_CHUNK 4096
 #define TM_HOST_RETRY_MS 10     /* retry feeding a remainder the engine refused */
@@ -67,6 +68,9 @@ typedef struct {
     unsigned retry_timer;
     int64_t  tick_due;
     unsigned watched_in, watched_out;   /* current interest (for change detection) */
+    tm_pace  rx_pace, tx_pace;  /* --uart-rate (pace.h); unpaced when zero */
+    long     uart_baud;         /* their baud, 0 = off */
+    unsigned pace_timer;
 } tm_host;
 
 /* Opens the endpoint (no engine yet).  Returns 0, or -1 with err filled. */
@@ -79,6 +83,9 @@ void tm_host_stop_input(tm_host *h);
 size_t tm_host_flush(tm_host *h);
 /* Waits up to ms for the pending output to leave; returns what is left. */
 size_t tm_host_drain(tm_host *h, int ms);
+/* The UART pace (--uart-rate): baud >= 0 sets it (0 = off), -1 reads it;
+ * returns the baud in force.  The control channel's "uart" (core/sim.h). */
+long tm_host_uart(void *arg, long baud);
 /* Restores terminals, removes the pty link, closes descriptors. */
 void tm_host_close(tm_host *h);
 

@@ -1,6 +1,7 @@
 /* tlsmodem — the Linux program: command line (man/tlsmodem.1, docs/ports.md), trace sink,
  * signals, start-up and orderly shutdown around the poll() loop. */
 #include "core/modem.h"
+#include "core/sim.h"
 #include "core/trace.h"
 #include "net/net.h"
 #include "port/port.h"
@@ -362,12 +363,27 @@ int main(int argc, char **argv)
              dialect->name, store_dir, m->ca_bundle[0] ? m->ca_bundle : "(none)",
              a.clock_unset ? "unset" : "host");
 
+    if (a.link.on) {
+        char desc[160];
+        tm_link_describe(&a.link, desc, sizeof desc);
+        tm_link_set(&a.link);
+        tm_trace("net", "link shaping on: %s", desc);
+    }
     tm_host_attach(&g_host, at, m);
+    tm_sim_set_uart_hook(tm_host_uart, &g_host);   /* control "uart" (docs/control.md) */
     if (dialect->start)
         dialect->start(m);
     if (a.control && tm_control_open(a.control, m, err, sizeof err) < 0) {
         fprintf(stderr, "tlsmodem: %s\n", err);
         return 1;
+    }
+    if (a.scenario) {
+        char why[TM_DETAIL_MAX + 64];
+        int steps = tm_sim_scenario_play(m, a.scenario, why, sizeof why);
+        if (steps < 0) {
+            fprintf(stderr, "tlsmodem: --scenario %s\n", why);
+            return 2;
+        }
     }
     tm_banner_print(STDERR_FILENO, &a, dialect->name, store_dir, m->ca_bundle);
     if (m->start_note[0])
