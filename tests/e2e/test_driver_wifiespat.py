@@ -1,0 +1,136 @@
+"""Conformance: the Arduino library WiFiEspAT (JAndrassy/WiFiEspAT, built with
+WIFIESPAT2 for AT 2.x firmware) as its sketches drive the module: WiFi.init,
+WiFi.firmwareVersion (CheckFirmware.ino), WiFi.status, WiFi.begin,
+WiFi.localIP, then a WiFiSSLClient to a TLS echo server moving 1 KiB and
+1 MiB byte-exact both ways, and client.stop().  Every answer goes through an
+emulation of EspAtDrv::readRX (espemu.WiFiEspAT), including its "?" probe on
+1 s of silence.  Command strings and references: ../_brief/esp-drivers.md.
+
+The library has no active receive mode (reset() always sets
+AT+CIPRECVMODE=1; Zephyr's test covers +IPD with data) and no TLS commands:
+an "SSL" link is verified with what the module holds.  Its users therefore
+either rely on the module's default trust (here --ca-bundle = the test root)
+or load the CA once with AT+SYSMFG (a SerialPassthrough session; the
+Espressif-documented form) — both are tested, and an unverifiable server
+must make AT+CIPSTART fail (ERROR) rather than connect."""
+import os
+import re
+import time
+
+import esp
+from espemu import DriverFailure, WiFiEspAT
+from framework import timeout
+from test_hl_tcp import peer
+
+HOST = b"www.coursera.test"
+
+
+def _sketch_setup(t, ca_bundle, port):
+    m = esp.modem(t, ca_bundle=ca_bundle, resolve=["%s:%d:127.0.0.1" % (HOST.decode(), port)])
+    w = WiFiEspAT(m)
+    w.reset()                                   # WiFi.init(Serial1) -> EspAtDrv::reset
+    assert w.ready_line, "AT+RST without a 'ready' line (the driver goes on after ~4 s of probes)"
+    assert w.wifi_mode in (0, 1, 2, 3), w.wifi_mode
+    return m, w
+
+
+def _check_firmware(w):
+    """CheckFirmware.ino: major.minor >= 1.7 and not 2.0 (no passive mode)."""
+    ver = w.firmwareVersion()
+    mm = re.match(rb"(\d+)\.(\d+)", ver)
+    assert mm, "AT version %r" % ver
+    major, minor = int(mm.group(1)), int(mm.group(2))
+    assert (major, minor) >= (1, 7) and (major, minor) != (2, 0), ver
+    assert major >= 2, "an AT 1.x version would need the WIFIESPAT1 build: %r" % ver
+
+
+def _join(w):
+    assert w.staStatus() in (0, 1, 5), "joined before WiFi.begin"     # CIPSTATUS before the join
+    w.joinAP(esp.SSID, esp.PSK)                                        # WiFi.begin(ssid, pass)
+    assert w.staStatus() in (2, 3, 4), "WiFi.status() != WL_CONNECTED after WiFi.begin"
+    ip, gw, nm = w.staIpQuery()                                        # WiFi.localIP() ...
+    for a in (ip, gw, nm):
+        assert re.fullmatch(rb"\d+\.\d+\.\d+\.\d+", a), (ip, gw, nm)
+    assert ip != b"0.0.0.0"
+
+
+def _transfer(w, link, sizes=(1024, 1 << 20)):
+    """A sketch loop: client.write() blocks of 2048 (one AT+CIPSEND each, the
+    library's MAX_SEND_LENGTH), and between them `while (client.available())
+    client.read(buf, 1024)`."""
+    for size in sizes:
+        blob = os.urandom(size)
+        got = bytearray()
+
+        def drain():
+            while w.availData(link):
+                d = w.recvData(link, 1024)
+                if not d:
+                    break
+                got.extend(d)
+        for i in range(0, size, 2048):
+            chunk = blob[i:i + 2048]
+            n = w.sendData(link, chunk)
+            assert n == len(chunk), "Recv %d bytes for a %d-byte CIPSEND" % (n, len(chunk))
+            drain()
+        idle_until = time.monotonic() + 60
+        while len(got) < size:
+            before = len(got)
+            drain()
+            if len(got) == before:
+                if time.monotonic() > idle_until:
+                    raise DriverFailure("client.available() stayed 0 for 60 s with %d of %d bytes echoed"
+                                        % (len(got), size))
+                w.idle(0.1)                     # the sketch's loop() coming round again
+            else:
+                idle_until = time.monotonic() + 60
+        assert bytes(got) == blob, "byte mismatch at %d of %d" % (next(
+            (i for i in range(min(len(got), size)) if got[i] != blob[i]), min(len(got), size)), size)
+
+
+@timeout(240)
+def test_wifiespat_ssl_client_default_bundle_1k_1m(t):
+    p = peer(t, "echo", cert=t.pki.coursera)
+    m, w = _sketch_setup(t, t.pki.root.pem, p.port)
+    _check_firmware(w)
+    _join(w)
+    link = w.connect(b"SSL", HOST, p.port)      # WiFiSSLClient::connect(host, port)
+    assert link == 4, "freeLinkId picks the highest free link"
+    _transfer(w, link)
+    w.close(link)                               # client.stop()
+    assert w.staStatus() in (2, 3, 4)
+    assert p.conns == 1 and not p.errors, p.describe()
+
+
+@timeout(120)
+def test_wifiespat_ssl_client_ca_loaded_with_sysmfg(t):
+    """The CA loaded once with AT+SYSMFG=2,"client_ca","client_ca.0",8,<len>
+    (prompt '>', the PEM, OK), no default bundle; then the library as usual."""
+    p = peer(t, "echo", cert=t.pki.coursera)
+    m, w = _sketch_setup(t, "none", p.port)
+    root = t.pki.root.bytes("pem")
+    w.sendCommand(b'AT+SYSMFG=2,"client_ca","client_ca.0",8,%d' % len(root), b">")
+    w.b.write(root)
+    w.readOK()
+    _join(w)
+    link = w.connect(b"SSL", HOST, p.port)
+    _transfer(w, link, sizes=(1024, 64 * 1024))
+    w.close(link)
+
+
+@timeout(90)
+def test_wifiespat_ssl_unverified_server_is_refused(t):
+    """No CA for the server (no bundle, nothing loaded): the library's
+    AT+CIPSTART=<id>,"SSL",... must end in ERROR (connect() returns false),
+    not OK, and the library's next calls keep working."""
+    p = peer(t, "echo", cert=t.pki.coursera)
+    m, w = _sketch_setup(t, "none", p.port)
+    _join(w)
+    try:
+        w.connect(b"SSL", HOST, p.port)
+    except DriverFailure as e:
+        assert "got b'ERROR'" in str(e), e
+    else:
+        raise AssertionError("AT+CIPSTART \"SSL\" to an unverifiable server answered OK")
+    assert w.staStatus() in (2, 3, 4)
+    assert p.conns <= 1
