@@ -47,7 +47,7 @@ def _boot(t, passive, cipdinfo):
 
 def _tls(t, z):
     """The host-side TLS session over link LINK, pumping the driver."""
-    deadline = [time.monotonic() + 60]
+    deadline = [time.monotonic() + 30]
 
     def recv(wait):
         z.poll(wait)                   # the RX thread: URCs, active +IPD payloads
@@ -59,9 +59,9 @@ def _tls(t, z):
             if LINK in z.closed:
                 raise DriverFailure("link %d closed by the module (<id>,CLOSED) mid-session" % LINK)
             if time.monotonic() > deadline[0]:
-                raise DriverFailure("no data from link %d for 60 s" % LINK)
+                raise DriverFailure("no data from link %d for 30 s" % LINK)
         else:
-            deadline[0] = time.monotonic() + 60
+            deadline[0] = time.monotonic() + 30
         return d
 
     return esp.HostTls(t.pki.root.pem, HOST, lambda rec: z.sock_send(LINK, rec), recv), deadline
