@@ -212,25 +212,33 @@ class ZephyrEspAt:
             n, data = self._ciprecvdata(deadline)
             return ("data", n, data)
         while True:
-            i = self.b.buf.find(b"\r\n")
-            if i >= 0:
+            # findcrlf (modem_cmd_handler.c): a line ends at the first CR or LF
+            mm = re.search(rb"[\r\n]", self.b.buf)
+            if mm:
                 break
             self.b.fill(deadline, what)
-        line = self.b.take(i + 2)[:-2]
+        line = self.b.take(mm.start())
         self.log.append(line)
         return ("line", line)
 
+    UNSOL = (b"WIFI CONNECTED", b"WIFI DISCONNECT", b"WIFI GOT IP", b"busy s...", b"busy p...",
+             b"ready", b"AT version:", b"SDK version:", b"Compile time", b"Bin version:") + tuple(
+        b"%d,CONNECT" % i for i in range(5)) + tuple(b"%d,CLOSED" % i for i in range(5))
+
     def _dispatch(self, line, handlers):
-        """A command handler (it may end the command: True/False), then OK /
-        ERROR, then the unsolicited table."""
-        for prefix, cb in handlers:
-            if line.startswith(prefix):
-                return cb(line)
+        """modem_cmd_handler.c find_cmd_match order: the response table ("OK",
+        "ERROR"), then the unsolicited table, then the command's handlers (a
+        handler may end the command: True/False); the first prefix wins."""
         if line.startswith(b"OK"):
             return True
         if line.startswith(b"ERROR"):
             return False
-        self._unsol(line)
+        if any(line.startswith(u) for u in self.UNSOL):
+            self._unsol(line)
+            return None
+        for prefix, cb in handlers:
+            if line.startswith(prefix):
+                return cb(line)
         return None
 
     def send_cmd(self, request, handlers=(), timeout=CMD_TIMEOUT, recvdata=None):
@@ -268,7 +276,7 @@ class ZephyrEspAt:
         while True:
             self.b.poll()
             self._skip_crlf()
-            if self.b.buf and (self.b.buf.startswith(b"+IPD") or b"\r\n" in self.b.buf):
+            if self.b.buf and (self.b.buf.startswith(b"+IPD") or re.search(rb"[\r\n]", self.b.buf)):
                 u = self._unit(time.monotonic() + 10, "a URC")
                 if u is not None:
                     self._dispatch(u[1], ())

@@ -134,3 +134,74 @@ def test_wifiespat_ssl_unverified_server_is_refused(t):
         raise AssertionError("AT+CIPSTART \"SSL\" to an unverifiable server answered OK")
     assert w.staStatus() in (2, 3, 4)
     assert p.conns <= 1
+
+
+class _SlowTlsEcho:
+    """A TLS echo server that waits `delay` s after accepting before it
+    answers the ClientHello: AT+CIPSTART "SSL" then runs longer than the
+    library's 1 s stream timeout."""
+
+    def __init__(self, cert, delay):
+        import socket
+        import ssl
+        import threading
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert.chain, cert.key)
+        self.delay = delay
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.live = []
+        self.errors = []
+        self.stopping = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        import ssl
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.live.append(c)
+            if self.stopping.wait(self.delay):
+                return
+            try:
+                s = self.ctx.wrap_socket(c, server_side=True)
+                self.live.append(s)
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    s.sendall(d)
+            except (OSError, ssl.SSLError) as e:
+                self.errors.append(repr(e))
+
+    def stop(self):
+        self.stopping.set()
+        for s in [self.sock] + self.live:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def describe(self):
+        return "slow TLS echo :%d errors=%s" % (self.port, self.errors[-3:])
+
+
+@timeout(90)
+def test_wifiespat_busy_while_ssl_connects(t):
+    """readRX sends "?" after each second of silence (EspAtDrv.cpp:1670) and
+    fails the command on an ERROR (1777-1792); ESP-AT answers a line that
+    arrives while a command runs with "busy p...".  A TLS handshake that takes
+    2.5 s must therefore produce busy p... for the probes, then OK."""
+    srv = _SlowTlsEcho(t.pki.coursera, 2.5)
+    t.servers.append(srv)
+    m, w = _sketch_setup(t, t.pki.root.pem, srv.port)
+    _join(w)
+    link = w.connect(b"SSL", HOST, srv.port)
+    assert w.probes >= 1, "the handshake did not outlast the 1 s stream timeout"
+    assert any(l.startswith(b"busy p...") for l in w.log), "no busy p... for the probes: %r" % w.log[-8:]
+    _transfer(w, link, sizes=(1024,))
+    w.close(link)
