@@ -86,6 +86,10 @@ typedef struct {
     void (*line)(tm_at *at, const char *text);
     /* An unsolicited line, written when the engine is idle. */
     void (*urc)(tm_at *at, const char *text);
+    /* A line refused because a command is running (dialects with
+     * refuse_while_busy: ESP "busy p..."); written at once.  NULL: the
+     * engine writes "busy" as a V.250 line. */
+    void (*busy)(tm_at *at);
 } tm_at_voice;
 
 typedef struct {
@@ -102,6 +106,16 @@ typedef struct {
      * not start with CR LF); false: echo the terminator byte as received
      * (V.250: the answer's leading CR LF follows). */
     bool                     echo_eol_crlf;
+    /* ESP-AT: a line the host sends while a command runs (not in data
+     * mode) is refused, not held: each line terminator (CR, LF or CR LF)
+     * received then makes voice->busy write its answer ("busy p..."), the
+     * bytes are not echoed and never run.  false (HL, SPWF): such lines are
+     * held and run after the command (pipelining). */
+    bool                     refuse_while_busy;
+    /* ESP-AT: inside a quoted string, '\' escapes the next byte ("\\",
+     * "\"", "\," -> the byte itself), so a quote or comma can be part of a
+     * value (an SSID, a password). */
+    bool                     backslash_escapes;
 } tm_at_dialect;
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -249,7 +263,9 @@ const char *tm_at_command_name(tm_at *at);
  *    when the handler returns.
  *  - Bytes received while a command is pending (not in data mode) are kept
  *    (up to TM_AT_LINE_MAX+2; beyond that tm_at_feed() returns short) and
- *    run after completion: echo and parsing happen then.
+ *    run after completion: echo and parsing happen then.  With the
+ *    dialect's refuse_while_busy they are refused instead (voice->busy per
+ *    line), except while a +++ abort is armed (tm_at_set_abort).
  *  - Lines: leading spaces/TABs are ignored; a line of only blanks/control
  *    bytes is ignored silently; other content before "AT" is TM_E_SYNTAX;
  *    control bytes (< 0x20 but TAB) anywhere in an AT line are

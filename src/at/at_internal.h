@@ -105,6 +105,8 @@ struct tm_at {
     /* bytes received while a command is pending */
     uint8_t  hold[TM_AT_HOLD_MAX];
     size_t   hold_len;
+    /* refuse_while_busy: bytes of the refused line received so far */
+    size_t   busy_len;
 
     /* output ring */
     uint8_t  out[TM_OUT_BUF];

@@ -555,6 +555,40 @@ static void abort_tick(tm_at *at)
     }
 }
 
+/* refuse_while_busy (ESP-AT): what the host sends while a command runs is
+ * not held for later: each line terminator gets the voice's busy answer
+ * ("busy p...") at once, also for an empty line (the module answers every
+ * extra CR LF so); the LF of a CR LF counts once.  Nothing is echoed.
+ * Stops (returns short) while the output has no room: the host is not
+ * reading, and each refusal writes a line. */
+static size_t busy_feed(tm_at *at, const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    for (; i < len; i++) {
+        uint8_t c = p[i];
+        if (at->skip_lf) {
+            at->skip_lf = false;
+            if (c == '\n')
+                continue;
+        }
+        if (c != '\r' && c != '\n') {
+            at->busy_len++;
+            continue;
+        }
+        if (tm_at_out_full(at))
+            break;
+        tm_at__log(at, "at<", "(line of %zu bytes refused: AT%s is still running)", at->busy_len,
+                   at->tok.name);
+        at->busy_len = 0;
+        at->skip_lf = c == '\r';
+        if (at->d->voice && at->d->voice->busy)
+            at->d->voice->busy(at);
+        else
+            tm_at_v250_line(at, "busy");
+    }
+    return i;
+}
+
 size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
 {
     pump(at);
@@ -563,7 +597,9 @@ size_t tm_at_feed(tm_at *at, const uint8_t *p, size_t len)
     size_t used = 0;
     if (at->hold_len == 0 && at->depth == 0)
         used = process(at, p, len);
-    if (used < len && at->running && !at->data.active) {
+    if (used < len && at->running && !at->data.active && at->d->refuse_while_busy && at->hold_len == 0) {
+        used += busy_feed(at, p + used, len - used);
+    } else if (used < len && at->running && !at->data.active) {
         size_t room = TM_AT_HOLD_MAX - at->hold_len;
         size_t k = len - used < room ? len - used : room;
         memcpy(at->hold + at->hold_len, p + used, k);
@@ -588,6 +624,7 @@ void tm_at_discard_partial_line(tm_at *at)
     at->line_len = 0;
     at->line_total = 0;
     at->too_long = false;
+    at->busy_len = 0;
     at->skip_lf = false;
     at->skip_pat_armed = false;
     at->skip_pat_len = 0;

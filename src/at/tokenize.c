@@ -135,6 +135,8 @@ static tm_err v250_args(tk *k)
                     k->i += q2;
                     break;
                 }
+                if (k->s[k->i] == '\\' && k->s[k->i + 1] != '\0' && k->at->d->backslash_escapes)
+                    k->i++;         /* ESP: \x is x (\" \\ \, inside a value) */
                 put(k, g, k->s[k->i++]);
             }
         }

@@ -1096,17 +1096,21 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     if (cfg->n_anchors > 0)
         X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
     uint8_t ip[16];
-    snprintf(t->sni, sizeof t->sni, "%s", t->host);
+    snprintf(t->sni, sizeof t->sni, "%s", cfg->sni ? cfg->sni : t->host);
     size_t sl = strlen(t->sni);
     if (sl > 1 && t->sni[sl - 1] == '.')
         t->sni[sl - 1] = '\0';
-    if (!t->host[0] || tm_host_parse_ip(t->host, ip) || tm_host_parse_ip(t->sni, ip))
+    if ((!cfg->sni && (!t->host[0] || tm_host_parse_ip(t->host, ip))) || tm_host_parse_ip(t->sni, ip))
         t->sni[0] = '\0';                /* RFC 6066: no SNI for an IP literal ("127.0.0.1." too) */
     if (t->sni[0]) {
         if (!SSL_set_tlsext_host_name(t->ssl, t->sni)) {
             e = tm_fail(why, TM_E_TLS_INIT, "cannot send SNI '%s'", t->sni);
             goto fail;
         }
+    }
+    if (cfg->alpn && cfg->alpn_len && SSL_set_alpn_protos(t->ssl, cfg->alpn, (unsigned)cfg->alpn_len) != 0) {
+        e = tm_fail(why, TM_E_TLS_INIT, "cannot offer the ALPN list (%zu bytes)", cfg->alpn_len);
+        goto fail;
     }
     SSL_set_connect_state(t->ssl);
     tm_trace("tls", "ClientHello %s..%s, %s, verify %s, trust %s%s%s", version_name(minv), version_name(maxv),

@@ -50,6 +50,13 @@ typedef struct {
                                       judged against it alone, never called a clock problem */
     const char    *trust_note;     /* added: appended to the trust description in reasons, e.g.
                                       stored files that are not anchors and why; NULL = none */
+    const char    *sni;            /* added (ESP AT+CIPSSLCSNI): the SNI to send instead of the one
+                                      derived from host; NULL = from host, "" = none.  An IP literal
+                                      is never sent (RFC 6066).  The name checked is still
+                                      expected_name, else host. */
+    const uint8_t *alpn;           /* added (ESP AT+CIPSSLCALPN): ALPN protocol list in wire format
+                                      (length-prefixed names); NULL/0 = no ALPN extension */
+    size_t         alpn_len;
 } tm_tls_config;
 
 typedef enum {

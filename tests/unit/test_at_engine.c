@@ -30,7 +30,7 @@ static void v_error(tm_at *at, const tm_reason *why)
     }
 }
 static void v_line(tm_at *at, const char *text) { tm_at_v250_line(at, text); }
-static const tm_at_voice mock_voice = { v_ok, v_error, v_line, v_line };
+static const tm_at_voice mock_voice = { v_ok, v_error, v_line, v_line, NULL };
 
 static tm_err hello_exec(tm_at *at, const tm_at_args *a) { tm_at_line(at, "hello"); return TM_OK; }
 
@@ -194,14 +194,16 @@ static const tm_at_cmd mock_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const mock_tables[] = { mock_table, tm_at_v250_table, NULL };
-static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true, false };
-static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true, false };
+static const tm_at_dialect d_noecho = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, false, true, false,
+                                      false, false };
+static const tm_at_dialect d_echo   = { "mock", TM_AT_SYNTAX_V250, mock_tables, &mock_voice, true, true, false,
+                                      false, false };
 
 /* SPWF-like dialect */
 static void s_ok(tm_at *at) { tm_at_printf(at, "AT-S.OK\r\n"); }
 static void s_error(tm_at *at, const tm_reason *why) { tm_at_printf(at, "AT-S.ERROR:%d\r\n", (int)why->code); }
 static void s_line(tm_at *at, const char *t) { tm_at_printf(at, "AT-S.%s\r\n", t); }
-static const tm_at_voice spwf_voice = { s_ok, s_error, s_line, s_line };
+static const tm_at_voice spwf_voice = { s_ok, s_error, s_line, s_line, NULL };
 static tm_err sockw_set(tm_at *at, const tm_at_args *a)
 {
     long id, n;
@@ -218,7 +220,15 @@ static const tm_at_cmd spwf_table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const spwf_tables[] = { spwf_table, NULL };
-static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false, false };
+static const tm_at_dialect d_spwf = { "spwf", TM_AT_SYNTAX_SPWF, spwf_tables, &spwf_voice, false, false, false,
+                                    false, false };
+
+/* ESP-like dialect: lines typed while a command runs are refused ("busy
+ * p..."), backslash escapes inside quotes, terminator echoed as CR LF. */
+static void e_busy(tm_at *at) { tm_at_printf(at, "\r\nbusy p...\r\n"); }
+static const tm_at_voice esp_voice = { v_ok, v_error, v_line, v_line, e_busy };
+static const tm_at_dialect d_esp = { "esp", TM_AT_SYNTAX_V250, mock_tables, &esp_voice, true, true, true,
+                                     true, true };
 
 /* ---- scripts ---------------------------------------------------------------- */
 
@@ -553,6 +563,34 @@ static void test_pending_urc(void)
     tm_at_complete(g_at, TM_OK);
     TM_CHECK(!tm_at_busy(g_at));
     TM_EQ_INT(tm_at_feed(g_at, lots, 10), 10);
+}
+
+/* refuse_while_busy: a line (even an empty one) that arrives while a
+ * command runs is answered "busy p..." at its terminator, not echoed and
+ * never run; the command's own result and later lines are unaffected; data
+ * mode still takes its bytes.  The HL-like dialect holds the same line. */
+static void test_refuse_while_busy(void)
+{
+    { step s[] = { F("AT+WAIT\r\n"), F("AT+HELLO\r\n"), S_DONE(TM_OK), F("AT\r\n"), S_END };
+      CHECK(&d_esp, s, "AT+WAIT\r\n" "\r\nbusy p...\r\n" OK "AT\r\n" OK); }
+    /* the same bytes in one chunk: the second line is still refused */
+    { step s[] = { F("AT+WAIT\r\nAT+HELLO\r\n?\r\n"), S_DONE(TM_E_TIMEOUT), S_END };
+      CHECK(&d_esp, s, "AT+WAIT\r\n" "\r\nbusy p...\r\n" "\r\nbusy p...\r\n" "\r\n+CME ERROR: 65\r\n"); }
+    /* an extra CR LF behind the command is a (refused) empty line; CR, LF, CR LF count once each */
+    { step s[] = { F("AT+WAIT\r\n\r\n"), F("x\ry\n"), S_DONE(TM_OK), S_END };
+      CHECK(&d_esp, s, "AT+WAIT\r\n" "\r\nbusy p...\r\n\r\nbusy p...\r\n\r\nbusy p...\r\n" OK); }
+    /* without the flag the line is held and run afterwards */
+    { step s[] = { F("AT+WAIT\r\nAT+HELLO\r\n"), S_DONE(TM_OK), S_END };
+      CHECK(&d_echo, s, "AT+WAIT\r" OK "AT+HELLO\r\r\nhello\r\n" OK); }
+    /* data mode is not "busy": its bytes go to the sink */
+    { step s[] = { F("AT+SEND=5\rhello"), F("AT\r\n"), S_END };
+      CHECK_SINK(&d_esp, s, "AT+SEND=5\r\n\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK "AT\r\n" OK, "hello"); }
+    /* backslash escapes inside quotes: \" \\ \, */
+    { step s[] = { F("AT+ECHOARGS=\"a\\\"b\\\\c\\,d\",\"x\\y\"\r\n"), S_END };
+      CHECK(&d_esp, s, "AT+ECHOARGS=\"a\\\"b\\\\c\\,d\",\"x\\y\"\r\n\r\n2:[a\"b\\c,d]1[xy]1\r\n" OK); }
+    /* ...and not in the other dialects */
+    { step s[] = { F("AT+ECHOARGS=\"a\\,b\"\r"), S_END };
+      CHECK(&d_noecho, s, "\r\n1:[a\\,b]1\r\n" OK); }
 }
 
 /* +++ with guard times abandons a pending stream (tm_at_set_abort); '+'
@@ -1060,6 +1098,7 @@ int main(void)
     test_backpressure();
     test_completion_does_not_dispatch();
     test_abort_pending_stream();
+    test_refuse_while_busy();
     test_output();
     test_host_not_reading();
     test_urc_backpressure();

@@ -15,7 +15,7 @@ static size_t g_sink_total;
 static void v_ok(tm_at *at) { tm_at_v250_result(at, "OK", 0); }
 static void v_error(tm_at *at, const tm_reason *why) { (void)why; tm_at_v250_result(at, "ERROR", 4); }
 static void v_line(tm_at *at, const char *text) { tm_at_v250_line(at, text); }
-static const tm_at_voice voice = { v_ok, v_error, v_line, v_line };
+static const tm_at_voice voice = { v_ok, v_error, v_line, v_line, NULL };
 
 static tm_err hello_exec(tm_at *at, const tm_at_args *a) { (void)a; tm_at_line(at, "hello"); return TM_OK; }
 static tm_err args_set(tm_at *at, const tm_at_args *a)
@@ -63,7 +63,7 @@ static const tm_at_cmd table[] = {
     { NULL, NULL, NULL, NULL, NULL, NULL },
 };
 static const tm_at_cmd *const tables[] = { table, tm_at_v250_table, NULL };
-static const tm_at_dialect dialect = { "fuzz", TM_AT_SYNTAX_V250, tables, &voice, true, true, false };
+static const tm_at_dialect dialect = { "fuzz", TM_AT_SYNTAX_V250, tables, &voice, true, true, false, false, false };
 
 static uint64_t g_rng;
 static uint32_t rnd(void)

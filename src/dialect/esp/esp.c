@@ -67,6 +67,8 @@ static void esp_start(tm_modem *m)
     m->dialect_state = &g_esp;
     esp_basic_start(&g_esp);
     esp_wifi_start(&g_esp);
+    esp_sock_reset(&g_esp);     /* links and TLS settings start empty (esp-sock) */
+    esp_ssl_reset(&g_esp);
     tm_trace("esp", "ESP-AT dialect ready (chip %s, store %s)",
              g_esp.chip == ESP_CHIP_ESP8266 ? "ESP8266" : "ESP32", m->store.root);
     tm_at_urc(m->at, "ready");

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "core/modem.h"
 #include "core/sim.h"
+#include "tls/tls.h"
 
 typedef enum {
     ESP_CHIP_ESP32 = 0,        /* default */
@@ -75,5 +76,65 @@ void esp_reboot(tm_at *at);
 
 /* Control-channel events (sim.c); NULL-safe stub until implemented. */
 tm_err esp_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
+
+/* ---- sock.c (esp-sock) ---------------------------------------------------- */
+
+/* Link ids 0..ESP_LINKS-1 (AT+CIPMUX=1); with AT+CIPMUX=0 the one link is 0.
+ * ESP_LINKS as an id in AT+CIPCLOSE / AT+CIPSSLC* means "all links". */
+#define ESP_LINKS      5
+/* The HTTP commands' connection in esp_ssl_tls_config(). */
+#define ESP_LINK_HTTP  (-1)
+
+/* Wi-Fi dropped: each open link says "[<id>,]CLOSED", all are closed. */
+void esp_sock_all_lost(esp_state *s, const tm_reason *why);
+/* The network reset one link: "[<id>,]CLOSED"; false when it is not open. */
+bool esp_sock_net_lost(esp_state *s, int link, const tm_reason *why);
+/* AT+CIPMUX: true = multiple connections (link ids in commands and +IPD). */
+bool esp_sock_mux(const esp_state *s);
+
+/* ---- ssl.c (esp-sock) ----------------------------------------------------- */
+
+#define ESP_TLS_ANCHORS_MAX 32
+#define ESP_TLS_ALPN_MAX    (5 * 33)
+
+/* What one TLS connection trusts and presents; owns every buffer the
+ * tm_tls_config filled by esp_ssl_tls_config() points to, so it must live as
+ * long as the connection is being set up (tm_tls_new copies what it keeps).
+ * Zero it before the first use; esp_tls_hold_free() releases it. */
+typedef struct {
+    uint8_t *buf;                               /* DER of anchors, then the client chain */
+    size_t   len, cap;
+    tm_blob  anchors[ESP_TLS_ANCHORS_MAX];
+    size_t   n_anchors;
+    tm_blob  client_chain[8];
+    size_t   n_client_chain;
+    uint8_t *key;                               /* client key as stored (PEM or DER) */
+    size_t   key_len;
+    char     sni[TM_HOST_MAX];                  /* AT+CIPSSLCSNI, "" = from the host */
+    char     expected[TM_HOST_MAX];             /* AT+CIPSSLCCN, "" = the host */
+    uint8_t  alpn[ESP_TLS_ALPN_MAX];            /* AT+CIPSSLCALPN, wire format */
+    size_t   alpn_len;
+    char     note[512];                         /* where the trust came from (trace, reasons) */
+    bool     unverified;                        /* auth mode 0 set by the host: announce it */
+} esp_tls_hold;
+
+/* The trust and credentials of a TLS connection: link 0..ESP_LINKS-1 (its
+ * AT+CIPSSLC* settings) or ESP_LINK_HTTP (defaults: secure).  A link the host
+ * never configured verifies the server with the CAs it loaded with
+ * AT+SYSMFG (namespace client_ca), else the default bundle (--ca-bundle),
+ * and the name (host, or AT+CIPSSLCCN); SNI = host.  A stored item that
+ * cannot be used fails (never less trust).  On failure hold is freed. */
+tm_err esp_ssl_tls_config(esp_state *s, int link, const char *host, esp_tls_hold *hold,
+                          tm_tls_config *cfg, tm_reason *why);
+void   esp_tls_hold_free(esp_tls_hold *hold);
+
+/* ---- sysmfg.c (esp-sock) -------------------------------------------------- */
+
+/* An item the host wrote with AT+SYSMFG=2,"<ns>","<key>",...: its bytes as
+ * sent.  TM_E_NOT_FOUND when absent. */
+tm_err esp_mfg_get(esp_state *s, const char *ns, const char *key, uint8_t *buf, size_t cap,
+                   size_t *len, tm_reason *why);
+/* Calls cb for each key of namespace ns, in name order; returns how many. */
+int    esp_mfg_keys(esp_state *s, const char *ns, void (*cb)(void *arg, const char *key), void *arg);
 
 #endif
