@@ -48,11 +48,11 @@ class _Bytes:
         left = deadline - time.monotonic()
         if left <= 0:
             raise DriverFailure("timeout waiting for %s; unconsumed: %s" % (what, show(bytes(self.m.buf), 400)))
-        self.m._take(self.m._read_some(min(left, 0.5)), record=False)
+        self.m._take(self.m._read_some(min(left, 0.5)), record=True)
 
     def poll(self):
         """Take what the modem has already written, without waiting."""
-        self.m._take(self.m._read_some(0), record=False)
+        self.m._take(self.m._read_some(0), record=True)
 
     def need(self, n, deadline, what):
         while len(self.m.buf) < n:
@@ -489,7 +489,7 @@ class WiFiEspAT:
     def m_fill(self, deadline):
         left = deadline - time.monotonic()
         if left > 0:
-            self.b.m._take(self.b.m._read_some(min(left, 0.5)), record=False)
+            self.b.m._take(self.b.m._read_some(min(left, 0.5)), record=True)
 
     def readBytes(self, n):
         out = bytearray()
@@ -516,7 +516,7 @@ class WiFiEspAT:
     def idle(self, wait):
         """Time passing in the sketch: wait up to `wait` s for modem output (not consumed)."""
         if not self.b.buf:
-            self.b.m._take(self.b.m._read_some(wait), record=False)
+            self.b.m._take(self.b.m._read_some(wait), record=True)
 
     def println(self, s):
         self.b.write(s + b"\r\n")
