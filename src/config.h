@@ -60,5 +60,6 @@
  * drained, SSL_MODE_RELEASE_BUFFERS): several records per recv() */
 #define TM_TLS_READ_BUF       (64 * 1024)
 #define TM_RESOLVE_MAX        16     /* --resolve entries */
+#define TM_WIFI_MAX           8      /* --wifi access points (ESP dialect's simulated Wi-Fi) */
 
 #endif

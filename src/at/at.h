@@ -212,6 +212,9 @@ void    tm_at_set_echo(tm_at *at, bool on);
 void    tm_at_set_verbose(tm_at *at, bool on);
 void    tm_at_set_quiet(tm_at *at, bool on);
 uint32_t tm_at_guard_ms(tm_at *at);  /* +++ guard time (S12 in 1/50 s) */
+/* Sets S12 from milliseconds (20 ms steps, 20..5100): for a dialect without
+ * ATS whose manual fixes the guard time (ESP: 20 ms). */
+void     tm_at_set_guard_ms(tm_at *at, uint32_t ms);
 
 /* Helpers for V.250 voices: "\r\nOK\r\n" in ATV1, "0\r" in ATV0, nothing in ATQ1. */
 void    tm_at_v250_result(tm_at *at, const char *verbose, int numeric);

@@ -34,6 +34,12 @@ void tm_at_set_verbose(tm_at *at, bool on) { at->verbose = on; }
 void tm_at_set_quiet(tm_at *at, bool on) { at->quiet = on; }
 uint32_t tm_at_guard_ms(tm_at *at) { return (uint32_t)at->s12 * 20u; }
 
+void tm_at_set_guard_ms(tm_at *at, uint32_t ms)
+{
+    uint32_t v = ms / 20u;
+    at->s12 = (uint8_t)(v < 1 ? 1 : v > 255 ? 255 : v);
+}
+
 /* ATx (= ATx0) or ATx<n> with n in lo..hi. */
 static tm_err flag_arg(tm_at *at, const tm_at_args *a, const char *name, long hi, long *v)
 {

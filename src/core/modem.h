@@ -34,6 +34,11 @@ typedef struct tm_modem {
     char              imei[16];
     char              iccid[21];
     char              imsi[16];
+    /* --wifi SSID[:PASSWORD]: the access points the ESP dialect's simulated
+     * station can see, in order (none given: its default network,
+     * docs/esp.md §2).  main checked the lengths. */
+    const char       *wifi[TM_WIFI_MAX];
+    int               wifi_count;
     /* Set by the dialect's start when something the host must know about
      * went wrong (damaged saved settings); main prints it on stderr. */
     char              start_note[TM_DETAIL_MAX + 256];

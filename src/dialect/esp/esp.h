@@ -37,12 +37,22 @@ typedef enum {
 typedef struct {
     tm_modem *modem;
     esp_chip  chip;
-    /* AT+SYSLOG: 1 = "ERR CODE:0x…" before ERROR (voice.c). */
-    bool      syslog;
-    /* AT+SYSMSG bit field (basic.c). */
+    /* AT+SYSLOG: 1 = "ERR CODE:0x…" (and +ERRNO) before ERROR; 2
+     * (tlsmodem) = also "ERR REASON:<why>" (voice.c, docs/esp.md §9). */
+    int       syslog;
+    /* AT+SYSMSG bit field (basic.c): bit 0 +QUITT when passthrough ends,
+     * bit 1 +LINK_CONN instead of <id>,CONNECT, bit 2 link/Wi-Fi messages
+     * also in passthrough mode. */
     int       sysmsg;
     /* AT+SYSSTORE: 1 (default) = configuration commands persist. */
     bool      sysstore;
+    /* Set by a part before it fails the running command (esp_err_ext):
+     * the ERR CODE extension (HTTP: 0x7000 | status) and the +ERRNO value;
+     * the voice uses them for that ERROR and clears them. */
+    bool      err_ext_set;
+    uint16_t  err_ext;
+    bool      err_errno_set;
+    uint32_t  err_errno;
 } esp_state;
 
 esp_state *esp_get(tm_at *at);
@@ -50,6 +60,54 @@ tm_modem  *esp_modem(tm_at *at);
 
 /* Voice (voice.c). */
 extern const tm_at_voice esp_voice;
+/* The ERR CODE of a failure, 0x01<sub><ext> (docs/esp.md §9). */
+uint32_t esp_err_code(const esp_state *s, const tm_reason *why);
+/* For the next ERROR of the running command: the ERR CODE extension (low 16
+ * bits; e.g. HTTP 0x7000 | status) instead of the one the code table gives. */
+void esp_err_ext(esp_state *s, uint16_t ext);
+/* ... and the +ERRNO value printed before it at AT+SYSLOG=1 (instead of the
+ * one derived from the failure's tm_err). */
+void esp_err_errno(esp_state *s, uint32_t errno_value);
+
+/* ---- esp-basic: settings, life cycle (esp.c, basic.c) -------------------- */
+
+/* One key of the saved settings (store item "esp/settings", written whole
+ * and atomically).  save: only when AT+SYSSTORE=1, unless always (AT+UART_DEF,
+ * AT+CWAUTOCONN are saved whatever SYSSTORE says); val NULL removes the key.
+ * get: false when absent (or the item is damaged: esp_start noted it). */
+tm_err esp_setting_save(esp_state *s, const char *key, const char *val, bool always, tm_reason *why);
+bool   esp_setting_get(esp_state *s, const char *key, char *val, size_t cap);
+/* The station got its address (wifi.c): an SNTP update waiting for the
+ * network happens now (+TIME_UPDATED). */
+void   esp_sntp_got_ip(esp_state *s);
+/* AT+SYSMSG bits (basic.c). */
+#define ESP_SYSMSG_QUITT      1
+#define ESP_SYSMSG_LINK_CONN  2
+#define ESP_SYSMSG_PASSTHRU   4
+
+/* ---- esp-basic: the simulated Wi-Fi station (wifi.c) --------------------- */
+
+/* True while the station is joined and has an IPv4 address ("WIFI GOT
+ * IP"): sockets and HTTP refuse to connect without it, as the module does. */
+bool esp_wifi_has_ip(const esp_state *s);
+/* The station's IPv4 address ("0.0.0.0" when it has none). */
+void esp_wifi_local_ip(const esp_state *s, char *buf, size_t cap);
+/* AT+CIPSTATUS <stat> for the Wi-Fi part: 2 got IP, 5 not associated
+ * (sock.c turns 2 into 3/4 by its links). */
+int  esp_wifi_status(const esp_state *s);
+/* Control channel (sim.c): the access point disappears / comes back /
+ * denies association; the signal (csq 0..31, 99 unknown). */
+tm_err esp_wifi_coverage(esp_state *s, bool lost, tm_reason *why);
+tm_err esp_wifi_reject(esp_state *s, tm_reason *why);
+void   esp_wifi_set_csq(esp_state *s, int csq);
+
+/* ---- esp-sock: links (sock.c) -------------------------------------------- */
+
+/* Wi-Fi dropped: each open link says [<id>,]CLOSED. */
+void esp_sock_all_lost(esp_state *s, const tm_reason *why);
+/* The network reset one link (control channel "socket reset <id>"); false
+ * when that link is not open. */
+bool esp_sock_net_lost(esp_state *s, int link, const tm_reason *why);
 
 /* Command tables, one per file; esp.c lists them in this order. */
 extern const tm_at_cmd esp_basic_table[];
@@ -85,10 +143,8 @@ tm_err esp_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);
 /* The HTTP commands' connection in esp_ssl_tls_config(). */
 #define ESP_LINK_HTTP  (-1)
 
-/* Wi-Fi dropped: each open link says "[<id>,]CLOSED", all are closed. */
-void esp_sock_all_lost(esp_state *s, const tm_reason *why);
-/* The network reset one link: "[<id>,]CLOSED"; false when it is not open. */
-bool esp_sock_net_lost(esp_state *s, int link, const tm_reason *why);
+/* esp_sock_all_lost / esp_sock_net_lost: declared above (section esp-sock:
+ * links).  A link closed by them says "[<id>,]CLOSED" after its data. */
 /* AT+CIPMUX: true = multiple connections (link ids in commands and +IPD). */
 bool esp_sock_mux(const esp_state *s);
 

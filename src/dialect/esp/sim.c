@@ -1,10 +1,66 @@
-/* tlsmodem — ESP-AT dialect: control-channel events (--control, core/sim.h).
- * (Skeleton: to be filled; every event is refused with a reason.) */
+/* tlsmodem — the ESP-AT module's reactions to the control channel's network
+ * events (core/sim.h; docs/control.md and docs/esp.md §8 list each message).
+ *
+ * "Coverage" is the access point: lost = WIFI DISCONNECT and every open
+ * link closes; back = the station joins again by itself (WIFI CONNECTED,
+ * WIFI GOT IP) when the host had joined; reject = the access point
+ * deauthenticates the station and refuses it (AT+CWJAP fails with
+ * +CWJAP:4) until "coverage back"; csq = the signal AT+CWJAP? and AT+CWLAP
+ * report; reset = a restart as AT+RST without its OK. */
+#include <stdio.h>
+
+#include "core/trace.h"
 #include "dialect/esp/esp.h"
+
+/* Links are esp-sock's (sock.c).  Until that part is linked in, these
+ * stand-ins keep the Wi-Fi events usable: there is no link to close. */
+__attribute__((weak)) void esp_sock_all_lost(esp_state *s, const tm_reason *why)
+{
+    (void)s;
+    (void)why;
+}
+
+__attribute__((weak)) bool esp_sock_net_lost(esp_state *s, int link, const tm_reason *why)
+{
+    (void)s;
+    (void)link;
+    (void)why;
+    return false;
+}
 
 tm_err esp_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
 {
-    (void)m;
-    (void)ev;
-    return tm_fail(why, TM_E_NOT_SUPPORTED, "the ESP-AT dialect does not simulate network events yet");
+    tm_at *at = m->at;
+    esp_state *s = esp_get(at);
+    if (!s)
+        return tm_fail(why, TM_E_STATE, "the ESP-AT dialect is not running");
+    switch (ev->kind) {
+    case TM_SIM_COVERAGE_LOST:
+        return esp_wifi_coverage(s, true, why);
+    case TM_SIM_COVERAGE_BACK:
+        return esp_wifi_coverage(s, false, why);
+    case TM_SIM_REJECT:
+        return esp_wifi_reject(s, why);
+    case TM_SIM_SOCKET_RESET: {
+        tm_reason r;
+        tm_fail(&r, TM_E_NET, "the connection was reset by the network");
+        if (ev->arg >= 0 && ev->arg <= 4 && esp_sock_net_lost(s, (int)ev->arg, &r))
+            return TM_OK;
+        return tm_fail(why, TM_E_STATE, "no open link %ld (links 0 to 4; AT+CIPSTART first)", ev->arg);
+    }
+    case TM_SIM_RESET:
+        if (tm_at_busy(at))
+            return tm_fail(why, TM_E_STATE, "a command is running on the AT side; a reset in the middle of "
+                           "one is not simulated yet");
+        tm_trace("esp", "module reset (control channel): no OK, \"ready\", volatile state lost, store kept");
+        esp_reboot(at);
+        return TM_OK;
+    case TM_SIM_CSQ:
+        esp_wifi_set_csq(s, (int)ev->arg);
+        return TM_OK;
+    case TM_SIM_PDP_DROP:
+        return tm_fail(why, TM_E_NOT_SUPPORTED, "the ESP-AT module is a Wi-Fi station: no PDP context (use "
+                       "coverage lost, reject or socket reset)");
+    }
+    return tm_fail(why, TM_E_NOT_SUPPORTED, "event %d is unknown to the ESP-AT dialect", (int)ev->kind);
 }

@@ -34,14 +34,6 @@
 esp_sock_g g_sk;
 static bool g_had_link;     /* CIPSTATUS 4: links were open and are all closed now */
 
-/* Wi-Fi state is wifi.c's (esp-basic); until it is merged a link may always open. */
-bool esp_wifi_has_ip(const esp_state *s) __attribute__((weak));
-bool esp_wifi_has_ip(const esp_state *s)
-{
-    (void)s;
-    return true;
-}
-
 bool esp_sock_mux(const esp_state *s)
 {
     (void)s;
@@ -425,7 +417,8 @@ static tm_err start_link(tm_at *at, const tm_at_args *a, esp_link *k, int first)
     char host[TM_HOST_MAX];
     long port, keep = 0, lport = 0, mode = 0, timeout = 0;
     tm_err e;
-    if ((e = tm_at_max_args(at, a, first + 5)) || (e = parse_type(at, a, first, &kind, &v6)) ||
+    if ((e = parse_type(at, a, first, &kind, &v6)) ||
+        (e = tm_at_max_args(at, a, first + (kind == ESP_K_UDP ? 6 : 5))) ||
         (e = tm_at_get_host(at, a, first + 1, "remote host", host, sizeof host)) ||
         (e = tm_at_get_int(at, a, first + 2, "remote port", 1, 65535, &port)))
         return e;
@@ -668,13 +661,18 @@ static void link_lines(tm_at *at, const char *cmd)
     }
 }
 
-/* STATUS:<stat> (deprecated in v4 but what WiFiEspAT reads): 2 = got IP,
- * 3 = a link is open, 4 = links were closed, 5 = no IP. */
+/* STATUS:<stat> (deprecated in v4 but what WiFiEspAT reads): wifi.c says
+ * 2 (got IP) or 5 (no IP); links make 2 into 3 (a link is open) or 4
+ * (links were open, all closed). */
 
 static tm_err cipstatus_exec(tm_at *at, const tm_at_args *a)
 {
     (void)a;
-    int st = !esp_wifi_has_ip(esp_get(at)) ? 5 : open_count() ? 3 : g_had_link ? 4 : 2;
+    int st = esp_wifi_status(esp_get(at));
+    if (st == 2 && open_count())
+        st = 3;
+    else if (st == 2 && g_had_link)
+        st = 4;
     tm_at_line(at, "STATUS:%d", st);
     link_lines(at, "CIPSTATUS");
     return TM_OK;
@@ -734,6 +732,9 @@ void esp_sock_reset(esp_state *s)
         g_sk.link[i].fd = -1;
     }
     g_had_link = false;
+    /* The manual's +++: more than 20 ms of silence before and after (the
+     * firmware has no ATS12 to change it). */
+    tm_at_set_guard_ms(g_sk.at, ESP_ESCAPE_GUARD_MS);
     tm_port_on_idle(esp_recv_idle, NULL);
 }
 

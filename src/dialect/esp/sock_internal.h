@@ -19,6 +19,8 @@ typedef enum { ESP_L_FREE = 0, ESP_L_OPENING, ESP_L_OPEN, ESP_L_GONE } esp_lstat
  * abandoned after this long without a byte (the module would wait forever;
  * docs/esp.md §3). */
 #define ESP_PAYLOAD_IDLE_MS 10000
+/* Passthrough ends with "+++" framed by this much silence (the manual's 20 ms). */
+#define ESP_ESCAPE_GUARD_MS 20
 /* Largest payload of one AT+CIPSEND / CIPSENDEX (the manual's 8192). */
 #define ESP_SEND_MAX        8192
 

@@ -312,7 +312,7 @@ static bool read_now(tm_at *at)
     if (tm_at_out_room(at) < n + 160)
         return false;
     char hdr[160];
-    int h = snprintf(hdr, sizeof hdr, "\r\n+CIPRECVDATA:%zu,", n);
+    int h = snprintf(hdr, sizeof hdr, "+CIPRECVDATA:%zu,", n);
     if (g_sk.dinfo) {
         const char *ip = k->kind == ESP_K_UDP && k->sip[0] ? k->sip : k->rip;
         int port = k->kind == ESP_K_UDP && k->sip[0] ? k->sport : k->rport;

@@ -53,7 +53,7 @@ static void finish(const char *line)
     g_snd.watch = 0;
     g_snd.k = NULL;
     g_snd.ended = false;
-    tm_at_line(at, "%s", line);
+    tm_at_printf(at, "\r\n%s\r\n", line);       /* the firmware frames these with CR LF both sides */
     tm_at_complete_silent(at);
 }
 
@@ -134,7 +134,7 @@ static void pay_done(void)
     if (g_snd.watch)
         tm_port_timer_cancel(g_snd.watch);
     g_snd.watch = 0;
-    tm_at_line(at, "Recv %zu bytes", g_snd.raw);
+    tm_at_printf(at, "\r\nRecv %zu bytes\r\n", g_snd.raw);
     if (!k || k->state != ESP_L_OPEN) {
         tm_trace("reason", "the link closed while the payload was being sent: %zu bytes not sent", g_snd.len);
         finish("SEND FAIL");
@@ -206,8 +206,7 @@ static void watchdog(void *arg)
 
 static void prompt(tm_at *at)
 {
-    tm_at_v250_result(at, "OK", 0);
-    tm_at_write(at, "\r\n>", 3);
+    tm_at_write(at, "\r\nOK\r\n\r\n>", 9);
 }
 
 static tm_err send_start(tm_at *at, const tm_at_args *a, bool ex)
@@ -240,7 +239,7 @@ static tm_err send_start(tm_at *at, const tm_at_args *a, bool ex)
                            "address (AT+CIPDOMAIN resolves names), got \"%s\"", host);
         k->raddr = g_snd.to;
         k->raddr_len = g_snd.to_len;
-        snprintf(k->rip, sizeof k->rip, "%s", host);
+        snprintf(k->rip, sizeof k->rip, "%.63s", host);
         k->rport = (int)port;
     }
     g_snd.k = k;

@@ -117,6 +117,7 @@ typedef struct {
     esp_tls_hold *h;
     tm_reason    *why;
     tm_err        err;
+    const char   *ns;          /* "client_ca" (links) or "https_ca" (HTTP) */
 } ca_ctx;
 
 /* While the hold fills, h->buf may move (realloc): blobs carry their offset
@@ -140,7 +141,7 @@ static void add_ca_key(void *arg, const char *key)
     if (c->err)
         return;
     tm_certfmt_result res;
-    tm_err e = mfg_decode(c->s, "client_ca", key, TM_ITEM_CERT, &res, c->why);
+    tm_err e = mfg_decode(c->s, c->ns, key, TM_ITEM_CERT, &res, c->why);
     if (e == TM_E_NOT_FOUND)
         return;
     if (e) {
@@ -149,8 +150,8 @@ static void add_ca_key(void *arg, const char *key)
     }
     for (int i = 0; i < res.count; i++) {
         if (c->h->n_anchors >= ESP_TLS_ANCHORS_MAX) {
-            tm_trace("warn", "trust: more than %d CA certificates loaded; client_ca/%s certificate %d ignored",
-                     ESP_TLS_ANCHORS_MAX, key, i + 1);
+            tm_trace("warn", "trust: more than %d CA certificates loaded; %s/%s certificate %d ignored",
+                     ESP_TLS_ANCHORS_MAX, c->ns, key, i + 1);
             return;
         }
         size_t off;
@@ -163,26 +164,36 @@ static void add_ca_key(void *arg, const char *key)
         tm_x509_info x;
         tm_reason r;
         if (tm_x509_info_der(g_der + res.off[i], res.len[i], &x, &r) == TM_OK)
-            tm_trace("tls", "trust: anchor '%s' from AT+SYSMFG client_ca/%s", x.subject, key);
+            tm_trace("tls", "trust: anchor '%s' from AT+SYSMFG %s/%s", x.subject, c->ns, key);
     }
 }
 
+/* Links: client_ca.<ca> when the host chose a CA by number and loaded it,
+ * else every client_ca item.  HTTP: every https_ca item, else every
+ * client_ca item.  Nothing loaded: the caller uses the bundle. */
 static tm_err load_anchors(esp_state *s, esp_tls_hold *h, const ssl_conf *c, tm_reason *why)
 {
-    ca_ctx cx = { .s = s, .h = h, .why = why, .err = TM_OK };
+    ca_ctx cx = { .s = s, .h = h, .why = why, .err = TM_OK, .ns = "client_ca" };
     char one[32];
     snprintf(one, sizeof one, "client_ca.%d", c ? c->ca : 0);
     bool picked = false;
-    if (auth_of(c) >= 2) {                 /* the host chose a CA by number: that one when loaded */
+    if (auth_of(c) >= 2) {
         add_ca_key(&cx, one);
         picked = h->n_anchors > 0 || cx.err;
+    }
+    if (!c && !cx.err) {
+        cx.ns = "https_ca";
+        esp_mfg_keys(s, "https_ca", add_ca_key, &cx);
+        if (h->n_anchors)
+            picked = true, snprintf(one, sizeof one, "every https_ca item");
+        cx.ns = "client_ca";
     }
     if (!picked && !cx.err)
         esp_mfg_keys(s, "client_ca", add_ca_key, &cx);
     if (cx.err)
         return cx.err;
     if (h->n_anchors)
-        snprintf(h->note, sizeof h->note, "%s", picked ? one : "every client_ca item loaded");
+        snprintf(h->note, sizeof h->note, "%s", picked ? one : "every client_ca item");
     return TM_OK;
 }
 

@@ -34,6 +34,8 @@ static const char USAGE[] =
     "  --iccid DIGITS             SIM ICCID the module reports (19 or 20 digits)\n"
     "  --imsi DIGITS              SIM IMSI the module reports (6 to 15 digits)\n"
     "  --control PATH|ADDR:PORT   control channel driving the simulated network (docs/control.md)\n"
+    "  --wifi SSID[:PASSWORD]     an access point the simulated station sees (--dialect esp;\n"
+    "                             repeatable; default: tlsmodem:tlsmodem)\n"
     "  --help, --version\n";
 
 const char *tm_args_usage(void) { return USAGE; }
@@ -101,7 +103,7 @@ static tm_args_result fail(char *err, size_t cap, const char *fmt, ...)
 enum {
     O_DIALECT = 256, O_STDIO, O_PTY, O_LISTEN, O_SERIAL, O_BAUD, O_STORE, O_CA,
     O_RESOLVE, O_TRACE, O_CLOCK, O_HELP, O_VERSION, O_MODEL, O_IMEI, O_ICCID, O_IMSI,
-    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL,
+    O_TO_CONNECT, O_TO_DNS, O_TO_RESPONSE, O_TO_IDLE, O_NAME, O_CONTROL, O_WIFI,
 };
 
 static const struct option LONGOPTS[] = {
@@ -126,6 +128,7 @@ static const struct option LONGOPTS[] = {
     { "imsi",      required_argument, NULL, O_IMSI },
     { "name",      required_argument, NULL, O_NAME },
     { "control",   required_argument, NULL, O_CONTROL },
+    { "wifi",      required_argument, NULL, O_WIFI },
     { "help",      no_argument,       NULL, O_HELP },
     { "version",   no_argument,       NULL, O_VERSION },
     { NULL, 0, NULL, 0 },
@@ -259,6 +262,26 @@ tm_args_result tm_args_parse(int argc, char **argv, tm_args *a, char *err, size_
                 return fail(err, cap, "--control needs a socket path or 127.0.0.1:PORT");
             a->control = optarg;
             break;
+        case O_WIFI: {
+            /* SSID up to the first ':' (1..32 bytes), then the WPA2 passphrase
+             * (8..63 characters, or 64 hex digits); none or empty = open */
+            if (a->wifi_count >= TM_WIFI_MAX)
+                return fail(err, cap, "--wifi: at most %d access points", TM_WIFI_MAX);
+            const char *colon = strchr(optarg, ':');
+            size_t sl = colon ? (size_t)(colon - optarg) : strlen(optarg);
+            size_t pl = colon ? strlen(colon + 1) : 0;
+            if (sl == 0 || sl > 32)
+                return fail(err, cap, "--wifi \"%s\": expected SSID[:PASSWORD] with an SSID of 1 to 32 bytes",
+                            optarg);
+            if (pl != 0 && (pl < 8 || pl > 64))
+                return fail(err, cap, "--wifi \"%s\": a WPA2 password has 8 to 63 characters (or 64 hex "
+                            "digits); leave it out (SSID or SSID:) for an open network", optarg);
+            for (const char *q = optarg; *q; q++)
+                if ((unsigned char)*q < 0x20 || *q == 0x7f)
+                    return fail(err, cap, "--wifi: control characters are not allowed in SSID or password");
+            a->wifi[a->wifi_count++] = optarg;
+            break;
+        }
         case 'h': case O_HELP:
             result = TM_ARGS_HELP;
             break;

@@ -6,7 +6,8 @@
  *          [--trace FILE|-] [--name NAME] [--clock host|unset] [--model NAME]
  *          [--imei DIGITS] [--iccid DIGITS] [--imsi DIGITS]
  *          [--timeout-connect MS] [--timeout-dns MS] [--timeout-response MS]
- *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--help] [--version]
+ *          [--timeout-idle MS] [--control PATH|ADDR:PORT] [--wifi SSID[:PASSWORD]]...
+ *          [--help] [--version]
  *
  * Options also take the --name=value form.  Parsing only checks syntax;
  * main applies the result (opens the store, the endpoint, …). */
@@ -51,6 +52,8 @@ typedef struct {
     const char  *imsi;             /* 6..15 digits, NULL = default */
     const char  *name;             /* --name: identity in the trace and banner; NULL = derived */
     const char  *control;          /* --control PATH|ADDR:PORT, NULL = none (control.c checks it) */
+    const char  *wifi[TM_WIFI_MAX];  /* --wifi SSID[:PASSWORD] (--dialect esp), repeatable */
+    int          wifi_count;
 } tm_args;
 
 /* Parses argv (pointers into argv are kept).  On TM_ARGS_ERROR err holds one

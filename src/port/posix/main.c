@@ -246,6 +246,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (a.wifi_count && strcmp(dialect->name, "esp") != 0) {
+        usage_error("--wifi applies to --dialect esp only (the other dialects' network is not Wi-Fi, "
+                    "or has no access point list)");
+        return 2;
+    }
     if (strlen(a.ca_bundle) >= sizeof g_modem.ca_bundle) {
         usage_error("--ca-bundle: path too long");
         return 2;
@@ -317,6 +322,9 @@ int main(int argc, char **argv)
     snprintf(m->imei, sizeof m->imei, "%s", a.imei ? a.imei : "");
     snprintf(m->iccid, sizeof m->iccid, "%s", a.iccid ? a.iccid : "");
     snprintf(m->imsi, sizeof m->imsi, "%s", a.imsi ? a.imsi : "");
+    for (int i = 0; i < a.wifi_count; i++)
+        m->wifi[i] = a.wifi[i];
+    m->wifi_count = a.wifi_count;
 
     tm_reason why;
     tm_reason_clear(&why);
