@@ -110,6 +110,8 @@ def start(t, dialect="hl", extra_args=(), **kw):
     # the first output means the loop runs: the control socket is listening
     if dialect == "hl":
         m.at_ok("AT")
+    elif dialect == "esp":
+        m.expect(b"\r\nready\r\n", 10)
     else:
         m.expect(b"+WIND:24:WiFi Up:0:127.0.0.1\r\n", 10)
     return m, Control(path)

@@ -19,9 +19,15 @@
 
 #include "core/trace.h"
 #include "dialect/esp/esp.h"
+#include "port/port.h"
 
 #define SSID_MAX 32
 #define PWD_MAX  64
+/* How long AT+CWJAP associates (scan, 4-way handshake, DHCP) before its
+ * answer: a real join takes seconds; this short time keeps the command
+ * pending long enough that a line the host sends meanwhile is answered
+ * "busy p...", as the module does, without slowing tests down. */
+#define JOIN_MS  250
 
 typedef struct {
     char ssid[SSID_MAX + 1];
@@ -60,6 +66,9 @@ static struct {
     bool   lost;                   /* coverage lost: no access point in range */
     bool   reject;                 /* the access points refuse association */
     int    csq;                    /* 0..31, 99 unknown, -1 never set */
+    /* AT+CWJAP associating (JOIN_MS) */
+    unsigned join_timer;
+    char   pend_ssid[SSID_MAX + 1], pend_pwd[PWD_MAX + 1], pend_bssid[20];
 } W = { .ap = -1, .csq = -1 };
 
 /* ---- the access points -------------------------------------------------------- */
@@ -313,30 +322,49 @@ static tm_err need_station(tm_at *at, const char *cmd)
                    "first)", cmd, W.mode);
 }
 
-static tm_err join(tm_at *at, const char *ssid, const char *pwd, const char *bssid)
+/* The association is over (JOIN_MS after AT+CWJAP): the access point
+ * answers as the network is now (coverage, reject), then the result. */
+static void join_done(void *arg)
 {
-    esp_state *s = esp_get(at);
-    int n;
+    esp_state *s = arg;
+    tm_at *at = s->modem->at;
     tm_reason *why = tm_at_reason(at);
-    if (W.ap >= 0)
-        left(s, true, "AT+CWJAP joins a network again");
-    W.state = ST_CONNECTING;
-    int code = join_check(ssid, pwd, bssid, &n, why);
+    int n;
+    W.join_timer = 0;
+    int code = join_check(W.pend_ssid, W.pend_pwd, W.pend_bssid, &n, why);
     if (code) {
         W.state = ST_DISCONNECTED;
         W.want = false;
         tm_at_line(at, "+CWJAP:%d", code);
         esp_err_errno(s, 0);                  /* the +CWJAP code says it: no +ERRNO line */
-        return why->code;
+        tm_at_complete(at, why->code);
+        return;
     }
-    snprintf(W.cfg_ssid, sizeof W.cfg_ssid, "%s", ssid);
-    snprintf(W.cfg_pwd, sizeof W.cfg_pwd, "%s", pwd);
+    snprintf(W.cfg_ssid, sizeof W.cfg_ssid, "%s", W.pend_ssid);
+    snprintf(W.cfg_pwd, sizeof W.cfg_pwd, "%s", W.pend_pwd);
     W.have_cfg = true;
     joined(s, n, true);
     tm_err e;
-    if ((e = save(s, at, "jap_ssid", ssid)) || (e = save(s, at, "jap_pwd", pwd)))
-        return e;
-    return TM_OK;
+    if ((e = save(s, at, "jap_ssid", W.pend_ssid)) || (e = save(s, at, "jap_pwd", W.pend_pwd))) {
+        tm_at_complete(at, e);
+        return;
+    }
+    tm_at_complete(at, TM_OK);
+}
+
+static tm_err join(tm_at *at, const char *ssid, const char *pwd, const char *bssid)
+{
+    esp_state *s = esp_get(at);
+    if (W.ap >= 0)
+        left(s, true, "AT+CWJAP joins a network again");
+    W.state = ST_CONNECTING;
+    snprintf(W.pend_ssid, sizeof W.pend_ssid, "%s", ssid);
+    snprintf(W.pend_pwd, sizeof W.pend_pwd, "%s", pwd);
+    snprintf(W.pend_bssid, sizeof W.pend_bssid, "%s", bssid ? bssid : "");
+    W.join_timer = tm_port_timer_add(JOIN_MS, join_done, s);
+    if (!W.join_timer)
+        return tm_fail(tm_at_reason(at), TM_E_INTERNAL, "no timer left for the association");
+    return TM_AT_PENDING;
 }
 
 /* AT+CWJAP=[<"ssid">],[<"pwd">][,<"bssid">][,<pci_en>|<authmode>][,<reconn_interval>]
@@ -817,6 +845,10 @@ void esp_wifi_start(esp_state *s)
 void esp_wifi_reset(esp_state *s)
 {
     (void)s;
+    if (W.join_timer) {           /* a restart in the middle of AT+CWJAP (never while it runs today) */
+        tm_port_timer_cancel(W.join_timer);
+        W.join_timer = 0;
+    }
     W.ap = -1;
     W.got_ip = false;
 }
