@@ -91,6 +91,10 @@ class ZephyrEspAt:
         self.closed = set()          # links the module reported <n>,CLOSED
         self.recv_pending = []       # passive: links whose recvdata_work is queued (merged)
         self.rx_errors = 0           # AT+CIPRECVDATA answered ERROR (logged by the driver)
+        self.n_ipd_data = 0          # active +IPD frames carrying data
+        self.n_ipd_notice = 0        # passive +IPD notices
+        self.n_recvdata = 0          # +CIPRECVDATA frames
+        self.n_send = 0              # AT+CIPSEND completed with SEND OK
         self.ip = {}
         self.dns = []
         self.mac = None
@@ -124,6 +128,7 @@ class ZephyrEspAt:
             # ESP_PROTO_PASSIVE: only <id>,<len>; recvdata_work is submitted (merged if queued)
             self.b.take(stop)
             self.log.append(hdr)
+            self.n_ipd_notice += 1
             if link not in self.recv_pending:
                 self.recv_pending.append(link)
             return
@@ -140,6 +145,7 @@ class ZephyrEspAt:
         self.b.need(n, deadline, "+IPD payload (%d bytes)" % n)
         data = self.b.take(n)
         self.log.append(hdr + b":<%d bytes>" % n)
+        self.n_ipd_data += 1
         if link in self.rx:
             self.rx[link] += data
 
@@ -165,6 +171,7 @@ class ZephyrEspAt:
             raise DriverFailure("Invalid src addr %r" % mm.group(2))
         self.b.take(mm.end())
         self.b.need(n, deadline, "+CIPRECVDATA payload (%d bytes)" % n)
+        self.n_recvdata += 1
         return n, self.b.take(n)
 
     def _unsol(self, line):
@@ -358,6 +365,19 @@ class ZephyrEspAt:
                     self.dns.append(a.strip(b'"'))
             self.send_cmd(b"AT+CIPDNS?", [(b"+CIPDNS:", on_dns)])
 
+    def iface_status(self):
+        """esp.c esp_mgmt_iface_status_work: AT+CWJAP? with the direct-style
+        "+CWJAP:" parser (on_cmd_cwjap: quoted ssid, quoted bssid, channel, rssi)."""
+        st = {}
+
+        def on_cwjap(line):
+            mm = re.match(rb'\+CWJAP:"((?:[^"\\]|\\.)*)","([0-9a-fA-F:]{17})",(-?\d+),(-?\d+)', line)
+            if not mm:
+                raise DriverFailure("on_cmd_cwjap cannot pull ssid/bssid/channel/rssi from %r" % line)
+            st.update(ssid=mm.group(1), bssid=mm.group(2), channel=int(mm.group(3)), rssi=int(mm.group(4)))
+        self.send_cmd(b"AT+CWJAP?", [(b"+CWJAP:", on_cwjap)])
+        return st
+
     # ---- esp_offload.c: sockets ------------------------------------------------------------------
 
     def sock_connect(self, link, ip, port):
@@ -408,6 +428,7 @@ class ZephyrEspAt:
                 continue
             line = u[1]
             if line.startswith(b"SEND OK"):
+                self.n_send += 1
                 return
             if line.startswith(b"SEND FAIL"):
                 raise DriverFailure("SEND FAIL (-EIO): the driver closes the TCP socket")

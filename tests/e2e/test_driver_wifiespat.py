@@ -20,13 +20,70 @@ import time
 import esp
 from espemu import DriverFailure, WiFiEspAT
 from framework import timeout
-from test_hl_tcp import peer
 
 HOST = b"www.coursera.test"
 
 
-def _sketch_setup(t, ca_bundle, port):
-    m = esp.modem(t, ca_bundle=ca_bundle, resolve=["%s:%d:127.0.0.1" % (HOST.decode(), port)])
+class TlsEcho:
+    """A TLS echo server (one connection at a time) that records the SNI each
+    ClientHello carried and can wait `delay` s after accepting before it
+    answers (AT+CIPSTART "SSL" then outlasts the library's 1 s timeout)."""
+
+    def __init__(self, cert, delay=0.0):
+        import socket
+        import ssl
+        import threading
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert.chain, cert.key)
+        self.sni = []
+        self.ctx.sni_callback = lambda sock, name, ctx: self.sni.append(name) and None
+        self.conns = 0
+        self.delay = delay
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.live = []
+        self.errors = []
+        self.stopping = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        import ssl
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.live.append(c)
+            self.conns += 1
+            if self.stopping.wait(self.delay):
+                return
+            try:
+                s = self.ctx.wrap_socket(c, server_side=True)
+                self.live.append(s)
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    s.sendall(d)
+            except (OSError, ssl.SSLError) as e:
+                self.errors.append(repr(e))
+
+    def stop(self):
+        self.stopping.set()
+        for s in [self.sock] + self.live:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def describe(self):
+        return "TLS echo :%d conns=%d sni=%s errors=%s" % (self.port, self.conns, self.sni, self.errors[-3:])
+
+
+def _sketch_setup(t, ca_bundle, port, model="esp32"):
+    m = esp.modem(t, model=model, ca_bundle=ca_bundle, resolve=["%s:*:127.0.0.1" % HOST.decode()])  # any port: AT+CIPDOMAIN has none
     w = WiFiEspAT(m)
     w.reset()                                   # WiFi.init(Serial1) -> EspAtDrv::reset
     assert w.ready_line, "AT+RST without a 'ready' line (the driver goes on after ~4 s of probes)"
@@ -88,32 +145,61 @@ def _transfer(w, link, sizes=(1024, 1 << 20)):
             (i for i in range(min(len(got), size)) if got[i] != blob[i]), min(len(got), size)), size)
 
 
-@timeout(240)
-def test_wifiespat_ssl_client_default_bundle_1k_1m(t):
-    p = peer(t, "echo", cert=t.pki.coursera)
-    m, w = _sketch_setup(t, t.pki.root.pem, p.port)
+def _echo(t, delay=0.0):
+    srv = TlsEcho(t.pki.coursera, delay)
+    t.servers.append(srv)
+    return srv
+
+
+def _verified(m, srv):
+    """The module verified the server (trace verdict) and sent the host name as SNI."""
+    assert "verified by root 'CN=Test Root CA'" in m.trace_text(), "no verification verdict in the trace"
+    assert srv.sni and srv.sni[-1] == HOST.decode(), "SNI %r (the library never sends AT+CIPSSLCSNI)" % srv.sni
+
+
+def _default_bundle_1k_1m(t, model):
+    srv = _echo(t)
+    m, w = _sketch_setup(t, t.pki.root.pem, srv.port, model)
     _check_firmware(w)
     _join(w)
-    link = w.connect(b"SSL", HOST, p.port)      # WiFiSSLClient::connect(host, port)
+    assert w.resolve(HOST) == b"127.0.0.1"      # WiFi.hostByName (AT+CIPDOMAIN, AT2 quoted)
+    link = w.connect(b"SSL", HOST, srv.port)    # WiFiSSLClient::connect(host, port)
     assert link == 4, "freeLinkId picks the highest free link"
+    _verified(m, srv)
     _transfer(w, link)
+    t.log("CIPSEND %d, CIPRECVDATA %d, CIPRECVLEN? %d, +IPD notices %d" % (
+        sum(1 for l in w.log if l == b"SEND OK"), sum(1 for l in w.log if l == b"+CIPRECVDATA"),
+        sum(1 for l in w.log if l.startswith(b"+CIPRECVLEN:")), sum(1 for l in w.log if l.startswith(b"+IPD,"))))
     w.close(link)                               # client.stop()
     assert w.staStatus() in (2, 3, 4)
-    assert p.conns == 1 and not p.errors, p.describe()
+    assert srv.conns == 1 and not srv.errors, srv.describe()
+    t.log("'?' probes: %d" % w.probes)
+
+
+@timeout(240)
+def test_wifiespat_ssl_client_default_bundle_1k_1m(t):
+    _default_bundle_1k_1m(t, "esp32")
+
+
+@timeout(240)
+def test_wifiespat_esp8266_ssl_client_1k_1m(t):
+    """The library's usual module: an ESP8266 (AT 2.2.x; smaller +IPD and buffers)."""
+    _default_bundle_1k_1m(t, "esp8266")
 
 
 @timeout(120)
 def test_wifiespat_ssl_client_ca_loaded_with_sysmfg(t):
     """The CA loaded once with AT+SYSMFG=2,"client_ca","client_ca.0",8,<len>
     (prompt '>', the PEM, OK), no default bundle; then the library as usual."""
-    p = peer(t, "echo", cert=t.pki.coursera)
-    m, w = _sketch_setup(t, "none", p.port)
+    srv = _echo(t)
+    m, w = _sketch_setup(t, "none", srv.port)
     root = t.pki.root.bytes("pem")
     w.sendCommand(b'AT+SYSMFG=2,"client_ca","client_ca.0",8,%d' % len(root), b">")
     w.b.write(root)
     w.readOK()
     _join(w)
-    link = w.connect(b"SSL", HOST, p.port)
+    link = w.connect(b"SSL", HOST, srv.port)
+    _verified(m, srv)
     _transfer(w, link, sizes=(1024, 64 * 1024))
     w.close(link)
 
@@ -123,71 +209,19 @@ def test_wifiespat_ssl_unverified_server_is_refused(t):
     """No CA for the server (no bundle, nothing loaded): the library's
     AT+CIPSTART=<id>,"SSL",... must end in ERROR (connect() returns false),
     not OK, and the library's next calls keep working."""
-    p = peer(t, "echo", cert=t.pki.coursera)
-    m, w = _sketch_setup(t, "none", p.port)
+    srv = _echo(t)
+    m, w = _sketch_setup(t, "none", srv.port)
     _join(w)
     try:
-        w.connect(b"SSL", HOST, p.port)
+        w.connect(b"SSL", HOST, srv.port)
     except DriverFailure as e:
         assert "got b'ERROR'" in str(e), e
     else:
         raise AssertionError("AT+CIPSTART \"SSL\" to an unverifiable server answered OK")
     assert w.staStatus() in (2, 3, 4)
-    assert p.conns <= 1
-
-
-class _SlowTlsEcho:
-    """A TLS echo server that waits `delay` s after accepting before it
-    answers the ClientHello: AT+CIPSTART "SSL" then runs longer than the
-    library's 1 s stream timeout."""
-
-    def __init__(self, cert, delay):
-        import socket
-        import ssl
-        import threading
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert.chain, cert.key)
-        self.delay = delay
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.port = self.sock.getsockname()[1]
-        self.live = []
-        self.errors = []
-        self.stopping = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        import ssl
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.live.append(c)
-            if self.stopping.wait(self.delay):
-                return
-            try:
-                s = self.ctx.wrap_socket(c, server_side=True)
-                self.live.append(s)
-                while True:
-                    d = s.recv(65536)
-                    if not d:
-                        break
-                    s.sendall(d)
-            except (OSError, ssl.SSLError) as e:
-                self.errors.append(repr(e))
-
-    def stop(self):
-        self.stopping.set()
-        for s in [self.sock] + self.live:
-            try:
-                s.close()
-            except OSError:
-                pass
-
-    def describe(self):
-        return "slow TLS echo :%d errors=%s" % (self.port, self.errors[-3:])
+    assert srv.conns <= 1
+    link = w.freeLinkId()
+    assert link == 4, "the failed link must be free again (AT+CIPSTART ERROR leaves no link open)"
 
 
 @timeout(90)
@@ -196,8 +230,7 @@ def test_wifiespat_busy_while_ssl_connects(t):
     fails the command on an ERROR (1777-1792); ESP-AT answers a line that
     arrives while a command runs with "busy p...".  A TLS handshake that takes
     2.5 s must therefore produce busy p... for the probes, then OK."""
-    srv = _SlowTlsEcho(t.pki.coursera, 2.5)
-    t.servers.append(srv)
+    srv = _echo(t, 2.5)
     m, w = _sketch_setup(t, t.pki.root.pem, srv.port)
     _join(w)
     link = w.connect(b"SSL", HOST, srv.port)

@@ -42,6 +42,8 @@ def _boot(t, passive, cipdinfo):
     assert z.sta_connected and z.got_ip, "no WIFI CONNECTED / WIFI GOT IP: %r" % z.log[-10:]
     assert z.ip.get(b"ip") and z.ip[b"ip"] != b"0.0.0.0", z.ip
     assert z.dns, "AT+CIPDNS? gave no server (DNS_USE)"
+    st = z.iface_status()               # `wifi status`: esp_mgmt_iface_status
+    assert st.get("ssid") == esp.SSID and -100 < st["rssi"] < 0 and 1 <= st["channel"] <= 14, st
     return m, z, p
 
 
@@ -86,6 +88,13 @@ def _run(t, passive, cipdinfo, sizes=(1024, 1 << 20)):
             got += tls.read_available()
         assert bytes(got) == blob, "byte mismatch at %d of %d" % (next(
             (i for i in range(min(len(got), size)) if got[i] != blob[i]), min(len(got), size)), size)
+    # the receive mode really was the configured one
+    if passive:
+        assert z.n_recvdata and z.n_ipd_notice and not z.n_ipd_data, (z.n_recvdata, z.n_ipd_notice, z.n_ipd_data)
+    else:
+        assert z.n_ipd_data and not z.n_recvdata and not z.n_ipd_notice, (z.n_ipd_data, z.n_recvdata)
+    t.log("CIPSEND %d, +IPD data %d, +IPD notices %d, CIPRECVDATA %d (ERROR %d)" % (
+        z.n_send, z.n_ipd_data, z.n_ipd_notice, z.n_recvdata, z.rx_errors))
     tls.close_notify()
     z.sock_close(LINK)                                  # esp_put -> esp_socket_close
     # after the close, the module must still answer the driver's plain commands
