@@ -95,6 +95,7 @@ class ZephyrEspAt:
         self.n_ipd_notice = 0        # passive +IPD notices
         self.n_recvdata = 0          # +CIPRECVDATA frames
         self.n_send = 0              # AT+CIPSEND completed with SEND OK
+        self.dropped = 0             # bytes that came after <id>,CLOSED (lost by the driver)
         self.ip = {}
         self.dns = []
         self.mac = None
@@ -146,6 +147,14 @@ class ZephyrEspAt:
         data = self.b.take(n)
         self.log.append(hdr + b":<%d bytes>" % n)
         self.n_ipd_data += 1
+        self._deliver(link, data)
+
+    def _deliver(self, link, data):
+        """esp_socket.c esp_socket_rx: data for a link whose ESP_SOCK_CONNECTED
+        was cleared by <id>,CLOSED is dropped ("Received data on closed link")."""
+        if link in self.closed:
+            self.dropped += len(data)
+            return
         if link in self.rx:
             self.rx[link] += data
 
@@ -455,8 +464,7 @@ class ZephyrEspAt:
                     raise
                 self.rx_errors += 1
             for d in got:
-                if link in self.rx:
-                    self.rx[link] += d
+                self._deliver(link, d)
 
     def sock_close(self, link):
         """esp_put: AT+CIPCLOSE=<id> -> OK (esp_socket_close), unless a

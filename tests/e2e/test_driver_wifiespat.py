@@ -238,3 +238,29 @@ def test_wifiespat_busy_while_ssl_connects(t):
     assert any(l.startswith(b"busy p...") for l in w.log), "no busy p... for the probes: %r" % w.log[-8:]
     _transfer(w, link, sizes=(1024,))
     w.close(link)
+
+
+@timeout(60)
+def test_wifiespat_server_closes_after_data(t):
+    """WiFiSSLClient.ino's loop: read while client.available(), stop when
+    !client.connected().  The server sends 64 KiB and closes; the library
+    zeroes a link's count on <id>,CLOSED (EspAtDrv.cpp:1771, "AT2 sends
+    CLOSED only after all data are read"), so CLOSED must wait until the
+    passive buffer is drained or the tail is lost."""
+    from test_hl_tcp import peer
+    payload = os.urandom(64 * 1024)
+    p = peer(t, "send", cert=t.pki.coursera, payload=payload, close=True)
+    m, w = _sketch_setup(t, t.pki.root.pem, p.port)
+    _join(w)
+    link = w.connect(b"SSL", HOST, p.port)
+    got = bytearray()
+    deadline = time.monotonic() + 30
+    while True:
+        if w.availData(link):
+            got += w.recvData(link, 1024)
+            continue
+        if not w.connected[link]:              # client.connected() false and nothing available
+            break
+        assert time.monotonic() < deadline, "neither data nor CLOSED for 30 s (%d bytes)" % len(got)
+        w.idle(0.1)
+    assert bytes(got) == payload, "got %d of %d bytes before the link closed" % (len(got), len(payload))

@@ -134,3 +134,47 @@ def test_zephyr_esp_at_wrong_psk_fails_cleanly(t):
         raise AssertionError("AT+CWJAP with a wrong key answered OK")
     assert not z.got_ip
     z.send_cmd(b"AT")
+
+
+def _server_closes(t, passive):
+    """The server sends 64 KiB and closes.  On <id>,CLOSED the driver clears
+    ESP_SOCK_CONNECTED (esp.c on_cmd_closed) and esp_socket_rx drops whatever
+    comes later, so every byte must reach the host before CLOSED: as +IPD
+    payloads (active) or read with AT+CIPRECVDATA (passive)."""
+    payload = os.urandom(64 * 1024)
+    p = peer(t, "send", cert=t.pki.coursera, payload=payload, close=True)
+    m = esp.modem(t)
+    z = ZephyrEspAt(m, passive=passive, cipdinfo=True)
+    z.reset()
+    z.init()
+    z.connect_ap(esp.SSID, esp.PSK)
+    z.sock_connect(LINK, "127.0.0.1", p.port)
+    tls, deadline = _tls(t, z)
+    tls.handshake()
+    got = bytearray()
+    while len(got) < len(payload) and LINK not in z.closed:
+        tls.feed()
+        got += tls.read_available()
+    # what is still buffered in the emulation arrived before CLOSED
+    tls.inc.write(bytes(z.rx[LINK]))
+    z.rx[LINK].clear()
+    got += tls.read_available()
+    assert z.dropped == 0, "%d bytes came after <id>,CLOSED (dropped by the driver)" % z.dropped
+    assert bytes(got) == payload, "got %d of %d bytes before CLOSED" % (len(got), len(payload))
+    deadline = time.monotonic() + 10
+    while LINK not in z.closed:
+        assert time.monotonic() < deadline, "no <id>,CLOSED after the server closed"
+        z.poll(0.1)
+        z.recvdata_work()
+    z.sock_close(LINK)                  # esp_put: no AT+CIPCLOSE after CLOSED
+    z.send_cmd(b"AT")
+
+
+@timeout(60)
+def test_zephyr_esp_at_active_server_closes_after_data(t):
+    _server_closes(t, passive=False)
+
+
+@timeout(60)
+def test_zephyr_esp_at_passive_server_closes_after_data(t):
+    _server_closes(t, passive=True)
