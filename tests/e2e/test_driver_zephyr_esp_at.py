@@ -15,10 +15,11 @@ record crosses the modem through AT+CIPSEND and +IPD / AT+CIPRECVDATA.
 The driver resolves names itself (DNS over UDP links to the AT+CIPDNS?
 servers); the test connects to the IP literal, as the driver's CIPSTART does.
 
-Configurations (Kconfig): active receive with CIPDINFO_USE (+IPD with the
-quoted remote address), passive receive (WIFI_ESP_AT_PASSIVE_MODE) with and
-without CIPDINFO_USE (the two +CIPRECVDATA formats); FETCH_VERSION and
-DNS_USE on."""
+Configurations (Kconfig): active receive (+IPD with the data) and passive
+receive (WIFI_ESP_AT_PASSIVE_MODE: +IPD notices, AT+CIPRECVDATA), each with
+and without CIPDINFO_USE (the quoted remote address in +IPD / +CIPRECVDATA);
+FETCH_VERSION and DNS_USE on.  A server that closes after sending checks that
+every byte comes before <id>,CLOSED (the driver drops data after it)."""
 import os
 import time
 
@@ -104,6 +105,11 @@ def _run(t, passive, cipdinfo, sizes=(1024, 1 << 20)):
 @timeout(240)
 def test_zephyr_esp_at_active_cipdinfo_tls_1k_1m(t):
     _run(t, passive=False, cipdinfo=True)
+
+
+@timeout(240)
+def test_zephyr_esp_at_active_plain_tls_1k_1m(t):
+    _run(t, passive=False, cipdinfo=False)
 
 
 @timeout(240)
