@@ -4,6 +4,7 @@ import hashlib
 import random
 import re
 import socket
+import threading
 import time
 
 from esp_sock_lib import (IpdReader, TcpServer, cmd, err, esp_modem, ok, send_payload, udp_peer)
@@ -309,3 +310,114 @@ def test_esp_cipdomain_ping_and_server(t):
         c.close()
     m.expect(re.compile(rb"\d,CLOSED\r\n"), 10)
     ok(m, "AT+CIPSERVER=0,1")
+
+
+@quick
+@timeout(40)
+def test_esp_links_need_wifi_and_close_when_it_drops(t):
+    srv = TcpServer()
+    try:
+        m = esp_modem(t, join=False)
+        if not cmd(m, "AT+CWQAP").ok:
+            t.skip("no simulated Wi-Fi in this build")
+        r = cmd(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
+        assert r.final == b"ERROR", r
+        assert "no IP address" in m.trace_text()
+        ok(m, 'AT+CWJAP="tlsmodem-lab","correct horse"')
+        ok(m, "AT+CIPMUX=1")
+        ok(m, "AT+CIPRECVMODE=1")
+        ok(m, 'AT+CIPSTART=1,"TCP","127.0.0.1",%d' % srv.port)
+        send_payload(m, "AT+CIPSEND=1,4", b"keep")
+        m.expect(b"+IPD,1,4\r\n", 10)
+        ok(m, "AT+CWQAP")
+        m.expect(b"WIFI DISCONNECT\r\n", 10)
+        # the unread bytes stay readable; CLOSED only once they are read
+        r = ok(m, "AT+CIPRECVLEN?")
+        assert r.info("+CIPRECVLEN:") == [b"+CIPRECVLEN:-1,4,-1,-1,-1"], r
+        r = cmd(m, 'AT+CIPSTART=1,"TCP","127.0.0.1",%d' % srv.port)   # the id still holds unread data
+        assert r.final == b"ERROR" and b"ALREADY CONNECTED" in r.lines, r
+        r = ok(m, "AT+CIPRECVDATA=1,100")
+        assert b"+CIPRECVDATA:4,keep" in r.text, r
+        m.expect(b"1,CLOSED\r\n", 10)
+        assert ok(m, "AT+CIPSTATUS").info("STATUS:") == [b"STATUS:5"]
+    finally:
+        srv.close()
+
+
+@timeout(60)
+def test_esp_server_that_never_reads_send_fails(t):
+    hold = threading.Event()
+    srv = TcpServer(lambda c: hold.wait(50))
+    try:
+        m = esp_modem(t, extra_args=["--timeout-idle", "1000"])
+        ok(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
+        chunk = bytes(8192)
+        for i in range(5000):
+            text = send_payload(m, "AT+CIPSEND=8192", chunk, timeout=30)
+            if text.endswith(b"SEND FAIL\r\n"):
+                break
+        else:
+            raise AssertionError("the kernel buffers never filled")
+        m.expect(b"CLOSED\r\n", 10)
+        assert "does not read" in m.trace_text()
+        assert ok(m, "AT").ok
+    finally:
+        hold.set()
+        srv.close()
+
+
+@quick
+@timeout(40)
+def test_esp_closemode_rst_and_ipv6(t):
+    seen = []
+
+    def reader(c):
+        try:
+            while c.recv(100):
+                pass
+            seen.append("fin")
+        except ConnectionResetError:
+            seen.append("rst")
+    srv = TcpServer(reader)
+    s6 = socket.socket(socket.AF_INET6)
+    s6.bind(("::1", 0))
+    s6.listen(1)
+    try:
+        m = esp_modem(t)
+        ok(m, "AT+CIPMUX=1")
+        ok(m, "AT+CIPCLOSEMODE=0,1")
+        ok(m, 'AT+CIPSTART=0,"TCP","127.0.0.1",%d' % srv.port)
+        ok(m, "AT+CIPCLOSE=0")
+        srv.done.wait(10)
+        assert seen == ["rst"], seen
+        err(m, 'AT+CIPSTART=1,"TCPv6","::1",%d' % s6.getsockname()[1])
+        assert "AT+CIPV6=1" in m.trace_text()
+        ok(m, "AT+CIPV6=1")
+        assert ok(m, "AT+CIPV6?").info("+CIPV6:") == [b"+CIPV6:1"]
+        r = ok(m, 'AT+CIPSTART=1,"TCPv6","::1",%d' % s6.getsockname()[1])
+        assert b"1,CONNECT" in r.lines
+        st = ok(m, "AT+CIPSTATE?").info("+CIPSTATE:1,")
+        assert st and st[0].startswith(b'+CIPSTATE:1,"TCPv6","::1",'), st
+        ok(m, "AT+CIPCLOSE=1")
+    finally:
+        srv.close()
+        s6.close()
+
+
+@quick
+@timeout(40)
+def test_esp8266_ipd_chunks_and_recvmode(t):
+    data = random.Random(9).randbytes(10000)
+    srv = _blob_server(data)
+    try:
+        m = esp_modem(t, extra_args=["--model", "esp8266"])
+        ok(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
+        rd = IpdReader(m)
+        assert rd.read(len(data)) == data
+        assert max(f[1] for f in rd.frames) <= 1460, rd.frames
+        assert all(f[0] is None for f in rd.frames)          # CIPMUX=0: no link id
+        m.expect(b"CLOSED\r\n", 10)
+        ok(m, "AT+CIPRECVMODE=1")
+        assert ok(m, "AT+CIPRECVMODE?").info("+CIPRECVMODE:") == [b"+CIPRECVMODE:1"]
+    finally:
+        srv.close()

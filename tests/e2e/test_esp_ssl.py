@@ -4,6 +4,9 @@ auth modes, CIPSSLCCN, CIPSSLCSNI, CIPSSLCALPN, PSK refused.  docs/esp.md §4.""
 import json
 import os
 import re
+import socket
+import ssl
+import threading
 
 from esp_sock_lib import IpdReader, cmd, err, esp_modem, load_mfg, ok, send_payload
 from framework import quick, timeout
@@ -121,3 +124,46 @@ def test_esp_ssl_mutual_auth_mode_3(t):
     ok(m, 'AT+CIPSTART="SSL","%s",%d' % (HOST, echo.port), timeout=30)
     assert _get(m, "").startswith(b"HTTP/1.1 200")
     assert "client certificate" in m.trace_text()
+
+
+@quick
+@timeout(60)
+def test_esp_ssl_failure_codes_with_syslog(t):
+    echo = t.echo_server(t.pki.coursera)
+    m = esp_modem(t, resolve=["other.test:%d:127.0.0.1" % echo.port], ca_bundle=t.pki.root.pem)
+    ok(m, "AT+SYSLOG=1")
+    r = cmd(m, 'AT+CIPSTART="SSL","other.test",%d' % echo.port, timeout=30)
+    assert r.final == b"ERROR", r
+    assert r.info("ERR CODE:0x010a") and r.info("+ERRNO:0x4"), r      # exec failed; BADCERT_CN_MISMATCH
+    assert ok(m, "AT").ok
+
+
+@timeout(60)
+def test_esp_ssl_alpn_reaches_the_server(t):
+    cert = t.pki.coursera
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert.chain, cert.key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    lsn = socket.socket()
+    lsn.bind(("127.0.0.1", 0))
+    lsn.listen(1)
+    port = lsn.getsockname()[1]
+    chosen = []
+
+    def serve():
+        c, _ = lsn.accept()
+        with ctx.wrap_socket(c, server_side=True) as tc:
+            chosen.append(tc.selected_alpn_protocol())
+            tc.sendall(b"hi")
+            tc.recv(10)
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    try:
+        m = esp_modem(t, resolve=["%s:%d:127.0.0.1" % (HOST, port)], ca_bundle=t.pki.root.pem)
+        ok(m, 'AT+CIPSSLCALPN=2,"h2","http/1.1"')
+        ok(m, 'AT+CIPSTART="SSL","%s",%d' % (HOST, port), timeout=30)
+        assert IpdReader(m).read(2, timeout=20) == b"hi"
+        assert chosen == ["http/1.1"], chosen
+        ok(m, "AT+CIPCLOSE")
+    finally:
+        lsn.close()

@@ -82,3 +82,23 @@ def test_esp_sysmfg_short_payload_abandoned(t):
     assert mt.group(1) == b"ERROR", mt.consumed
     assert "nothing was written" in m.trace_text()
     assert _read(m, "client_ca", "client_ca.0") == (8, pem)
+
+
+@quick
+@timeout(40)
+def test_esp_sysmfg_terminal_crlf_overrun_explained_tail_not_run(t):
+    m = esp_modem(t)
+    pem = t.pki.root.bytes("pem")
+    crlf = pem.replace(b"\n", b"\r\n")
+    m.send(b'AT+SYSMFG=2,"client_ca","client_ca.0",8,%d\r\n' % len(pem))
+    m.expect(b">", 10)
+    m.send(crlf, record=False)
+    mt = m.expect(FINAL_RE, 20)
+    assert mt.group(1) == b"ERROR", mt.consumed
+    trace = m.trace_text()
+    assert "received CR LF line ends: announced %d bytes, the PEM needs %d" % (len(pem), len(crlf)) in trace, \
+        trace[-2000:]
+    r = ok(m, "AT")                        # the tail of the PEM was not run as command lines
+    assert r.lines == [b"OK"], r
+    err(m, 'AT+SYSMFG=1,"client_ca","client_ca.0"')       # nothing written
+    load_mfg(m, "client_ca", "client_ca.0", crlf)         # announced with its real size: fine

@@ -181,6 +181,37 @@ static void test_modem_clock(void)
     TM_CHECK(now >= 4102444800LL && now <= 4102444801LL);
 }
 
+/* --wifi SSID[:PASSWORD] (ESP dialect's simulated access points). */
+static void test_wifi(void)
+{
+    tm_args a;
+    char err[256];
+    tm_args_result r;
+    PARSE(r, "--dialect", "esp", "--wifi", "home:secret-pass", "--wifi", "cafe", "--wifi=a:b:c:d:e:f:g:h");
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    TM_EQ_INT(a.wifi_count, 3);
+    TM_EQ_STR(a.wifi[0], "home:secret-pass");
+    TM_EQ_STR(a.wifi[1], "cafe");                     /* open network */
+    TM_EQ_STR(a.wifi[2], "a:b:c:d:e:f:g:h");          /* SSID "a", password "b:c:d:e:f:g:h" */
+    PARSE(r, "--wifi", "cafe:");                      /* empty password: open */
+    TM_EQ_INT(r, TM_ARGS_RUN);
+    PARSE(r, "--wifi", ":secret-pass");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "SSID of 1 to 32 bytes"), "%s", err);
+    PARSE(r, "--wifi", "ssid-of-33-bytes-xxxxxxxxxxxxxxxx:secret-pass");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    PARSE(r, "--wifi", "home:short");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "8 to 63 characters"), "%s", err);
+    PARSE(r, "--wifi", "home\tx:secret-pass");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "control characters"), "%s", err);
+    PARSE(r, "--wifi", "a", "--wifi", "b", "--wifi", "c", "--wifi", "d", "--wifi", "e", "--wifi", "f",
+          "--wifi", "g", "--wifi", "h", "--wifi", "i");
+    TM_EQ_INT(r, TM_ARGS_ERROR);
+    TM_CHECK_MSG(strstr(err, "at most 8"), "%s", err);
+}
+
 int main(void)
 {
     test_defaults();
@@ -190,5 +221,6 @@ int main(void)
     test_hostport();
     test_identity_options();
     test_modem_clock();
+    test_wifi();
     TM_TEST_MAIN_END();
 }

@@ -67,6 +67,11 @@ void esp_link_free(esp_link *k)
     if (k->timer)
         tm_port_timer_cancel(k->timer);
     tm_dns_cancel(k->dns);
+    int fd = k->fd >= 0 ? k->fd : (k->st.state == TM_STREAM_OPEN ? k->st.fd : -1);
+    if (k->abort_close && fd >= 0 && k->kind != ESP_K_UDP) {
+        struct linger lg = { 1, 0 };              /* RST instead of FIN */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     tm_stream_close(&k->st);
     if (k->fd >= 0) {
         tm_port_unwatch(k->fd);
@@ -76,11 +81,13 @@ void esp_link_free(esp_link *k)
     free(k->rx);
     free(k->tx);
     int id = k->id;
-    bool passive = k->passive;           /* AT+CIPRECVTYPE is per link id and outlives the link */
+    bool passive = k->passive;           /* AT+CIPRECVTYPE and CIPCLOSEMODE are per link id and outlive it */
+    bool abort_close = k->abort_close;
     memset(k, 0, sizeof *k);
     k->id = id;
     k->fd = -1;
     k->passive = passive;
+    k->abort_close = abort_close;
 }
 
 tm_err esp_link_arg(tm_at *at, const tm_at_args *a, int idx, bool allow_free, esp_link **out, int *next)
@@ -441,10 +448,18 @@ static tm_err start_link(tm_at *at, const tm_at_args *a, esp_link *k, int first)
         return tm_fail(why, TM_E_SESSION_BUSY, "link %d is already connected to %s:%d (AT+CIPCLOSE%s first)",
                        k->id, k->host, k->rport, g_sk.mux ? "=<link ID>" : "");
     }
+    if (k->state == ESP_L_GONE && k->rx_len) {
+        tm_at_line(at, "ALREADY CONNECTED");
+        return tm_fail(why, TM_E_SESSION_BUSY, "link %d was closed by the peer but %zu received bytes are not "
+                       "read yet (AT+CIPRECVDATA reads them, AT+CIPCLOSE%s discards them)", k->id, k->rx_len,
+                       g_sk.mux ? "=<link ID>" : "");
+    }
     if (k->state == ESP_L_GONE)
-        esp_link_free(k);                 /* a closed link whose rest was not read: the host starts anew */
+        esp_link_free(k);                 /* closed, its CLOSED not yet said: the host starts anew */
     if ((e = esp_sock_need_ip(at)))
         return e;
+    if (v6 && !g_sk.ipv6)
+        return tm_fail(why, TM_E_STATE, "the v6 link types need AT+CIPV6=1 first");
     if (v6 && tm_net_is_ip_literal(host) && !strchr(host, ':'))
         return tm_fail(why, TM_E_ARG_BAD, "type \"%sv6\" needs an IPv6 address; \"%s\" is IPv4",
                        kind == ESP_K_TCP ? "TCP" : kind == ESP_K_UDP ? "UDP" : "SSL", host);
@@ -561,8 +576,6 @@ static tm_err cipclose_exec(tm_at *at, const tm_at_args *a)
     return TM_OK;
 }
 
-/* ---- CIPMUX / CIPMODE / CIPDINFO / CIPSTATUS / CIPSTATE -------------------------------- */
-
 static bool any_link(void)
 {
     for (int i = 0; i < ESP_LINKS; i++)
@@ -570,6 +583,44 @@ static bool any_link(void)
             return true;
     return false;
 }
+
+static tm_err cipclosemode_set(tm_at *at, const tm_at_args *a)
+{
+    long id = 0, mode;
+    int k = 1;
+    tm_err e;
+    if (g_sk.mux) {
+        if ((e = tm_at_get_int(at, a, 1, "link ID", 0, ESP_LINKS - 1, &id)))
+            return e;
+        k = 2;
+    }
+    if ((e = tm_at_max_args(at, a, k)) || (e = tm_at_get_int(at, a, k, "close mode", 0, 1, &mode)))
+        return e;
+    g_sk.link[id].abort_close = mode != 0;
+    return TM_OK;
+}
+
+static tm_err cipv6_read(tm_at *at, const tm_at_args *a)
+{
+    (void)a;
+    tm_at_line(at, "+CIPV6:%d", g_sk.ipv6 ? 1 : 0);
+    return TM_OK;
+}
+
+static tm_err cipv6_set(tm_at *at, const tm_at_args *a)
+{
+    long v;
+    tm_err e;
+    if ((e = tm_at_max_args(at, a, 1)) || (e = tm_at_get_int(at, a, 1, "enable", 0, 1, &v)))
+        return e;
+    if (!v && any_link())
+        return tm_fail(tm_at_reason(at), TM_E_STATE, "links are open: close them before AT+CIPV6=0");
+    g_sk.ipv6 = v != 0;
+    return TM_OK;
+}
+
+/* ---- CIPMUX / CIPMODE / CIPDINFO / CIPSTATUS / CIPSTATE -------------------------------- */
+
 
 static tm_err cipmux_read(tm_at *at, const tm_at_args *a)
 {
@@ -718,6 +769,7 @@ void esp_sock_reset(esp_state *s)
 {
     esp_server_reset();
     esp_send_reset();
+    esp_recv_reset();
     for (int i = 0; i < ESP_LINKS; i++) {
         esp_link *k = &g_sk.link[i];
         if (g_sk.at)       /* started before: release what the links hold */
@@ -751,6 +803,8 @@ const tm_at_cmd esp_sock_table[] = {
     { "+CIPMODE",     NULL, cipmode_read,  cipmode_set,    NULL,           NULL },
     { "+CIPDINFO",    NULL, cipdinfo_read, cipdinfo_set,   NULL,           NULL },
     { "+CIPSTATUS",   NULL, NULL,          NULL,           cipstatus_exec, NULL },
+    { "+CIPCLOSEMODE", NULL, NULL,         cipclosemode_set, NULL,         NULL },
+    { "+CIPV6",       NULL, cipv6_read,    cipv6_set,      NULL,           NULL },
     { "+CIPSTATE",    NULL, cipstate_read, NULL,           NULL,           NULL },
     { "+CIPSEND",     NULL, NULL,          esp_cipsend_set, esp_cipsend_exec, NULL },
     { "+CIPSENDEX",   NULL, NULL,          esp_cipsendex_set, NULL,        NULL },

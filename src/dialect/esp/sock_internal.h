@@ -56,6 +56,7 @@ typedef struct esp_link {
     unsigned     dns;
     int64_t      last_io_ms;      /* CIPSTO */
     tm_reason    why_gone;
+    bool         abort_close;     /* AT+CIPCLOSEMODE=<id>,1: close with RST (kept per id) */
     char         sip[64];         /* UDP: sender of the data in rx (CIPDINFO) */
     int          sport;
 } esp_link;
@@ -69,6 +70,7 @@ typedef struct {
     tm_at    *at;
     esp_state *s;
     bool      transparent;        /* in AT+CIPSEND passthrough data mode */
+    bool      ipv6;               /* AT+CIPV6=1: the v6 link types are allowed */
 } esp_sock_g;
 
 extern esp_sock_g g_sk;
@@ -99,6 +101,7 @@ tm_err    esp_recvtype_read(tm_at *at, const tm_at_args *a);
 tm_err    esp_recvtype_set(tm_at *at, const tm_at_args *a);
 tm_err    esp_recvlen_read(tm_at *at, const tm_at_args *a);
 tm_err    esp_recvdata_set(tm_at *at, const tm_at_args *a);
+void      esp_recv_reset(void);                   /* a pending AT+CIPRECVDATA is forgotten */
 
 /* sock_send.c */
 void      esp_send_link_gone(esp_link *k);         /* a send or passthrough on k ends */

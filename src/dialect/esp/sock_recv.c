@@ -305,6 +305,13 @@ static struct {
     unsigned  timer;
 } g_rd;
 
+void esp_recv_reset(void)
+{
+    if (g_rd.timer)
+        tm_port_timer_cancel(g_rd.timer);
+    memset(&g_rd, 0, sizeof g_rd);
+}
+
 static bool read_now(tm_at *at)
 {
     esp_link *k = g_rd.k;

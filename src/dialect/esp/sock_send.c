@@ -30,6 +30,7 @@ static struct {
     struct sockaddr_storage to;/* UDP: this datagram's destination */
     socklen_t to_len;
     bool      transparent;
+    uint64_t  tx_mark;         /* k->tx_total when the send timeout was armed */
 } g_snd;
 
 bool esp_send_transparent(const esp_link *k)
@@ -127,6 +128,28 @@ static size_t pay_room(void *arg)
     return sizeof g_snd.buf - g_snd.len;
 }
 
+/* The payload is complete but the socket took none of it for the idle
+ * timeout: the server does not read.  The link is closed (the module's
+ * send timeout does the same): SEND FAIL, then CLOSED. */
+static void stuck(void *arg)
+{
+    (void)arg;
+    g_snd.watch = 0;
+    esp_link *k = g_snd.k;
+    if (!k || !g_snd.ended)
+        return;
+    if (k->tx_total != g_snd.tx_mark) {      /* slow but moving: wait again */
+        g_snd.tx_mark = k->tx_total;
+        g_snd.watch = tm_port_timer_add(tm_net_timeouts_get()->idle_ms, stuck, NULL);
+        return;
+    }
+    tm_reason r;
+    tm_fail(&r, TM_E_TIMEOUT, "%s:%d took no data for %u ms (%zu bytes of the send and %zu before it still "
+            "waiting): the server does not read; the link is closed (--timeout-idle)", k->host, k->rport,
+            (unsigned)tm_net_timeouts_get()->idle_ms, g_snd.len - g_snd.queued, k->tx_len);
+    esp_link_gone(k, &r);
+}
+
 static void pay_done(void)
 {
     tm_at *at = g_sk.at;
@@ -142,6 +165,12 @@ static void pay_done(void)
     }
     g_snd.ended = true;
     flush();
+    if (g_snd.k == k && g_snd.ended) {       /* the server does not take the data: --timeout-idle */
+        uint32_t ms = tm_net_timeouts_get()->idle_ms;
+        g_snd.tx_mark = k->tx_total;
+        if (ms != TM_TIMEOUT_NONE)
+            g_snd.watch = tm_port_timer_add(ms, stuck, NULL);
+    }
 }
 
 static void pay_data(void *arg, const uint8_t *p, size_t n)

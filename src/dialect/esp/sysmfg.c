@@ -274,6 +274,8 @@ static struct {
     unsigned  watch;
     int64_t   last_ms;
     bool      active;
+    size_t    drained;         /* CR LF overrun: bytes of the rest read and dropped */
+    bool      draining;
 } g_up;
 
 static void up_free(void)
@@ -300,6 +302,59 @@ static void up_data(void *arg, const uint8_t *p, size_t n)
     g_up.len += n;
 }
 
+/* A PEM that a terminal lengthened by sending each LF as CR LF (the host
+ * announced the file's size): the rest of the PEM is read and dropped,
+ * never run as commands, and the reason gives both sizes (certfmt.c, as
+ * HL and SPWF do).  The payload watchdog covers a rest that never comes. */
+static void drop(void *arg, const uint8_t *p, size_t n)
+{
+    (void)arg;
+    (void)p;
+    g_up.drained += n;
+    g_up.last_ms = tm_port_mono_ms();
+}
+
+static void drained(tm_at *at, bool early)
+{
+    tm_err e = tm_certfmt_crlf_overrun_reason(
+        tm_at_reason(at), g_up.buf, g_up.len, g_up.want, g_up.drained, early,
+        "send the file unchanged (no LF -> CR LF translation) or as DER with its DER length");
+    up_free();
+    tm_at_complete(at, e);
+}
+
+static void drain_end(void *arg, tm_at_data_end how, size_t total)
+{
+    (void)total;
+    if (how == TM_AT_DATA_END_HOST_GONE) {
+        up_free();
+        tm_at_complete_silent(arg);
+        return;
+    }
+    drained(arg, how != TM_AT_DATA_END_COUNT);
+}
+
+static bool crlf_overrun(tm_at *at)
+{
+    if (!ends_with(g_up.ns, "_ca") && !ends_with(g_up.ns, "_cert") && !ends_with(g_up.ns, "_key"))
+        return false;
+    size_t rest = tm_certfmt_crlf_overrun_rest(g_up.buf, g_up.len, g_up.want);
+    if (!rest)
+        return false;
+    g_up.draining = true;
+    g_up.last_ms = tm_port_mono_ms();
+    tm_at_data_in spec = {
+        .count = rest,
+        .on_data = drop,
+        .on_end = drain_end,
+        .arg = at,
+    };
+    tm_at_data_in_start(at, &spec);
+    tm_trace("esp", "SYSMFG %s/%s: the %zu bytes end inside a PEM with CR LF line ends: reading the other %zu "
+             "and dropping them", g_up.ns, g_up.key, g_up.len, rest);
+    return true;
+}
+
 static void up_end(void *arg, tm_at_data_end how, size_t total)
 {
     tm_at *at = arg;
@@ -309,6 +364,8 @@ static void up_end(void *arg, tm_at_data_end how, size_t total)
         tm_at_complete_silent(at);
         return;
     }
+    if (crlf_overrun(at))
+        return;
     char note[600];
     tm_err e = validate(g_up.ns, g_up.key, g_up.buf, g_up.len, note, sizeof note, tm_at_reason(at));
     if (!e)
@@ -332,6 +389,10 @@ static void up_watch(void *arg)
         return;
     }
     tm_at_data_in_stop(at);
+    if (g_up.draining) {
+        drained(at, true);
+        return;
+    }
     tm_err e = tm_fail(tm_at_reason(at), TM_E_DATA_COUNT, "AT+SYSMFG: %zu bytes announced, %zu received, then "
                        "nothing for %d s; nothing was written (the data follows '>' directly; every byte counts)",
                        g_up.want, g_up.len, ESP_PAYLOAD_IDLE_MS / 1000);
