@@ -267,3 +267,28 @@ def test_esp_backslash_escapes_in_values(t):
     out = cmd(m, 'AT+CWJAP="we\\,ird\\"ap\\\\","pass\\\\word1"')
     assert out == b"WIFI CONNECTED\r\nWIFI GOT IP\r\n\r\nOK\r\n", out
     assert cmd(m, "AT+CWSTATE?") == b'+CWSTATE:2,"we,ird"ap\\"\r\n\r\nOK\r\n'
+
+
+@quick
+def test_esp_damaged_settings_defaults_and_said(t):
+    """A damaged esp/settings (its check line does not match): the defaults are used,
+    stderr and the trace say so, and the next saved setting rewrites the item."""
+    import os
+    m = esp_modem(t)
+    ok(m, "AT+CWMODE=3")
+    store = m.store
+    m.close()
+    path = os.path.join(store, "esp", "settings")
+    text = open(path).read()
+    assert "cwmode=3\n" in text, text
+    with open(path, "w") as f:
+        f.write(text.replace("cwmode=3", "cwmode=2"))          # the check line no longer matches
+    m = esp_modem(t, store=store)
+    assert cmd(m, "AT+CWMODE?") == b"+CWMODE:1\r\n\r\nOK\r\n"      # the default, not 2
+    assert "settings esp/settings are damaged, defaults in use" in m.stderr_text()
+    assert "are damaged, defaults in use" in m.trace_text()
+    ok(m, "AT+CWMODE=3")
+    m.close()
+    m = esp_modem(t, store=store)
+    assert cmd(m, "AT+CWMODE?") == b"+CWMODE:3\r\n\r\nOK\r\n"
+    assert "are damaged" not in m.stderr_text()

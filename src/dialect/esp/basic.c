@@ -458,7 +458,7 @@ void esp_basic_start(esp_state *s)
 {
     char val[64];
     g_boot_ms = tm_port_wall_ms();
-    g_sleep = s->chip == ESP_CHIP_ESP8266 ? 2 : 1;   /* the firmware's power-on sleep modes */
+    g_sleep = 1;                                     /* modem sleep, the firmware's power-on mode */
     memcpy(g_uart_def, UART_DEFAULT, sizeof g_uart_def);
     if (esp_setting_get(s, "uart_def", val, sizeof val))
         parse_uart(val, g_uart_def);

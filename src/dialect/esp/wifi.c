@@ -88,6 +88,11 @@ static void load_aps(const tm_modem *m)
         snprintf(W.aps[0].pwd, sizeof W.aps[0].pwd, "tlsmodem");
         W.nap = 1;
     }
+    char list[TM_WIFI_MAX * (SSID_MAX + 16)] = "";
+    for (int i = 0; i < W.nap; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\" (%s)", i ? ", " : "", W.aps[i].ssid,
+                 W.aps[i].pwd[0] ? "WPA2" : "open");
+    tm_trace("esp", "simulated access points: %s%s", list, m->wifi_count ? "" : " (default; --wifi SSID:PASSWORD)");
 }
 
 static int find_ap(const char *ssid)
@@ -822,7 +827,7 @@ void esp_wifi_start(esp_state *s)
     }
     snprintf(W.mac, sizeof W.mac, "%s", s->chip == ESP_CHIP_ESP8266 ? "5c:cf:7f:74:6d:01" : "24:0a:c4:74:6d:01");
     if (esp_setting_get(s, "sta_mac", val, sizeof val) && strlen(val) == 17)
-        snprintf(W.mac, sizeof W.mac, "%s", val);
+        snprintf(W.mac, sizeof W.mac, "%.17s", val);
     snprintf(W.hostname, sizeof W.hostname, "espressif");
     snprintf(W.country, sizeof W.country, "CN");
     W.country_policy = 0;
