@@ -15,6 +15,8 @@ certificates.  No absolute thresholds: the numbers are reported, not judged.
               and keep-alive: N GETs on one session vs curl with N URLs.
 3. memory     tlsmodem RSS idle, with 1 and 8 HTTPS sessions open (keep-alive)
               vs 8 openssl s_client processes holding one connection each.
+3b. heap      heap bytes (mallinfo2, control channel "stats") per configured and
+              per idle connected session, 1..8 sessions, HL and SPWF, >= 5 runs.
 
 Reuses the e2e framework (tests/e2e): PKI, nginx, the 64 MiB file, Modem.
 See bench/README.md for how to read the ratios.
@@ -39,6 +41,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 import hl  # noqa: E402
 import servers  # noqa: E402
+import tmctl  # noqa: E402
 from modem import FINAL_RE, Modem, ModemError  # noqa: E402
 from pki import PKI  # noqa: E402
 
@@ -202,6 +205,8 @@ class Bench:
         t0 = time.monotonic()
         RUSAGE = os.path.join(self.tmp, "rusage")
         subprocess.run(["cc", "-O2", "-o", RUSAGE, os.path.join(HERE, "rusage.c")], check=True)
+        self.atecho = os.path.join(self.tmp, "atecho")
+        subprocess.run(["cc", "-O2", "-o", self.atecho, os.path.join(HERE, "atecho.c")], check=True)
         self.pki = PKI(os.path.join(self.tmp, "pki"))
         self.root_pem = self.pki.root.pem
         self.big = servers.big_file(self.tmp, self.args.size_mib * 1024 * 1024)
@@ -492,6 +497,177 @@ class Bench:
         return out
 
 
+    # -- 3b. heap per session (mallinfo2 through the control channel)
+    def heap_modem(self, dialect):
+        """A fresh tlsmodem with --control, glibc's thread cache off (exact
+        mallinfo2 deltas), the test root trusted.  Returns (modem, control)."""
+        path = os.path.join(self.tmp, "ctl%d.sock" % self.started)
+        env = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.tcache_count=0")
+        m = Modem(self.bin, self.tmp, dialect=dialect, transport="stdio", resolve=[self.resolve],
+                  trace=self.args.trace, name="tlsmodem%d" % self.started,
+                  extra_args=("--control", path), env=env)
+        self.started += 1
+        self.modems.append(m)
+        if dialect == "hl":
+            hl.start(m, cmee=2)
+            r = hl.store_cert(m, self.pki.root.bytes("pem"), typ=0, end="count")
+            if not r.ok:
+                raise ModemError("KCERTSTORE: %r" % r.text)
+        else:
+            m.expect(re.compile(rb"\+WIND:24:WiFi Up[^\r\n]*\r\n"), 10)
+            der = self.pki.root.bytes("der")
+            spwf_ok(m, "AT+S.TLSCERT=ca,%d" % len(der), der)
+        return m, tmctl.Control(path)
+
+    @staticmethod
+    def heap(ctl):
+        f = ctl.ok("stats")
+        return int(f["heap"]), int(f["tls"])
+
+    def spwf_exchange(self, m, sid):
+        """One GET on an open SPWF socket, read to its end with SOCKQ/SOCKR
+        (the connection stays open: nginx keep-alive)."""
+        req = b"GET /index.html HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST.encode()
+        spwf_ok(m, "AT+S.SOCKW=%d,%d" % (sid, len(req)), req)
+        data = b""
+        deadline = time.monotonic() + 20
+        while not data.endswith(PAGE):
+            if time.monotonic() > deadline:
+                raise ModemError("SPWF socket %d: only %r" % (sid, data[-200:]))
+            r = spwf_ok(m, "AT+S.SOCKQ=%d" % sid)
+            n = int(re.search(rb"AT-S\.Query:(\d+)", r).group(1))
+            if n == 0:
+                m.expect(re.compile(rb"\+WIND:(55|58):[^\r\n]*\r\n"), 10)
+                continue
+            m.send(b"AT+S.SOCKR=%d,%d\r" % (sid, n))
+            m.expect(re.compile(rb"AT-S\.Reading:(\d+):(\d+)\r\n"))
+            data += m.expect(b"AT-S.OK\r\n").before
+        return data
+
+    def bench_heap(self):
+        """Heap (mallinfo2, bytes) per session, 1..8 sessions, both dialects,
+        over --heap-runs fresh processes.  After one warm-up connection
+        (builds the cached TLS context, loads OpenSSL's providers), then:
+        HL: k x AT+KHTTPSCFG (configured, never connected), then a GET on
+        each (connection kept alive, idle); SPWF: k sockets open (AT+S.SOCKON,
+        TLS), each after one GET read to its end (idle, nothing pending)."""
+        runs = []
+        for run in range(self.args.heap_runs):
+            r = {}
+            # HL
+            m, ctl = self.heap_modem("hl")
+            w = self.session(m)
+            self.get(m, w, "/index.html")
+            m.at_ok("AT+KHTTPSCLOSE=%d" % w)
+            m.at_ok("AT+KHTTPSDEL=%d" % w)
+            base, _ = self.heap(ctl)
+            cfg = [base]
+            sids = []
+            for _ in range(8):
+                sids.append(self.session(m))
+                cfg.append(self.heap(ctl)[0])
+            conn = [cfg[-1]]
+            for sid in sids:
+                self.get(m, sid, "/index.html")
+                h, tls = self.heap(ctl)
+                conn.append(h)
+            r["hl_tls"] = tls
+            r["hl_socks"] = socket_count(m.pid)
+            self.close_modem(m)
+            r["hl_cfg"] = [cfg[k] - cfg[0] for k in range(1, 9)]          # k configured
+            r["hl_conn"] = [conn[k] - conn[0] for k in range(1, 9)]       # k of them connected
+            # SPWF
+            m, ctl = self.heap_modem("spwf")
+            spwf_ok(m, "AT+S.SOCKON=%s,%d,,s" % (HOST, self.port))
+            self.spwf_exchange(m, 0)
+            spwf_ok(m, "AT+S.SOCKC=0")
+            base, _ = self.heap(ctl)
+            hs = [base]
+            for k in range(8):
+                spwf_ok(m, "AT+S.SOCKON=%s,%d,,s" % (HOST, self.port))
+                self.spwf_exchange(m, k)
+                h, tls = self.heap(ctl)
+                hs.append(h)
+            r["spwf_tls"] = tls
+            self.close_modem(m)
+            r["spwf_conn"] = [hs[k] - hs[0] for k in range(1, 9)]
+            runs.append(r)
+            log("heap run %d: HL configured %s, connected %s (tls %d); SPWF sockets %s (tls %d)" % (
+                run + 1, r["hl_cfg"], r["hl_conn"], r["hl_tls"], r["spwf_conn"], r["spwf_tls"]))
+
+        def per(key, k):
+            return [x[key][k - 1] / float(k) for x in runs]
+
+        def fig(xs, unit=1024.0, fmt="%.2f"):
+            xs = [x / unit for x in xs]
+            return (fmt + " (" + fmt + ".." + fmt + ")") % (median(xs), min(xs), max(xs))
+        rows = []
+        for k in range(1, 9):
+            rows.append(["%d" % k, fig(per("hl_cfg", k), 1.0, "%.0f"), fig(per("hl_conn", k)),
+                         fig([x["hl_cfg"][k - 1] / float(k) + x["hl_conn"][k - 1] / float(k) for x in runs]),
+                         fig(per("spwf_conn", k))])
+        out = {"runs": len(runs), "rows": rows,
+               "hl_cfg8": per("hl_cfg", 8), "hl_conn8": per("hl_conn", 8), "spwf8": per("spwf_conn", 8),
+               "tls_ok": all(x["hl_tls"] == 8 and x["spwf_tls"] == 8 for x in runs)}
+        return out
+
+    # -- 5. AT round trip
+    def bench_at(self):
+        """N x ("AT\\r" -> "\\r\\nOK\\r\\n") over pipes, one command at a time (the
+        answer is awaited before the next is sent): tlsmodem (--stdio, ATE0)
+        vs bench/atecho.c, the least a program can do; R interleaved rounds.
+        Wall per round trip (the Python host's share is in both) and CPU of
+        the answering process per round trip."""
+        n, rounds = self.args.at_n, self.args.rounds
+        ok = b"\r\nOK\r\n"
+
+        def drive(fd_out, fd_in, buf=b""):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                os.write(fd_out, b"AT\r")
+                while ok not in buf:
+                    select.select([fd_in], [], [], 10)
+                    d = os.read(fd_in, 4096)
+                    if not d:
+                        raise ModemError("AT round trip: the answering process closed its output")
+                    buf += d
+                buf = buf[buf.index(ok) + len(ok):]
+            return (time.perf_counter() - t0) / n
+
+        res = {"tm": {"wall": [], "cpu": []}, "echo": {"wall": [], "cpu": []}}
+        for r in range(rounds):
+            order = ("tm", "echo") if r % 2 == 0 else ("echo", "tm")
+            for who in order:
+                if who == "tm":
+                    m = self.modem()
+                    m.at_ok("ATE0")
+                    m.at_ok("AT")
+                    c0 = proc_cpu_s(m.pid)
+                    wall = drive(m.fd_out, m.fd_in)
+                    cpu = (proc_cpu_s(m.pid) - c0) / n
+                    self.close_modem(m)
+                else:
+                    p = subprocess.Popen([self.atecho], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                    try:
+                        os.set_blocking(p.stdout.fileno(), False)
+                        c0 = proc_cpu_s(p.pid)
+                        wall = drive(p.stdin.fileno(), p.stdout.fileno())
+                        cpu = (proc_cpu_s(p.pid) - c0) / n
+                    finally:
+                        p.stdin.close()
+                        p.wait(5)
+                        p.stdout.close()
+                res[who]["wall"].append(wall)
+                res[who]["cpu"].append(cpu)
+        log("AT round trip: tlsmodem wall %s us, CPU %s us; atecho wall %s us, CPU %s us" % (
+            ["%.1f" % (x * 1e6) for x in res["tm"]["wall"]], ["%.1f" % (x * 1e6) for x in res["tm"]["cpu"]],
+            ["%.1f" % (x * 1e6) for x in res["echo"]["wall"]], ["%.1f" % (x * 1e6) for x in res["echo"]["cpu"]]))
+        rows = []
+        for key, name in (("wall", "wall per round trip (µs)"), ("cpu", "CPU of the answering process per round trip (µs)")):
+            tm, pe = res["tm"][key], res["echo"][key]
+            rows.append([name, "%.1f" % (median(tm) * 1e6), "%.1f" % (median(pe) * 1e6), ratios(tm, pe)])
+        return {"n": n, "rounds": rounds, "rows": rows}
+
     # -- 4. instructions per fresh GET (callgrind)
     def bench_instructions(self):
         """Instructions per fresh GET, counted by callgrind (exact, not noisy):
@@ -541,6 +717,15 @@ class Bench:
                          ["openssl s_client, refused at connect, whole process", "%.2f" % (sc_refused / 1e6)],
                          ["openssl s_client handshake (difference)", "%.2f" % (hs / 1e6)],
                          ["ratio tlsmodem GET / s_client handshake", ratio(per_get, hs)]]}
+
+
+def spwf_ok(m, line, data=None, timeout=20):
+    """An SPWF command (payload right after the CR) that must end AT-S.OK; returns the answer bytes."""
+    m.send(line.encode() + b"\r" + (data or b""))
+    mt = m.expect(re.compile(rb"(?<![^\r\n])(AT-S\.OK|AT-S\.ERROR[^\r\n]*)\r\n"), timeout)
+    if mt.group(1) != b"AT-S.OK":
+        raise ModemError("%s -> %r" % (line, mt.consumed[-400:]))
+    return mt.consumed
 
 
 def callgrind_total(path):
@@ -630,7 +815,35 @@ def machine():
     }
 
 
-def report(args, mach, dl, hs, mem, ins, secs):
+HEAP_HEAD = ["sessions k", "HL configured, per session (B)", "HL idle connected, per session, beyond configured (KiB)",
+             "HL configured + connected, per session (KiB)", "SPWF TLS socket open, idle, per socket (KiB)"]
+
+
+def heap_text(hp):
+    out = []
+    out.append("Heap in use (glibc `mallinfo2`: arena bytes handed out + mmapped blocks) of one tlsmodem, "
+               "read with the control channel's `stats` (docs/control.md), glibc's thread cache off "
+               "(`GLIBC_TUNABLES=glibc.malloc.tcache_count=0`) so that each malloc and free moves the "
+               "figure. %d runs, each a fresh process per dialect, after one warm-up connection "
+               "(the cached TLS context and OpenSSL's providers are built once, not per session). "
+               "HL: k × `AT+KHTTPSCFG` (configured, never connected), then one `AT+KHTTPSGET` on each "
+               "(the connection stays open, idle, keep-alive). SPWF: k × `AT+S.SOCKON` (TLS), each "
+               "after one GET written with `AT+S.SOCKW` and read to its end with `AT+S.SOCKR` (open, "
+               "nothing pending). Per session = the heap growth over k sessions / k; median "
+               "(min..max) over the runs. There is no peer: the targets of issue 12 are ≤ 1 KiB per "
+               "configured session and ≤ 48 KiB per idle connected session." % hp["runs"])
+    out.append("")
+    out.append(table(HEAP_HEAD, hp["rows"]))
+    if not hp["tls_ok"]:
+        out.append("")
+        out.append("**Not every session held its TLS connection** (`stats` tls ≠ 8): the figures are wrong.")
+    return "\n".join(out)
+
+
+AT_HEAD = ["measure", "tlsmodem", "atecho", "ratio median (min..max)"]
+
+
+def report(args, mach, dl, hs, mem, ins, secs, hp=None, at=None):
     out = []
     out.append("# tlsmodem benchmark results")
     out.append("")
@@ -642,7 +855,8 @@ def report(args, mach, dl, hs, mem, ins, secs):
     out.append("- tools: %s; %s; %s; Python %s" % (mach["openssl"], " ".join(mach["curl"].split()[:2]),
                                                    mach["nginx"].replace("nginx version: ", ""), mach["python"]))
     out.append("- binary: `%s` (build flags of the Makefile); server: nginx 1 worker, TLS 1.3, RSA-2048 leaf + intermediate, 127.0.0.1" % args.bin)
-    out.append("- whole run: %.0f s" % secs)
+    out.append("- whole run: %.0f s; load average (1 min) at start %.2f, at the end %.2f (a shared machine: "
+               "other processes compete for the CPUs, timings spread)" % (secs, args.load0, os.getloadavg()[0]))
     out.append("")
     out.append("## 1. Download: %d MiB over HTTPS (%d interleaved repetitions)" % (dl["size_mib"], dl["reps"]))
     out.append("")
@@ -699,6 +913,11 @@ def report(args, mach, dl, hs, mem, ins, secs):
     out.append("")
     out.append(table(["8 open TLS connections", "tlsmodem (1 process)", "8 × openssl s_client", "ratio"], [mem["peer"]]))
     out.append("")
+    if hp:
+        out.append("## 3b. Heap per session (bytes allocated, not pages)")
+        out.append("")
+        out.append(heap_text(hp))
+        out.append("")
     if ins:
         out.append("## 4. Instructions per fresh GET (callgrind)")
         out.append("")
@@ -708,6 +927,17 @@ def report(args, mach, dl, hs, mem, ins, secs):
                    "with verification, without HTTP." % (ins["k"], ins["k"]))
         out.append("")
         out.append(table(["measure", "M instructions"], ins["rows"]))
+        out.append("")
+    if at:
+        out.append("## 5. AT round trip (%d rounds of %d `AT` → `OK`)" % (at["rounds"], at["n"]))
+        out.append("")
+        out.append("One command at a time over pipes (the answer awaited before the next command), from the "
+                   "Python host: tlsmodem (`--stdio`, `ATE0`, HL dialect) vs `bench/atecho.c`, a program that "
+                   "only reads and answers `\\r\\nOK\\r\\n` per CR. The wall time includes the Python host's "
+                   "share on both sides; the CPU is the answering process's alone (`/proc/<pid>/schedstat`). "
+                   "Medians; ratios are the median of the per-round ratios (min..max), rounds interleaved.")
+        out.append("")
+        out.append(table(AT_HEAD, at["rows"]))
         out.append("")
     return "\n".join(out)
 
@@ -720,7 +950,9 @@ def main():
     ap.add_argument("--n", type=int, default=30, help="GETs per handshake/keep-alive round (default 30)")
     ap.add_argument("--size-mib", type=int, default=64, help="download size (default 64)")
     ap.add_argument("--cg-gets", type=int, default=10, help="instructions: fresh GETs counted (default 10)")
-    ap.add_argument("--only", choices=["download", "handshake", "memory", "instructions"], action="append",
+    ap.add_argument("--heap-runs", type=int, default=5, help="heap per session: fresh processes (default 5)")
+    ap.add_argument("--at-n", type=int, default=2000, help="AT round trips per round (default 2000)")
+    ap.add_argument("--only", choices=["download", "handshake", "memory", "heap", "at", "instructions"], action="append",
                     help="run only these benchmarks (repeatable)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"), help="results file")
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
@@ -735,15 +967,16 @@ def main():
         if not shutil.which(tool):
             sys.exit("bench: %s not found (sh tools/setup-deps.sh test installs it)" % tool)
 
-    only = set(args.only or ["download", "handshake", "memory", "instructions"])
+    only = set(args.only or ["download", "handshake", "memory", "heap", "at", "instructions"])
     if "instructions" in only and not shutil.which("valgrind"):
         print("bench: valgrind not found: instruction counts skipped", flush=True)
         only.discard("instructions")
     # SIGTERM (make interrupted, CI timeout): unwind through `finally` to clean up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t0 = time.monotonic()
+    args.load0 = os.getloadavg()[0]
     b = Bench(args)
-    dl = hs = mem = ins = None
+    dl = hs = mem = ins = hp = at = None
     try:
         print("tlsmodem bench (%s, nproc %d)" % (args.bin, os.cpu_count()), flush=True)
         b.setup()
@@ -756,6 +989,12 @@ def main():
         if "memory" in only:
             print("[3] memory per session", flush=True)
             mem = b.bench_memory()
+        if "heap" in only:
+            print("[3b] heap per session (mallinfo2)", flush=True)
+            hp = b.bench_heap()
+        if "at" in only:
+            print("[5] AT round trip", flush=True)
+            at = b.bench_at()
         if "instructions" in only:
             print("[4] instructions per fresh GET (callgrind)", flush=True)
             ins = b.bench_instructions()
@@ -781,12 +1020,18 @@ def main():
         print("\n[3] memory per session")
         print(table(["measure", "value"], mem["rows"]))
         print(table(["8 open TLS connections", "tlsmodem", "8 x s_client", "ratio"], [mem["peer"]]))
+    if hp:
+        print("\n[3b] heap per session, %d runs, median (min..max)" % hp["runs"])
+        print(table(HEAP_HEAD, hp["rows"]))
     if ins:
         print("\n[4] instructions (millions), callgrind")
         print(table(["measure", "M instructions"], ins["rows"]))
+    if at:
+        print("\n[5] AT round trip, %d rounds of %d" % (at["rounds"], at["n"]))
+        print(table(AT_HEAD, at["rows"]))
     print("\nbench: %.0f s" % secs)
     if dl and hs and mem and not args.no_write:
-        text = report(args, machine(), dl, hs, mem, ins, secs)
+        text = report(args, machine(), dl, hs, mem, ins, secs, hp, at)
         with open(args.out, "w") as f:
             f.write(text)
         print("wrote %s" % os.path.relpath(args.out))

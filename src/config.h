@@ -28,6 +28,7 @@
 #define TM_HTTP_HEADER_MAX    8192   /* user headers of one session, and one response head */
 #define TM_HTTP_URI_MAX       2048
 #define TM_HOST_MAX           256
+#define TM_HTTP_RX_BUF        (16 * 1024)  /* one read of a response: a whole TLS record */
 
 /* Store */
 #define TM_STORE_ITEM_MAX     (256 * 1024) /* one certificate/key/file (1000-SAN certs are ~40 KB) */

@@ -185,6 +185,14 @@ int64_t tm_at_next_deadline(tm_at *at);
  * write that does not fit even there keeps what fits, drops the rest,
  * counts it (tm_at_out_dropped) and logs a loud "out overflow". */
 size_t  tm_at_out_room(tm_at *at);
+/* True once after the output came close to full (less than
+ * TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM free after a write) or
+ * tm_at_out_room() gave a producer less than TM_AT_STREAM_ROOM: someone (a
+ * body, the engine holding host bytes, a URC, a streamed answer) may be
+ * waiting for the host to drain, so the port must run its idle callbacks
+ * again after draining — and only then: an ordinary answer's flush is no
+ * reason for another loop round. */
+bool    tm_at_out_take_short(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
 /* Text for the host (result lines, reasons, URCs): the typographic
  * characters of our own texts ("…", "–", "±") become ASCII ("...", "-", "+-"):
@@ -201,6 +209,16 @@ void    tm_at_line(tm_at *at, const char *fmt, ...) __attribute__((format(printf
  * dropped with a "warn" log. */
 void    tm_at_urc(tm_at *at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int     tm_at_urc_queued(tm_at *at);        /* URC lines waiting */
+/* A URC whose text is made when it is written, not when it is queued: for a
+ * figure that changes while the URC waits behind a running command (HL
+ * "+KTCP_DATA: <id>,<bytes available>": a KTCPRCV typed meanwhile may read
+ * them all).  render(at, key, buf, cap) fills buf and returns true, or false
+ * when there is nothing to say any more (the URC is dropped).  key names the
+ * object (a session id), never a pointer, so a URC queued for a session the
+ * host deleted meanwhile renders nothing instead of reading freed memory.
+ * Written at once when the engine is idle, like tm_at_urc. */
+typedef bool (*tm_at_urc_render)(tm_at *at, int key, char *buf, size_t cap);
+void    tm_at_urc_late(tm_at *at, tm_at_urc_render render, int key);
 
 /* V.250 state (E, V, Q, S-registers); voices read it. */
 bool    tm_at_echo(tm_at *at);

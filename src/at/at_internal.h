@@ -112,9 +112,13 @@ struct tm_at {
     uint8_t  out[TM_OUT_BUF];
     size_t   out_head, out_len;
     uint64_t out_dropped;
+    bool     out_short;      /* output came close to full since the last tm_at_out_take_short */
 
     /* URC queue */
     char     urcq[TM_AT_URC_QUEUE][TM_AT_URC_LINE_MAX];
+    /* tm_at_urc_late: the text is made at flush time (NULL = urcq holds it) */
+    tm_at_urc_render urc_render[TM_AT_URC_QUEUE];
+    int      urc_key[TM_AT_URC_QUEUE];
     int      urc_head, urc_n;
     uint64_t urc_dropped;
 

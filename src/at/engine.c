@@ -101,12 +101,39 @@ static bool urc_fits(tm_at *at)
 void tm_at__flush_urcs(tm_at *at)
 {
     while (at->urc_n > 0 && tm_at__idle(at) && urc_fits(at)) {
+        int slot = at->urc_head;
         char text[TM_AT_URC_LINE_MAX];
-        memcpy(text, at->urcq[at->urc_head], sizeof text);
+        tm_at_urc_render render = at->urc_render[slot];
         at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
         at->urc_n--;
+        if (render) {
+            /* the figure as it is now; nothing left to say: dropped */
+            if (!render(at, at->urc_key[slot], text, sizeof text))
+                continue;
+        } else {
+            memcpy(text, at->urcq[slot], sizeof text);
+        }
         urc_emit(at, text);
     }
+}
+
+/* Queues a URC (text, or render + key): the oldest is dropped when full. */
+static void urc_enqueue(tm_at *at, const char *text, tm_at_urc_render render, int key)
+{
+    if (at->urc_n == TM_AT_URC_QUEUE) {
+        at->urc_dropped++;
+        int old = at->urc_head;
+        tm_at__log(at, "warn", "URC queue full (%d): oldest dropped: %s", TM_AT_URC_QUEUE,
+                   at->urc_render[old] ? "(a URC made when written)" : at->urcq[old]);
+        at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
+        at->urc_n--;
+    }
+    int slot = (at->urc_head + at->urc_n) % TM_AT_URC_QUEUE;
+    at->urc_render[slot] = render;
+    at->urc_key[slot] = key;
+    if (text)
+        memcpy(at->urcq[slot], text, TM_AT_URC_LINE_MAX);
+    at->urc_n++;
 }
 
 void tm_at_urc(tm_at *at, const char *fmt, ...)
@@ -120,16 +147,18 @@ void tm_at_urc(tm_at *at, const char *fmt, ...)
         urc_emit(at, text);
         return;
     }
-    if (at->urc_n == TM_AT_URC_QUEUE) {
-        at->urc_dropped++;
-        tm_at__log(at, "warn", "URC queue full (%d): oldest dropped: %s", TM_AT_URC_QUEUE,
-                   at->urcq[at->urc_head]);
-        at->urc_head = (at->urc_head + 1) % TM_AT_URC_QUEUE;
-        at->urc_n--;
+    urc_enqueue(at, text, NULL, 0);
+}
+
+void tm_at_urc_late(tm_at *at, tm_at_urc_render render, int key)
+{
+    if (at->urc_n == 0 && tm_at__idle(at) && urc_fits(at)) {
+        char text[TM_AT_URC_LINE_MAX];
+        if (render(at, key, text, sizeof text))
+            urc_emit(at, text);
+        return;
     }
-    int slot = (at->urc_head + at->urc_n) % TM_AT_URC_QUEUE;
-    memcpy(at->urcq[slot], text, sizeof text);
-    at->urc_n++;
+    urc_enqueue(at, NULL, render, key);
 }
 
 int tm_at_urc_queued(tm_at *at) { return at->urc_n; }

@@ -27,7 +27,17 @@ size_t tm_at_out_pending(tm_at *at) { return at->out_len; }
 size_t tm_at_out_room(tm_at *at)
 {
     size_t free_ = TM_OUT_BUF - at->out_len;
-    return free_ > TM_AT_OUT_RESERVE ? free_ - TM_AT_OUT_RESERVE : 0;
+    size_t room = free_ > TM_AT_OUT_RESERVE ? free_ - TM_AT_OUT_RESERVE : 0;
+    if (room < TM_AT_STREAM_ROOM)
+        at->out_short = true;     /* the asker may now wait for the host to drain */
+    return room;
+}
+
+bool tm_at_out_take_short(tm_at *at)
+{
+    bool s = at->out_short;
+    at->out_short = false;
+    return s;
 }
 
 uint64_t tm_at_out_dropped(tm_at *at) { return at->out_dropped; }
@@ -129,6 +139,10 @@ void tm_at_write(tm_at *at, const void *p, size_t n)
     memcpy(at->out + tail, s, first);
     memcpy(at->out, s + first, n - first);
     at->out_len += n;
+    /* Nearly full: whoever writes next (a body, the engine taking host
+     * bytes, a URC, a streamed answer) may now wait for the host to drain. */
+    if (TM_OUT_BUF - at->out_len < TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM)
+        at->out_short = true;
 }
 
 void tm_at_printf(tm_at *at, const char *fmt, ...)

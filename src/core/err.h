@@ -84,6 +84,7 @@
     X(TM_E_HTTP_NO_RESPONSE,    162, "the server sent no HTTP response") \
     X(TM_E_HTTP_BODY_LENGTH,    163, "the request body length does not match Content-Length") \
     X(TM_E_HTTP_TRUNCATED,      164, "the response body was cut short") \
+    X(TM_E_HTTP_STATUS,         165, "the server answered with an HTTP error status (400 or above)") \
     /* internal: 250.. */ \
     X(TM_E_INTERNAL,            250, "internal error") \
     X(TM_E_NO_MEMORY,           251, "out of memory")

@@ -58,6 +58,9 @@ struct tm_dialect {
     /* Models the dialect can be (--model), NULL-terminated, default first;
      * NULL = only one model, --model not accepted. */
     const char *const   *models;
+    /* A cellular module: it reports an IMEI, ICCID and IMSI (--imei, --iccid,
+     * --imsi are refused for the others rather than silently ignored). */
+    bool                 cellular;
     /* The simulated network changed (--control, core/sim.h): react as the
      * real module does.  NULL = no events; an event that does not apply
      * returns an error with the reason in why. */

@@ -154,7 +154,7 @@ static int event_cmd(tm_modem *m, const char *name, tm_sim_event ev, char *ans, 
 
 static const char HELP[] =
     "coverage lost|back; reject; pdp drop; socket reset <id>; dns fail on|off; reset; csq <rssi>; "
-    "clock [set <iso>|jump <s>|unset|host]; play <file>|stop; status; help";
+    "clock [set <iso>|jump <s>|unset|host]; play <file>|stop; status; stats; help";
 
 int tm_sim_command(tm_modem *m, const char *line, char *ans, size_t cap)
 {

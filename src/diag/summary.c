@@ -206,39 +206,44 @@ typedef struct {
 static uint8_t g_raw[TM_STORE_ITEM_MAX];
 static uint8_t g_der[TM_STORE_ITEM_MAX];
 
-static void list_item(void *arg, const char *name, size_t size)
+void tm_certlist_item(const char *name, const uint8_t *p, size_t len, int64_t now, tm_certlist_fn cb, void *arg)
 {
-    list_ctx *l = arg;
-    size_t len;
     char sum[1600];
-    (void)size;
-    if (tm_store_get(l->st, name, g_raw, sizeof g_raw, &len, NULL) != TM_OK) {
-        snprintf(sum, sizeof sum, "cannot be read (%zu bytes)", size);
-        l->cb(l->arg, name, TM_CERTLIST_OTHER, 0, 0, sum);
-        return;
-    }
     tm_certfmt_result res;
     tm_reason why;
     tm_reason_clear(&why);
-    if (tm_certfmt_decode(g_raw, len, TM_ITEM_CERT, g_der, sizeof g_der, &res, &why) == TM_OK) {
+    if (tm_certfmt_decode(p, len, TM_ITEM_CERT, g_der, sizeof g_der, &res, &why) == TM_OK) {
         tm_x509_info *x = malloc(sizeof *x);
         for (int i = 0; x && i < res.count; i++) {
             if (tm_x509_info_der(g_der + res.off[i], res.len[i], x, &why) == TM_OK)
-                tm_x509_summary_line(x, l->now, TM_SUMMARY_ROLE, sum, sizeof sum);
+                tm_x509_summary_line(x, now, TM_SUMMARY_ROLE, sum, sizeof sum);
             else
                 snprintf(sum, sizeof sum, "does not parse: %s", why.detail);
-            l->cb(l->arg, name, TM_CERTLIST_CERT, i + 1, res.count, sum);
+            cb(arg, name, TM_CERTLIST_CERT, i + 1, res.count, sum);
         }
         free(x);
         return;
     }
-    if (tm_certfmt_decode(g_raw, len, TM_ITEM_KEY, g_der, sizeof g_der, &res, &why) == TM_OK && res.count >= 1) {
+    if (tm_certfmt_decode(p, len, TM_ITEM_KEY, g_der, sizeof g_der, &res, &why) == TM_OK && res.count >= 1) {
         tm_key_summary(g_der + res.off[0], res.len[0], sum, sizeof sum);
-        l->cb(l->arg, name, TM_CERTLIST_KEY, 0, 0, sum);
+        cb(arg, name, TM_CERTLIST_KEY, 0, 0, sum);
         return;
     }
     snprintf(sum, sizeof sum, "not a certificate or key (%zu bytes)", len);
-    l->cb(l->arg, name, TM_CERTLIST_OTHER, 0, 0, sum);
+    cb(arg, name, TM_CERTLIST_OTHER, 0, 0, sum);
+}
+
+static void list_item(void *arg, const char *name, size_t size)
+{
+    list_ctx *l = arg;
+    size_t len;
+    if (tm_store_get(l->st, name, g_raw, sizeof g_raw, &len, NULL) != TM_OK) {
+        char sum[64];
+        snprintf(sum, sizeof sum, "cannot be read (%zu bytes)", size);
+        l->cb(l->arg, name, TM_CERTLIST_OTHER, 0, 0, sum);
+        return;
+    }
+    tm_certlist_item(name, g_raw, len, l->now, l->cb, l->arg);
 }
 
 int tm_certlist(tm_store *st, const char *prefix, int64_t now, tm_certlist_fn cb, void *arg)

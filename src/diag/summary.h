@@ -45,5 +45,9 @@ typedef enum { TM_CERTLIST_CERT, TM_CERTLIST_KEY, TM_CERTLIST_OTHER } tm_certlis
 typedef void (*tm_certlist_fn)(void *arg, const char *name, tm_certlist_kind kind, int i, int count,
                                const char *summary);
 int tm_certlist(tm_store *st, const char *prefix, int64_t now, tm_certlist_fn cb, void *arg);
+/* The same for one item the caller read itself (a dialect that stores
+ * items with its own framing, e.g. ESP's AT+SYSMFG type byte): name is only
+ * passed on to cb. */
+void tm_certlist_item(const char *name, const uint8_t *p, size_t len, int64_t now, tm_certlist_fn cb, void *arg);
 
 #endif

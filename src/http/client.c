@@ -15,13 +15,27 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { H_IDLE, H_CONNECTING, H_HEAD, H_BODY, H_RESPONSE };
 
 #define HEAD_CAP (TM_HTTP_URI_MAX + TM_HTTP_HEADER_MAX + TM_HOST_MAX + 512)
 #define CHUNK_MAX 8192
-#define RX_CAP 8192
+/* One read takes a whole TLS record (16 KiB of plaintext at most): a
+ * smaller buffer split each record over two reads and two trips through
+ * the parser and the host output. */
+#define RX_CAP TM_HTTP_RX_BUF
+
+/* What only a running request needs (~43 KiB): allocated by tm_http_start,
+ * released when the request ends (finish, fail, close), so an idle session,
+ * even one holding a kept-alive connection, costs only struct tm_http. */
+typedef struct {
+    char                  head[HEAD_CAP];
+    uint8_t               tx[CHUNK_MAX + 32];
+    uint8_t               rx[RX_CAP];
+    tm_http_parser        parser;
+} tm_http_work;
 
 struct tm_http {
     const tm_http_events *ev;
@@ -42,17 +56,14 @@ struct tm_http {
     bool                  reused, retried, got_bytes, paused;
     bool                  connect_only;   /* tm_http_connect: open, no request */
 
-    char                  head[HEAD_CAP];
+    tm_http_work         *w;          /* NULL between requests */
+    bool                  feeding;    /* inside tm_http_parser_feed: w must stay */
     size_t                head_len, head_off;
     char                  reqline[96];    /* for the trace */
-    uint8_t               tx[CHUNK_MAX + 32];
     size_t                tx_len, tx_off;
-    uint8_t               rx[RX_CAP];
     size_t                rx_len, rx_off;
-    tm_http_parser        parser;
     int64_t               t_start;
     tm_trace_progress     rx_prog, tx_prog;   /* progress lines on long bodies */
-    tm_reason             why;
     /* waiting for the server (docs/reliability.md) */
     unsigned              wait_timer;
     uint32_t              resp_ms, idle_ms;   /* TM_TIMEOUT_NONE = never */
@@ -62,6 +73,8 @@ struct tm_http {
 };
 
 size_t tm_http_sizeof(void) { return sizeof(tm_http); }
+
+size_t tm_http_request_bytes(const tm_http *h) { return h->w ? sizeof *h->w : 0; }
 
 static void on_open(void *arg);
 static void on_readable(void *arg);
@@ -92,6 +105,25 @@ static void drop_stream(tm_http *h)
     h->rx_len = h->rx_off = 0;
 }
 
+/* The request's buffers go back when it ends; not while the parser is
+ * running over them (an owner callback closing from on_body): pump releases
+ * them after the parser returned. */
+static void idle_closed(tm_http *h)
+{
+    if (h->ev->on_idle_closed)
+        h->ev->on_idle_closed(h->arg);
+}
+
+static void release_work(tm_http *h)
+{
+    if (h->feeding || !h->w)
+        return;
+    free(h->w);
+    h->w = NULL;
+    h->tx_len = h->tx_off = 0;
+    h->rx_len = h->rx_off = 0;
+}
+
 static void cancel_kick(tm_http *h)
 {
     if (h->kick) {
@@ -112,16 +144,15 @@ void tm_http_close(tm_http *h)
     drop_stream(h);
     h->state = H_IDLE;
     h->gen++;
+    release_work(h);
 }
 
 /* The request failed: the connection is dropped, on_done reports it. */
 static void fail(tm_http *h, tm_err code, const tm_reason *why)
 {
     tm_reason r;
-    if (why && why != &h->why)
+    if (why)
         r = *why;
-    else if (why)
-        r = h->why;
     else
         tm_reason_clear(&r);
     r.code = code;
@@ -132,6 +163,7 @@ static void fail(tm_http *h, tm_err code, const tm_reason *why)
     h->state = H_IDLE;
     h->connect_only = false;
     h->gen++;
+    release_work(h);
     if (h->ev->on_done)
         h->ev->on_done(h->arg, code, &r);
 }
@@ -140,10 +172,12 @@ static void failf(tm_http *h, tm_err code, const char *fmt, ...) __attribute__((
 static void failf(tm_http *h, tm_err code, const char *fmt, ...)
 {
     va_list ap;
+    tm_reason r;
+    tm_reason_clear(&r);
     va_start(ap, fmt);
-    tm_vfail(&h->why, code, fmt, ap);
+    tm_vfail(&r, code, fmt, ap);
     va_end(ap);
-    fail(h, code, &h->why);
+    fail(h, code, &r);
 }
 
 static bool same_target(const tm_stream_opts *a, const tm_stream_opts *b)
@@ -177,7 +211,7 @@ static bool try_reconnect(tm_http *h, const char *what)
     h->reused = false;
     tm_trace("http", "the reused connection to %s:%u %s before any response byte; reconnecting once",
              h->opts.host, (unsigned)h->opts.port, what);
-    tm_http_parser_init(&h->parser, h->parser.head_request);
+    tm_http_parser_init(&h->w->parser, h->w->parser.head_request);
     tm_reason r;
     tm_reason_clear(&r);
     if (connect_now(h, &r) != TM_OK)
@@ -189,7 +223,7 @@ static bool try_reconnect(tm_http *h, const char *what)
 static bool flush_tx(tm_http *h)
 {
     while (h->tx_off < h->tx_len) {
-        long w = tm_stream_write(&h->s, h->tx + h->tx_off, h->tx_len - h->tx_off);
+        long w = tm_stream_write(&h->s, h->w->tx + h->tx_off, h->tx_len - h->tx_off);
         if (w < 0) {
             fail(h, h->s.reason.code ? h->s.reason.code : TM_E_NET, &h->s.reason);
             return false;
@@ -223,7 +257,7 @@ static void wait_cb(void *arg)
         if (now >= d) {
             failf(h, TM_E_TIMEOUT, "no complete response head from %s:%u within %u ms of the request "
                   "(%zu bytes of it received)", h->opts.host, (unsigned)h->opts.port, (unsigned)h->resp_ms,
-                  h->parser.head_len);
+                  h->w->parser.head_len);
             return;
         }
         due = d;
@@ -234,11 +268,11 @@ static void wait_cb(void *arg)
             if (h->head_done)
                 failf(h, TM_E_TIMEOUT, "the server %s:%u sent nothing for %u ms in the middle of the body "
                       "(%" PRIu64 " body bytes received)", h->opts.host, (unsigned)h->opts.port,
-                      (unsigned)h->idle_ms, h->parser.body_total);
+                      (unsigned)h->idle_ms, h->w->parser.body_total);
             else
                 failf(h, TM_E_TIMEOUT, "the server %s:%u sent nothing for %u ms while the response head "
                       "was awaited (%zu bytes of it received)", h->opts.host, (unsigned)h->opts.port,
-                      (unsigned)h->idle_ms, h->parser.head_len);
+                      (unsigned)h->idle_ms, h->w->parser.head_len);
             return;
         }
         if (d < due)
@@ -264,7 +298,7 @@ static void start_wait(tm_http *h)
 static void send_head(tm_http *h)
 {
     while (h->head_off < h->head_len) {
-        long w = tm_stream_write(&h->s, h->head + h->head_off, h->head_len - h->head_off);
+        long w = tm_stream_write(&h->s, h->w->head + h->head_off, h->head_len - h->head_off);
         if (w < 0) {
             if (!try_reconnect(h, "failed on write"))
                 fail(h, h->s.reason.code ? h->s.reason.code : TM_E_NET, &h->s.reason);
@@ -312,15 +346,20 @@ tm_err tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why)
 {
     if (h->state != H_IDLE)
         return tm_fail(why, TM_E_BUSY, "the previous HTTP request is still running");
+    if (!h->w && !(h->w = malloc(sizeof *h->w)))
+        return tm_fail(why, TM_E_NO_MEMORY, "no memory for the HTTP request buffers (%zu bytes)",
+                       sizeof *h->w);
     uint64_t expect = 0;
     size_t hl = 0;
-    tm_err e = tm_http_build_head(req, h->head, sizeof h->head, &hl, &expect, why);
-    if (e)
+    tm_err e = tm_http_build_head(req, h->w->head, sizeof h->w->head, &hl, &expect, why);
+    if (e) {
+        release_work(h);
         return e;
+    }
     h->head_len = hl;
     h->head_off = 0;
-    const char *eol = memchr(h->head, '\r', hl);
-    snprintf(h->reqline, sizeof h->reqline, "%.*s", (int)(eol ? (size_t)(eol - h->head) : 0), h->head);
+    const char *eol = memchr(h->w->head, '\r', hl);
+    snprintf(h->reqline, sizeof h->reqline, "%.*s", (int)(eol ? (size_t)(eol - h->w->head) : 0), h->w->head);
     h->mode = req->body_mode;
     h->body_expect = expect;
     h->body_sent = 0;
@@ -328,7 +367,7 @@ tm_err tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why)
     h->retried = h->got_bytes = h->paused = false;
     h->tx_len = h->tx_off = 0;
     bool head_req = req->method && strcmp(req->method, "HEAD") == 0;
-    tm_http_parser_init(&h->parser, head_req);
+    tm_http_parser_init(&h->w->parser, head_req);
     const tm_net_timeouts *dt = tm_net_timeouts_get();
     h->resp_ms = req->response_timeout_ms ? req->response_timeout_ms : dt->response_ms;
     h->idle_ms = req->idle_timeout_ms ? req->idle_timeout_ms : dt->idle_ms;
@@ -353,6 +392,7 @@ tm_err tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why)
         h->kick = tm_port_timer_add(0, kick_cb, h);
         if (!h->kick) {
             h->state = H_IDLE;
+            release_work(h);
             return tm_fail(why, TM_E_INTERNAL, "no timer free");
         }
         return TM_OK;
@@ -361,6 +401,7 @@ tm_err tm_http_start(tm_http *h, const tm_http_request *req, tm_reason *why)
     e = connect_now(h, why);
     if (e) {
         h->state = H_IDLE;
+        release_work(h);
         return e;
     }
     return TM_OK;
@@ -407,9 +448,9 @@ long tm_http_body_write(tm_http *h, const uint8_t *p, size_t n)
     }
     if (h->mode == TM_HTTP_BODY_CHUNKED) {
         size_t m = n < CHUNK_MAX ? n : CHUNK_MAX;
-        int hl = snprintf((char *)h->tx, 16, "%zx\r\n", m);
-        memcpy(h->tx + hl, p, m);
-        memcpy(h->tx + hl + m, "\r\n", 2);
+        int hl = snprintf((char *)h->w->tx, 16, "%zx\r\n", m);
+        memcpy(h->w->tx + hl, p, m);
+        memcpy(h->w->tx + hl + m, "\r\n", 2);
         h->tx_len = (size_t)hl + m + 2;
         h->tx_off = 0;
         h->body_sent += m;
@@ -447,7 +488,7 @@ void tm_http_body_end(tm_http *h)
     if (h->mode == TM_HTTP_BODY_CHUNKED) {
         if (h->tx_off == h->tx_len)
             h->tx_off = h->tx_len = 0;
-        memcpy(h->tx + h->tx_len, "0\r\n\r\n", 5);
+        memcpy(h->w->tx + h->tx_len, "0\r\n\r\n", 5);
         h->tx_len += 5;
         unsigned g = h->gen;
         if (!flush_tx(h) || h->gen != g)
@@ -504,6 +545,7 @@ static void on_error(void *arg, const tm_reason *why)
     if (h->state == H_IDLE) {
         drop_stream(h);   /* closed already; closing twice is harmless */
         tm_trace("http", "the idle connection to %s:%u broke", h->opts.host, (unsigned)h->opts.port);
+        idle_closed(h);
         return;
     }
     if (try_reconnect(h, "broke"))
@@ -523,11 +565,11 @@ static void deliver(void *arg, const uint8_t *p, size_t n)
 
 static void finish(tm_http *h)
 {
-    bool ka = h->parser.keep_alive && h->rx_off == h->rx_len && h->body_ended && h->tx_off == h->tx_len;
+    bool ka = h->w->parser.keep_alive && h->rx_off == h->rx_len && h->body_ended && h->tx_off == h->tx_len;
     int64_t ms = tm_port_mono_ms() - h->t_start;
-    tm_trace("http", "< %d done: %" PRIu64 " body bytes in %lld ms; %s", h->parser.status, h->parser.body_total,
+    tm_trace("http", "< %d done: %" PRIu64 " body bytes in %lld ms; %s", h->w->parser.status, h->w->parser.body_total,
              (long long)ms, ka ? "connection kept for the next request" :
-             h->parser.keep_alive ? "connection closed (request unfinished or extra bytes)" :
+             h->w->parser.keep_alive ? "connection closed (request unfinished or extra bytes)" :
              "connection closed (the response does not allow reuse)");
     cancel_kick(h);
     if (ka) {
@@ -537,11 +579,13 @@ static void finish(tm_http *h)
             h->paused = false;
             tm_stream_want_read(&h->s, true);
         }
+        tm_stream_idle(&h->s);   /* the idle connection holds no record buffers */
     } else {
         drop_stream(h);
     }
     h->state = H_IDLE;
     h->gen++;
+    release_work(h);
     tm_reason ok;
     tm_reason_clear(&ok);
     if (h->ev->on_done)
@@ -553,6 +597,7 @@ static void peer_closed(tm_http *h, bool error)
     if (h->state == H_IDLE) {
         tm_trace("http", "the server closed the idle connection to %s:%u", h->opts.host, (unsigned)h->opts.port);
         drop_stream(h);
+        idle_closed(h);
         return;
     }
     if (try_reconnect(h, error ? "broke" : "was closed by the server"))
@@ -562,15 +607,38 @@ static void peer_closed(tm_http *h, bool error)
         return;
     }
     bool done = false;
-    tm_err e = tm_http_parser_eof_tls(&h->parser, !h->s.eof_unclean, &done, &h->why);
+    tm_reason r;
+    tm_reason_clear(&r);
+    tm_err e = tm_http_parser_eof_tls(&h->w->parser, !h->s.eof_unclean, &done, &r);
     if (e) {
-        fail(h, e, &h->why);
+        fail(h, e, &r);
         return;
     }
     if (done) {
-        h->parser.keep_alive = false;
+        h->w->parser.keep_alive = false;
         finish(h);
     }
+}
+
+/* A kept-alive connection between requests has no receive buffer: what the
+ * server may say now is a close (or a TLS alert); anything else is
+ * unexpected and ends the connection. */
+static void idle_read(tm_http *h)
+{
+    uint8_t b[256];
+    long r = tm_stream_read(&h->s, b, sizeof b);
+    if (r == TM_STREAM_AGAIN) {
+        tm_stream_idle(&h->s);
+        return;
+    }
+    if (r > 0) {
+        tm_trace("http", "unexpected %ld bytes from %s:%u on an idle connection; closing it",
+                 r, h->opts.host, (unsigned)h->opts.port);
+        drop_stream(h);
+        idle_closed(h);
+        return;
+    }
+    peer_closed(h, r == TM_STREAM_ERROR);
 }
 
 static void pump(tm_http *h)
@@ -582,27 +650,36 @@ static void pump(tm_http *h)
                 tm_trace("http", "unexpected %zu bytes from %s:%u on an idle connection; closing it",
                          h->rx_len - h->rx_off, h->opts.host, (unsigned)h->opts.port);
                 drop_stream(h);
+                if (h->state == H_IDLE)
+                    idle_closed(h);
                 return;
             }
             size_t room = h->ev->body_room ? h->ev->body_room(h->arg) : SIZE_MAX;
             size_t used = 0;
             bool head_ready = false, done = false;
-            tm_err e = tm_http_parser_feed(&h->parser, h->rx + h->rx_off, h->rx_len - h->rx_off, room, &used,
-                                           &head_ready, &done, deliver, h, &h->why);
-            if (h->gen != g)
+            tm_reason r;
+            tm_reason_clear(&r);
+            h->feeding = true;
+            tm_err e = tm_http_parser_feed(&h->w->parser, h->w->rx + h->rx_off, h->rx_len - h->rx_off, room, &used,
+                                           &head_ready, &done, deliver, h, &r);
+            h->feeding = false;
+            if (h->gen != g) {
+                if (h->state == H_IDLE)
+                    release_work(h);   /* closed from on_body */
                 return;
+            }
             h->rx_off += used;
             if (e) {
-                fail(h, e, &h->why);
+                fail(h, e, &r);
                 return;
             }
             if (head_ready) {
                 h->head_done = true;
-                tm_trace("http", "< HTTP/1.%d %d %s%s", h->parser.version_minor, h->parser.status,
-                         h->parser.reason_phrase, h->parser.interim ? " (after interim 1xx)" : "");
+                tm_trace("http", "< HTTP/1.%d %d %s%s", h->w->parser.version_minor, h->w->parser.status,
+                         h->w->parser.reason_phrase, h->w->parser.interim ? " (after interim 1xx)" : "");
                 if (h->ev->on_head)
-                    h->ev->on_head(h->arg, h->parser.status, h->parser.reason_phrase, h->parser.head,
-                                   h->parser.head_len);
+                    h->ev->on_head(h->arg, h->w->parser.status, h->w->parser.reason_phrase, h->w->parser.head,
+                                   h->w->parser.head_len);
                 if (h->gen != g)
                     return;
             }
@@ -623,7 +700,11 @@ static void pump(tm_http *h)
         h->rx_off = h->rx_len = 0;
         if (h->paused || !h->live || h->state == H_CONNECTING)
             return;
-        long r = tm_stream_read(&h->s, h->rx, sizeof h->rx);
+        if (!h->w) {
+            idle_read(h);
+            return;
+        }
+        long r = tm_stream_read(&h->s, h->w->rx, sizeof h->w->rx);
         if (r == TM_STREAM_AGAIN)
             return;
         if (r == TM_STREAM_ERROR || r == 0) {

@@ -31,6 +31,10 @@ typedef struct {
     void   (*on_body_writable)(void *arg);     /* after a short tm_http_body_write */
     /* The response is complete (TM_OK) or the request failed. */
     void   (*on_done)(void *arg, tm_err result, const tm_reason *why);
+    /* Optional: the kept-alive connection closed or broke between requests
+     * (the server's idle timeout): the owner may release what it kept for it.
+     * No callback may free the tm_http itself (defer it to a 0 ms timer). */
+    void   (*on_idle_closed)(void *arg);
 } tm_http_events;
 
 typedef enum {
@@ -77,10 +81,13 @@ typedef struct {
  *   answer early); the connection is then not reused.
  * - Backpressure: on_body never gets more than body_room() bytes per call;
  *   at 0 the socket is no longer read (tm_stream_want_read(false)) and the
- *   unparsed bytes wait in an 8 KiB buffer until tm_http_resume().
+ *   unparsed bytes wait in the TM_HTTP_RX_BUF (16 KiB) buffer until tm_http_resume().
  * - tm_http_close does not call on_done.  The owner may call tm_http_start
  *   from on_done and tm_http_close from any callback.
- * - Memory is fixed: tm_http_sizeof() (~36 KiB), whatever the body size. */
+ * - Memory: tm_http_sizeof() (~3 KiB: the connection, kept between
+ *   requests) plus, only while a request runs, its buffers (request head,
+ *   chunk, receive buffer, response parser: tm_http_request_bytes()),
+ *   released when the request ends; whatever the body size. */
 typedef struct tm_http tm_http;
 size_t   tm_http_sizeof(void);
 void     tm_http_init(tm_http *h, const tm_http_events *ev, void *arg);
@@ -94,6 +101,9 @@ void     tm_http_body_end(tm_http *h);
 void     tm_http_resume(tm_http *h);     /* body_room grew: continue delivering */
 bool     tm_http_busy(const tm_http *h);
 bool     tm_http_connected(const tm_http *h);
+/* Heap held for the running request beyond tm_http_sizeof(); 0 between
+ * requests (also with a kept-alive connection). */
+size_t   tm_http_request_bytes(const tm_http *h);
 void     tm_http_close(tm_http *h);      /* drop the connection (and any request) */
 
 /* ---- pieces with no I/O, unit-tested on their own ---------------------- */
@@ -171,5 +181,22 @@ tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why);
  * connection closed without TLS close_notify after N bytes").  Plain HTTP
  * has no close_notify: its FIN is the legitimate end (tm_http_parser_eof). */
 tm_err tm_http_parser_eof_tls(tm_http_parser *p, bool clean, bool *done, tm_reason *why);
+
+/* ---- URLs (url.c) --------------------------------------------------------
+ * "http[s]://host[:port][/path?query]", the form the ESP-AT HTTP commands
+ * take.  Scheme case-insensitive; host a name, an IPv4 literal or an IPv6
+ * literal in brackets (stored without them); port 1..65535, default 80 / 443;
+ * no path = "/"; a '#fragment' is dropped (never sent); userinfo ("user@")
+ * is refused rather than sent as a host.  Errors name what is wrong and
+ * quote the URL: TM_E_ARG_BAD (scheme, host, port, spaces/control bytes),
+ * TM_E_TOO_LARGE (host or path beyond TM_HOST_MAX / TM_HTTP_URI_MAX). */
+typedef struct {
+    bool     tls;                      /* https */
+    char     host[TM_HOST_MAX];
+    uint16_t port;
+    char     uri[TM_HTTP_URI_MAX];     /* "/path?query" */
+} tm_http_url;
+
+tm_err tm_http_url_parse(const char *url, size_t len, tm_http_url *out, tm_reason *why);
 
 #endif

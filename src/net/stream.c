@@ -473,6 +473,12 @@ long tm_stream_write(tm_stream *s, const void *buf, size_t len)
     }
 }
 
+void tm_stream_idle(tm_stream *s)
+{
+    if (s->state == TM_STREAM_OPEN && s->tls)
+        tm_tls_release_buffers(s->tls);
+}
+
 void tm_stream_want_read(tm_stream *s, bool on)
 {
     if (s->want_read == on)

@@ -96,6 +96,9 @@ long   tm_stream_read(tm_stream *s, void *buf, size_t cap);
  * (OpenSSL keeps the record it began to send). */
 long   tm_stream_write(tm_stream *s, const void *buf, size_t len);
 void   tm_stream_want_read(tm_stream *s, bool on);
+/* The owner finished an exchange and keeps the connection idle: TLS gives
+ * its record buffers back (they come back with the next record). */
+void   tm_stream_idle(tm_stream *s);
 bool   tm_stream_is_open(const tm_stream *s);
 /* Closes (TLS close_notify best effort) and unregisters; safe to call twice
  * and on a zeroed or never-opened stream (only CONNECTING/HANDSHAKE/OPEN

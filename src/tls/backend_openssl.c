@@ -25,6 +25,8 @@
 #define TM_TLS_CIPHERS "HIGH:!aNULL:!eNULL:!RC4:!3DES:!MD5:!PSK:!SRP:!CAMELLIA:!DSS:!aDH:!kDH"
 #define MAX_ERRS 16
 
+static unsigned long g_live;   /* tm_tls alive (tm_tls_live) */
+
 typedef struct {
     int  err;
     int  depth;
@@ -41,6 +43,7 @@ struct tm_tls {
     char          name[TM_HOST_MAX];   /* name checked: expected_name or host */
     char          sni[TM_HOST_MAX];    /* "" = none sent */
     char          clock_hint[32];
+    char          load_hint[96];
     uint8_t       pin[32];
     bool          has_pin;
     bool          has_client_cert;
@@ -57,7 +60,7 @@ struct tm_tls {
     unsigned char first_record[5];
     bool          first_record_seen;
     /* verification */
-    verr          errs[MAX_ERRS];
+    verr         *errs;               /* MAX_ERRS, allocated at the first error, freed after app_verify */
     int           n_errs;
     bool          verify_ran;
     bool          vfailed;
@@ -241,7 +244,9 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
 {
     SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     tm_tls *t = ssl ? SSL_get_app_data(ssl) : NULL;
-    if (!ok && t && t->n_errs < MAX_ERRS) {
+    if (!ok && t && !t->errs)
+        t->errs = malloc(MAX_ERRS * sizeof *t->errs);   /* 8 KiB only for a chain that has errors */
+    if (!ok && t && t->errs && t->n_errs < MAX_ERRS) {
         verr *v = &t->errs[t->n_errs++];
         v->err = X509_STORE_CTX_get_error(xs);
         v->depth = X509_STORE_CTX_get_error_depth(xs);
@@ -298,8 +303,14 @@ static bool leaf_any_eku(X509 *x)
     return true;
 }
 
-/* The fix for a missing root, in both dialects' words. */
-#define LOAD_ROOT "load the root '%s' (AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...)"
+/* The fix for a missing root, in the dialect's words (tm_tls_config.load_hint;
+ * default: HL's and SPWF's).  The root's name and then load_of(t) follow. */
+#define LOAD_ROOT "load the root '%s' (%s)"
+
+static const char *load_of(const tm_tls *t)
+{
+    return t->load_hint[0] ? t->load_hint : "AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...";
+}
 
 static bool name_says(const char *dn, const char *const *words)
 {
@@ -464,7 +475,7 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
                            "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s (the CA "
                            "bundle %s holds that root, but it no longer counts once certificates are loaded): "
                            LOAD_ROOT, v->issuer, v->depth, v->subject, t->trust_desc,
-                           t->cfg.bundle_path, v->issuer);
+                           t->cfg.bundle_path, v->issuer, load_of(t));
         if (v->depth == 0 || !cur_is_ca) {
             /* The wire cannot tell a missing intermediate from a private root
              * that signed the server certificate directly.  A server that sent
@@ -478,11 +489,11 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
                     t->trust_desc);
             if (n_sent == 1 && rootish)
                 tm_reason_append(why, "'%s' is a root that signed the server certificate directly: " LOAD_ROOT,
-                                 v->issuer, v->issuer);
+                                 v->issuer, v->issuer, load_of(t));
             else if (n_sent == 1 && !name_says_intermediate(v->issuer))
                 tm_reason_append(why, "if '%s' is a root (a private CA that signed the server certificate "
                                  "directly), " LOAD_ROOT "; if it is an intermediate CA, the server should send "
-                                 "its intermediate certificates", v->issuer, v->issuer);
+                                 "its intermediate certificates", v->issuer, v->issuer, load_of(t));
             else
                 tm_reason_append(why, "the server should send its intermediate certificates");
             return TM_E_CERT_CHAIN_INCOMPLETE;
@@ -491,10 +502,10 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
         if (t->cfg.n_anchors > 0)
             return tm_fail(why, TM_E_CA_NOT_FOUND,
                            "no loaded certificate is '%s', the issuer of depth %d '%s'; trust is %s; " LOAD_ROOT,
-                           v->issuer, v->depth, v->subject, t->trust_desc, v->issuer);
+                           v->issuer, v->depth, v->subject, t->trust_desc, v->issuer, load_of(t));
         return tm_fail(why, TM_E_CERT_UNTRUSTED,
                        "the issuer '%s' of depth %d '%s' is not among %s; " LOAD_ROOT,
-                       v->issuer, v->depth, v->subject, t->trust_desc, v->issuer);
+                       v->issuer, v->depth, v->subject, t->trust_desc, v->issuer, load_of(t));
     }
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         return tm_fail(why, TM_E_CERT_SELF_SIGNED,
@@ -504,7 +515,7 @@ static tm_err map_verify_error(tm_tls *t, const verr *v, STACK_OF(X509) *chain, 
         return tm_fail(why, TM_E_CERT_UNTRUSTED,
                        "the chain ends at root '%s' (depth %d, sent by the server), which is not among %s; "
                        "if you trust it, " LOAD_ROOT,
-                       v->subject, v->depth, t->trust_desc, v->subject);
+                       v->subject, v->depth, t->trust_desc, v->subject, load_of(t));
     case X509_V_ERR_CERT_UNTRUSTED:
     case X509_V_ERR_CERT_REJECTED:
         return tm_fail(why, TM_E_CERT_UNTRUSTED, "depth %d '%s': %s", v->depth, v->subject, vs);
@@ -719,6 +730,9 @@ static int app_verify(X509_STORE_CTX *xs, void *arg)
     free(info);
     free(facts);
     sk_X509_pop_free(chain, X509_free);
+    free(t->errs);
+    t->errs = NULL;
+    t->n_errs = 0;
     if (rc != TM_OK) {
         t->vfailed = true;
         snprintf(t->verdict, sizeof t->verdict, "REFUSED: %s", tm_err_name(rc));
@@ -1025,6 +1039,7 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
         tm_fail(why, TM_E_NO_MEMORY, "TLS session");
         return NULL;
     }
+    g_live++;
     t->cfg = *cfg;
     t->fd = fd;
     t->alert_recv = t->alert_sent = -1;
@@ -1037,6 +1052,9 @@ tm_tls *tm_tls_new(const tm_tls_config *cfg, int fd, tm_reason *why)
     t->cfg.host = t->host;
     t->cfg.expected_name = NULL;
     t->cfg.pin_spki_sha256 = NULL;
+    t->cfg.load_hint = NULL;
+    if (cfg->load_hint)
+        snprintf(t->load_hint, sizeof t->load_hint, "%s", cfg->load_hint);
     t->cfg.clock_hint = NULL;
     if (cfg->clock_hint) {
         snprintf(t->clock_hint, sizeof t->clock_hint, "%s", cfg->clock_hint);
@@ -1313,6 +1331,9 @@ tm_tls_status tm_tls_handshake(tm_tls *t, tm_reason *why)
     if (r == 1) {
         t->done = true;
         after_handshake(t);
+        /* the handshake's records are done with: a connection that waits
+         * for its first request holds no record buffers */
+        SSL_free_buffers(t->ssl);
         return TM_TLS_OK;
     }
     int e = SSL_get_error(t->ssl, r);
@@ -1396,13 +1417,26 @@ void tm_tls_close_notify(tm_tls *t)
     ERR_clear_error();
 }
 
+unsigned long tm_tls_live(void) { return g_live; }
+
 void tm_tls_free(tm_tls *t)
 {
     if (!t)
         return;
+    g_live--;
+    free(t->errs);
     SSL_free(t->ssl);
     SSL_CTX_free(t->ctx);
     free(t);
+}
+
+void tm_tls_release_buffers(tm_tls *t)
+{
+    /* RELEASE_BUFFERS alone leaves the read buffer in place after some
+     * record sequences.  SSL_free_buffers refuses (returns 0) while a record
+     * is half read or a write is pending; bytes read ahead are kept too. */
+    if (t && t->ssl && t->done && !t->failed && !SSL_has_pending(t->ssl))
+        SSL_free_buffers(t->ssl);
 }
 
 const char *tm_tls_summary(tm_tls *t)

@@ -54,6 +54,8 @@ typedef struct {
                                       derived from host; NULL = from host, "" = none.  An IP literal
                                       is never sent (RFC 6066).  The name checked is still
                                       expected_name, else host. */
+    const char    *load_hint;      /* added: the dialect's command that loads a root, for reasons
+                                      ("load the root '…' (<hint>)"); NULL = the HL/SPWF commands */
     const uint8_t *alpn;           /* added (ESP AT+CIPSSLCALPN): ALPN protocol list in wire format
                                       (length-prefixed names); NULL/0 = no ALPN extension */
     size_t         alpn_len;
@@ -79,6 +81,12 @@ tm_tls_status tm_tls_write(tm_tls *t, const void *buf, size_t len, size_t *put, 
 size_t        tm_tls_pending(tm_tls *t);      /* decrypted bytes ready without reading the socket */
 void          tm_tls_close_notify(tm_tls *t); /* best effort, non-blocking */
 void          tm_tls_free(tm_tls *t);
+/* Between exchanges on a kept connection: gives OpenSSL's record buffers
+ * back (SSL_free_buffers); kept when read-ahead bytes are still in them. */
+void          tm_tls_release_buffers(tm_tls *t);
+/* TLS sessions alive now (tm_tls_new .. tm_tls_free): the control
+ * channel's "stats" (docs/control.md). */
+unsigned long tm_tls_live(void);
 
 /* Contexts (backend state shared by the connections of one configuration:
  * trust store, client certificate, versions) are cached, keyed by a hash of

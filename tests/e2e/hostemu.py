@@ -164,13 +164,8 @@ class ZephyrChat:
                 ok = True
         if data is None or not ok:
             raise DriverFailure("AT+KTCPRCV=%d,%d: no EOF pattern + OK within the expected bytes" % (sid, n))
-        if len(data) > n:
+        if len(data) != n:
             raise DriverFailure("asked for %d bytes, got %d" % (n, len(data)))
-        # Fewer than asked: the module sends min(ndata, what is buffered).  It
-        # happens when a +KTCP_DATA count was queued while the host typed its
-        # KTCPRCV (the URC then follows that command's OK with the count of
-        # before the read): the framing still holds (CONNECT, bytes, EOF
-        # pattern, OK), the caller asks again after the next +KTCP_DATA.
         return data
 
     def ktcpsnd(self, sid, data, timeout=20):

@@ -87,7 +87,7 @@ def test_cert_cli_usage_errors_one_line(t):
     usage_error(t, "at-script", root, "--index", "foo", rx=r"--index 'foo': expected a number 0\.\.7")
     usage_error(t, "at-script", root, "--index=8", rx=r"--index '8'")
     usage_error(t, "at-script", root, "--index", "1x", rx=r"--index '1x'")
-    usage_error(t, "at-script", root, "--dialect", "sierra", rx=r"--dialect 'sierra': expected hl or spwf")
+    usage_error(t, "at-script", root, "--dialect", "sierra", rx=r"--dialect 'sierra': expected hl, spwf or esp")
     usage_error(t, "at-script", root, "--as", "root", rx=r"--as 'root': expected ca, client-cert or client-key")
     usage_error(t, "at-script", root, "--spwf-form", "x", rx=r"--spwf-form 'x'")
     usage_error(t, "probe", "nohostport", rx=r"'nohostport': expected HOST:PORT")

@@ -62,6 +62,8 @@ def test_esp_ssl_bundle_when_nothing_loaded_and_untrusted_without(t):
     r = cmd(m2, 'AT+CIPSTART="SSL","%s",%d' % (HOST, echo.port), timeout=30)
     assert r.final == b"ERROR", r
     assert re.search(r"reason.*(trusted|untrusted|root)", m2.trace_text()), m2.trace_text()[-2000:]
+    # the advice names this dialect's loading command, not the HL/SPWF ones
+    assert 'AT+SYSMFG=2,"client_ca"' in m2.trace_text(), m2.trace_text()[-2000:]
 
 
 @quick

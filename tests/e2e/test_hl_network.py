@@ -48,7 +48,11 @@ def test_identity_per_model_and_configurable_numbers(t):
 def test_unknown_model_and_bad_identity_are_startup_errors(t):
     for args, text in ((["--model", "hl9999"], "--model hl9999: unknown for --dialect hl (hl8548, hl7800, hl7802)"),
                        (["--dialect", "spwf", "--model", "hl7800"], "--model hl7800: unknown for --dialect spwf"),
-                       (["--imei", "12"], "--imei \"12\": expected 15 digits")):
+                       (["--imei", "12"], "--imei \"12\": expected 15 digits"),
+                       (["--dialect", "spwf", "--imei", "490154203237518"],
+                        "--imei: --dialect spwf is not a cellular module"),
+                       (["--dialect", "esp", "--iccid", "8944500102198304826"],
+                        "--iccid: --dialect esp is not a cellular module")):
         p = subprocess.run([t.bin, "--stdio", "--store", t.tmp + "/st"] + args, input=b"",
                            capture_output=True, timeout=10)
         assert p.returncode == 2, (args, p.returncode, p.stderr)

@@ -792,6 +792,31 @@ static void test_backpressure(void)
                    sizeof "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK - 1, big + 14, 19000); }
 }
 
+/* The port wakes its loop after draining output only when someone may be
+ * waiting for room (tm_at_out_take_short): never for an ordinary answer,
+ * always once the output came close to full or a producer was refused room. */
+static void test_out_short(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    (void)tm_at_out_take_short(g_at);
+    tm_at_write(g_at, "\r\nOK\r\n", 6);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* an answer: no extra loop round */
+    static char blk[4096];
+    memset(blk, 'x', sizeof blk);
+    while (TM_OUT_BUF - tm_at_out_pending(g_at) >= TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM + sizeof blk)
+        tm_at_write(g_at, blk, sizeof blk);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* still room for everyone */
+    tm_at_write(g_at, blk, sizeof blk);
+    TM_CHECK(tm_at_out_take_short(g_at));           /* close to full: a waiter may exist */
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* once */
+    const uint8_t *p;
+    tm_at_out_consume(g_at, tm_at_out_peek(g_at, &p));
+    while (tm_at_out_pending(g_at))
+        tm_at_out_consume(g_at, tm_at_out_peek(g_at, &p));
+    TM_CHECK(tm_at_out_room(g_at) >= TM_AT_STREAM_ROOM);
+    TM_CHECK(!tm_at_out_take_short(g_at));          /* asked and got enough */
+}
+
 /* The host writes and does not read: input stops when the output is full,
  * nothing is dropped, every line gets its answer once the host reads. */
 static void test_host_not_reading(void)
@@ -1084,6 +1109,50 @@ static void test_spwf(void)
       CHECK(&d_spwf, s, "AT-S.1:[a;b]0\r\nAT-S.OK\r\nAT-S.1:[]0o\r\nAT-S.OK\r\nAT-S.ERROR:8\r\n"); }
 }
 
+
+/* tm_at_urc_late: the text is made when the URC is written.  A count queued
+ * behind a running command is the count at flush time; nothing left to say
+ * drops it; order with plain URCs is kept. */
+static int g_late_count;
+static bool late_render(tm_at *at, int key, char *buf, size_t cap)
+{
+    (void)at;
+    if (g_late_count == 0)
+        return false;
+    snprintf(buf, cap, "+DATA: %d,%d", key, g_late_count);
+    return true;
+}
+
+static void test_late_urc(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    g_out_len = 0;
+    g_late_count = 5;
+    tm_at_urc_late(g_at, late_render, 1);          /* idle: written at once */
+    drain();
+    TM_EQ_MEM(g_out, g_out_len, "\r\n+DATA: 1,5\r\n", 14);
+    g_out_len = 0;
+    TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)"AT+WAIT\r", 8), 8);
+    g_late_count = 7;
+    tm_at_urc_late(g_at, late_render, 2);          /* queued with 7 available */
+    tm_at_urc(g_at, "+URC: after");
+    g_late_count = 3;                              /* the running command read 4 */
+    tm_at_complete(g_at, TM_OK);
+    tm_at_tick(g_at, 0);
+    drain();
+    static const char want[] = "\r\nOK\r\n\r\n+DATA: 2,3\r\n\r\n+URC: after\r\n";
+    TM_EQ_MEM(g_out, g_out_len, want, sizeof want - 1);
+    g_out_len = 0;
+    TM_EQ_INT(tm_at_feed(g_at, (const uint8_t *)"AT+WAIT\r", 8), 8);
+    tm_at_urc_late(g_at, late_render, 3);
+    g_late_count = 0;                              /* all read: nothing to announce */
+    tm_at_complete(g_at, TM_OK);
+    tm_at_tick(g_at, 0);
+    drain();
+    TM_EQ_MEM(g_out, g_out_len, "\r\nOK\r\n", 6);
+    TM_EQ_INT(tm_at_urc_queued(g_at), 0);
+}
+
 int main(void)
 {
     g_at = calloc(1, tm_at_sizeof());
@@ -1093,9 +1162,11 @@ int main(void)
     test_lines();
     test_v250();
     test_pending_urc();
+    test_late_urc();
     test_datamode();
     test_escape();
     test_backpressure();
+    test_out_short();
     test_completion_does_not_dispatch();
     test_abort_pending_stream();
     test_refuse_while_busy();

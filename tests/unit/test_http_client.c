@@ -132,6 +132,8 @@ void tm_stream_want_read(tm_stream *s, bool on)
         g_want_read_seen_off = true;
 }
 bool tm_stream_is_open(const tm_stream *s) { return s->state == TM_STREAM_OPEN; }
+static int g_idle_calls;
+void tm_stream_idle(tm_stream *s) { g_idle_calls++; }
 void tm_stream_close(tm_stream *s)
 {
     s->state = TM_STREAM_CLOSED;
@@ -242,7 +244,7 @@ static void o_done(void *arg, tm_err result, const tm_reason *why)
     snprintf(o->detail, sizeof o->detail, "%s", why ? why->detail : "");
 }
 
-static const tm_http_events EV = { o_head, o_body, o_room, o_wanted, o_writable, o_done };
+static const tm_http_events EV = { o_head, o_body, o_room, o_wanted, o_writable, o_done, NULL };
 
 static tm_http *g_h;
 static owner g_o;
@@ -313,8 +315,12 @@ static void test_get_and_reuse(void)
     TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
     TM_CHECK(tm_http_busy(g_h));
     TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_E_BUSY);
+    TM_CHECK(tm_http_request_bytes(g_h) > 0);       /* the request's buffers exist while it runs */
     run_until_done(20);
     TM_EQ_INT(g_o.dones, 1);
+    TM_EQ_INT(tm_http_request_bytes(g_h), 0);       /* … and not between requests */
+    TM_EQ_INT(g_idle_calls, 1);                     /* the kept connection was told it is idle */
+    TM_CHECK(tm_http_sizeof() < 4096);              /* an idle kept-alive client is small */
     TM_EQ_INT(g_o.result, TM_OK);
     TM_EQ_INT(g_o.status, 200);
     TM_EQ_INT(g_o.heads, 1);
@@ -377,6 +383,47 @@ static void test_get_and_reuse(void)
     TM_CHECK(strstr(g_conns[4].in, "Host: api.test:8443\r\n") != NULL);
     tm_http_close(g_h);
     TM_CHECK(!tm_http_connected(g_h));
+    TM_EQ_INT(tm_http_request_bytes(g_h), 0);
+}
+
+/* The owner closes the client from on_body, in the middle of the parser's
+ * run over the receive buffer: the buffer is released after the parser
+ * returned (ASan would see a use after free otherwise), and nothing more is
+ * delivered. */
+static bool g_close_in_body;
+static void o_body_close(void *arg, const uint8_t *p, size_t n)
+{
+    o_body(arg, p, n);
+    if (g_close_in_body)
+        tm_http_close(((owner *)arg)->h);
+}
+
+static void test_close_from_body(void)
+{
+    static const tm_http_events ev_close = { o_head, o_body_close, o_room, o_wanted, o_writable, o_done, NULL };
+    reset_all();
+    tm_http_init(g_h, &ev_close, &g_o);
+    tm_reason why;
+    tm_http_request r = req_get("/c");
+    serve(0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n", false);
+    g_close_in_body = true;
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    for (int i = 0; i < 20; i++)
+        loop_once();
+    g_close_in_body = false;
+    TM_EQ_MEM(g_o.body, g_o.body_len, "abc", 3);   /* closed after the first chunk */
+    TM_EQ_INT(g_o.dones, 0);                        /* tm_http_close does not call on_done */
+    TM_CHECK(!tm_http_busy(g_h));
+    TM_CHECK(!tm_http_connected(g_h));
+    TM_EQ_INT(tm_http_request_bytes(g_h), 0);
+    /* the client is usable again */
+    new_request();
+    serve(1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false);
+    TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+    run_until_done(20);
+    TM_EQ_INT(g_o.result, TM_OK);
+    TM_EQ_MEM(g_o.body, g_o.body_len, "ok", 2);
+    tm_http_close(g_h);
 }
 
 static void test_errors(void)
@@ -690,6 +737,7 @@ int main(void)
     test_bodies();
     test_backpressure_64mib();
     test_timeouts();
+    test_close_from_body();
     tm_http_close(g_h);
     free(g_h);
     TM_TEST_MAIN_END();

@@ -8,6 +8,13 @@
  *   SPWF ca           per certificate AT+S.TLSCERT=ca,<n><CR> + n bytes DER
  *                     (--spwf-form fs: AT+S.FSC=/<ski>.ca,<n><CR> + DER; ski lower-case hex)
  *        client-cert  AT+S.TLSCERT=cert,<n><CR> + DER;  client-key AT+S.TLSCERT=key,<n><CR> + DER
+ *   ESP  ca           AT+SYSMFG=2,"client_ca","client_ca.<i>",8,<n><CR><LF> + n bytes PEM (every
+ *                     certificate, LF line ends), then AT+CIPSSLCCONF=2,0,<i><CR><LF>
+ *        client-cert  AT+SYSMFG=2,"client_cert","client_cert.<i>",8,<n><CR><LF> + PEM (the
+ *                     certificate and any intermediates after it)
+ *        client-key   AT+SYSMFG=2,"client_key","client_key.<i>",8,<n><CR><LF> + PEM (the key's
+ *                     own label), then AT+CIPSSLCCONF=3,<i>,0<CR><LF>
+ *                     (i = --index, default 0; ESP lines end with CR LF)
  * n is always the count of the exact bytes that follow; nothing else is sent. */
 #include "cert.h"
 
@@ -114,8 +121,30 @@ size_t tc_at_script(const tc_items *it, const char *dialect, const char *kind, c
             if (strcmp(kind, "client-cert") == 0)
                 break;   /* SPWF takes the client certificate alone */
         }
+    } else if (strcmp(dialect, "esp") == 0) {
+        if (it->n > TM_CERTFMT_MAX_ITEMS) {
+            snprintf(err, cap, "%zu certificates: the module takes at most %d in one AT+SYSMFG item; load the "
+                               "one root you need (tlsmodem-cert probe names it)", it->n, TM_CERTFMT_MAX_ITEMS);
+            return 0;
+        }
+        int i = index < 0 ? 0 : index;
+        const char *ns = key ? "client_key" : strcmp(kind, "ca") == 0 ? "client_ca" : "client_cert";
+        sbuf data = { 0 };
+        for (size_t k = 0; ok && k < (key ? 1 : it->n); k++) {
+            size_t l;
+            char *p = tc_pem(&it->items[k], key ? it->labels[k] : "CERTIFICATE", &l);
+            ok = p && sput(&data, p, l);
+            free(p);
+        }
+        ok = ok && sputf(&b, "AT+SYSMFG=2,\"%s\",\"%s.%d\",8,%zu\r\n", ns, ns, i, data.len) &&
+             sput(&b, data.p, data.len);
+        free(data.p);
+        if (ok && strcmp(kind, "ca") == 0)
+            ok = sputf(&b, "AT+CIPSSLCCONF=2,0,%d\r\n", i);
+        else if (ok && key)
+            ok = sputf(&b, "AT+CIPSSLCCONF=3,%d,0\r\n", i);
     } else {
-        snprintf(err, cap, "unknown dialect '%s' (hl or spwf)", dialect);
+        snprintf(err, cap, "unknown dialect '%s' (hl, spwf or esp)", dialect);
         return 0;
     }
     if (!ok) {

@@ -100,12 +100,12 @@ static const struct {
     { "probe", PROBE_OPTS, "+ho:", 1, 1, "HOST:PORT", cmd_probe,
       "probe HOST:PORT            connect like the modem: chain, problems, the root to load",
       "usage: tlsmodem-cert probe HOST:PORT [--resolve HOST:PORT:ADDR]... [--ca-bundle FILE]\n"
-      "                           [--dialect hl|spwf] [--spwf-form tlscert|fs] [-o SCRIPT] [--script]\n"
+      "                           [--dialect hl|spwf|esp] [--spwf-form tlscert|fs] [-o SCRIPT] [--script]\n"
       "Connects as the modem does (SNI, verification), without SNI, and once more to record the\n"
       "chain; reports the problems, the root that anchors the chain and the AT commands to load it.\n"
       "  --resolve HOST:PORT:ADDR  use ADDR for HOST:PORT (repeatable, like curl)\n"
       "  --ca-bundle FILE       the trust to judge with (default " TC_DEFAULT_BUNDLE ")\n"
-      "  --dialect hl|spwf      the dialect of the AT script (default hl)\n"
+      "  --dialect hl|spwf|esp  the dialect of the AT script (default hl)\n"
       "  --spwf-form tlscert|fs SPWF: AT+S.TLSCERT (default) or a file-system CA (AT+S.FSC)\n"
       "  -o, --output SCRIPT    also write the exact AT script to SCRIPT\n"
       "  --script               stdout carries only the AT script (the report goes to stderr)\n"
@@ -114,12 +114,13 @@ static const struct {
       "3 the CA bundle cannot be read.\n" },
     { "at-script", ATSCRIPT_OPTS, "+ho:", 1, 1, "FILE", cmd_at_script,
       "at-script FILE             the AT command sequence that loads FILE",
-      "usage: tlsmodem-cert at-script FILE [--dialect hl|spwf] [--as ca|client-cert|client-key]\n"
+      "usage: tlsmodem-cert at-script FILE [--dialect hl|spwf|esp] [--as ca|client-cert|client-key]\n"
       "                           [--index 0..7] [--spwf-form tlscert|fs] [-o OUT]\n"
-      "The exact bytes a host sends to load FILE: command line ended by CR, then the data.\n"
-      "  --dialect hl|spwf      the module's dialect (default hl, as probe)\n"
+      "The exact bytes a host sends to load FILE: command line ended by CR (CR LF for esp), then the data.\n"
+      "  --dialect hl|spwf|esp  the module's dialect (default hl, as probe)\n"
       "  --as ca|client-cert|client-key   what FILE is loaded as (default ca)\n"
-      "  --index 0..7           HL: the slot (AT+KCERTSTORE/AT+KPRIVKSTORE index; default none)\n"
+      "  --index 0..7           HL: the slot (AT+KCERTSTORE/AT+KPRIVKSTORE index; default none);\n"
+      "                         ESP: the AT+SYSMFG key number (client_ca.<i>; default 0)\n"
       "  --spwf-form tlscert|fs SPWF: AT+S.TLSCERT (default) or a file-system CA (AT+S.FSC)\n"
       "  -o, --output OUT       write the script to OUT (default stdout; - = stdout)\n"
       COMMON_HELP
@@ -265,8 +266,8 @@ int tc_cli_main(int argc, char **argv)
             o.ca_bundle = optarg;
             break;
         case O_DIALECT:
-            if (!one_of(optarg, "hl", "spwf", NULL))
-                return usage_error(o.cmd, "--dialect '%s': expected hl or spwf", optarg);
+            if (!one_of(optarg, "hl", "spwf", "esp"))
+                return usage_error(o.cmd, "--dialect '%s': expected hl, spwf or esp", optarg);
             o.dialect = optarg;
             break;
         case O_FORM:

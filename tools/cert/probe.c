@@ -380,7 +380,7 @@ script:
         char e2[300];
         size_t sl2 = tc_at_script(&anchor, dialect, "ca", form, -1, &s, e2, sizeof e2);
         if (sl2) {
-            bool spwf = strcmp(dialect, "spwf") == 0;
+            bool spwf = strcmp(dialect, "spwf") == 0, esp = strcmp(dialect, "esp") == 0;
             if (script_out) {
                 FILE *f = fopen(script_out, "wb");
                 if (!f || fwrite(s, 1, sl2, f) != sl2) {
@@ -393,8 +393,25 @@ script:
             }
             size_t cmdl = strcspn(s, "\r");
             printf("\nAT commands to load this root (%s dialect; the count is of the exact bytes that follow "
-                   "the command's CR):\n", dialect);
-            if (!spwf) {
+                   "the command's %s):\n", dialect, esp ? "CR LF" : "CR");
+            if (esp) {
+                /* command CR LF, the PEM, then AT+CIPSSLCCONF CR LF */
+                size_t data_at = cmdl + 2, data_len;
+                const char *comma = s + cmdl;
+                while (comma > s && comma[-1] != ',')
+                    comma--;
+                data_len = (size_t)strtoul(comma, NULL, 10);
+                printf("----8<----\n");
+                fwrite(s, 1, cmdl, stdout);
+                printf("<CR><LF>\n");
+                fwrite(s + data_at, 1, data_len, stdout);
+                const char *rest = s + data_at + data_len;
+                printf("%.*s<CR><LF>\n", (int)strcspn(rest, "\r"), rest);
+                printf("----8<----\n");
+                printf("  the module answers OK and > after the first line, OK after the PEM and OK to "
+                       "AT+CIPSSLCCONF (verify with this root on the link; AT+HTTPCLIENT https:// uses it as well).\n"
+                       "  To pipe it: tlsmodem-cert probe %s --dialect esp ... --script | <modem>\n", target);
+            } else if (!spwf) {
                 printf("----8<----\n");
                 fwrite(s, 1, cmdl, stdout);
                 printf("<CR>\n");

@@ -193,4 +193,10 @@ tm_err esp_mfg_get(esp_state *s, const char *ns, const char *key, uint8_t *buf, 
 /* Calls cb for each key of namespace ns, in name order; returns how many. */
 int    esp_mfg_keys(esp_state *s, const char *ns, void (*cb)(void *arg, const char *key), void *arg);
 
+/* ---- http.c, diag.c (esp-http) ---------------------------------------------- */
+
+/* The command a reason names for loading a missing root (tm_tls_config
+ * .load_hint); one item there serves the links and the HTTP commands. */
+#define ESP_LOAD_ROOT_HINT "AT+SYSMFG=2,\"client_ca\",\"client_ca.0\",8,<length>"
+
 #endif

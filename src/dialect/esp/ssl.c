@@ -325,8 +325,10 @@ tm_err esp_ssl_tls_config(esp_state *s, int link, const char *host, esp_tls_hold
     if (e) {
         esp_tls_hold_free(hold);
         memset(cfg, 0, sizeof *cfg);
+        return e;
     }
-    return e;
+    cfg->load_hint = ESP_LOAD_ROOT_HINT;     /* reasons name this dialect's command */
+    return TM_OK;
 }
 
 /* ---- commands ------------------------------------------------------------------ */

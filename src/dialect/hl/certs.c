@@ -47,6 +47,24 @@ static void collect_data(void *arg, const uint8_t *p, size_t n)
     s->collect_len += n;
 }
 
+/* The upload buffer (TM_STORE_ITEM_MAX, 256 KiB) exists only while an
+ * upload runs: taken at CONNECT, given back when its end was handled. */
+void hl_collect_release(hl_state *s)
+{
+    free(s->collect);
+    s->collect = NULL;
+    s->collect_cap = s->collect_len = 0;
+    s->collect_hold = false;
+}
+
+static void collect_ended(void *arg, tm_at_data_end how, size_t total)
+{
+    hl_state *s = hl_get(arg);
+    s->collect_on_end(arg, how, total);
+    if (!s->collect_hold)      /* hl_crlf_overrun still needs it: it releases it itself */
+        hl_collect_release(s);
+}
+
 static bool collect_begin(hl_state *s)
 {
     if (!s->collect) {
@@ -166,13 +184,15 @@ tm_err hl_collect_start(tm_at *at, int kind, long index, long count,
     s->collect_kind = kind;
     s->collect_index = (int)index;
     s->collect_expected = (size_t)count;
+    s->collect_on_end = on_end;
+    s->collect_hold = false;
     tm_at_v250_result(at, "CONNECT", 1);
     tm_at_data_in spec = {
         .count = (size_t)count,
         .pattern = true,
         .escape = true,
         .on_data = collect_data,
-        .on_end = on_end,
+        .on_end = collect_ended,
         .room = collect_room,
         .arg = at,
     };

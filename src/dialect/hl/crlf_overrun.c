@@ -29,6 +29,7 @@ static void drained(void *arg, tm_at_data_end how, size_t total)
         how != TM_AT_DATA_END_COUNT,
         "end the data with the EOF pattern instead of a count, or send the file with tlsmodem-cert "
         "at-script from another shell"));
+    hl_collect_release(s);
 }
 
 bool hl_crlf_overrun(tm_at *at, hl_state *s)
@@ -44,6 +45,7 @@ bool hl_crlf_overrun(tm_at *at, hl_state *s)
         .on_end = drained,
         .arg = at,
     };
+    s->collect_hold = true;     /* drained() still reads the first part */
     tm_at_data_in_start(at, &spec);
     return true;
 }

@@ -134,5 +134,6 @@ const tm_dialect tm_dialect_hl = {
     .start = hl_start,
     .stop = hl_stop,
     .models = hl_model_names,
+    .cellular = true,
     .sim_event = hl_sim_event,
 };

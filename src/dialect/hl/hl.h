@@ -90,6 +90,8 @@ typedef struct {
     int          collect_index;
     size_t       collect_expected;   /* announced byte count, 0 = none */
     int          collect_session;
+    void       (*collect_on_end)(void *at, tm_at_data_end how, size_t total);
+    bool         collect_hold;       /* the buffer outlives on_end (crlf_overrun.c) */
 } hl_state;
 
 hl_state   *hl_get(tm_at *at);
@@ -102,7 +104,8 @@ void        hl_session_free(hl_state *s, hl_session *ss);
 tm_err      hl_session_arg(tm_at *at, const tm_at_args *a, int idx, hl_sess_kind kind, hl_session **out);
 
 /* Data-mode collection into hl_state.collect (certs.c): prints CONNECT and
- * collects until the count, the EOF pattern or +++; on_end gets the engine. */
+ * collects until the count, the EOF pattern or +++; on_end gets the engine.
+ * The buffer is allocated here and freed once on_end returned. */
 enum { COLLECT_ROOT = 0, COLLECT_LOCAL = 1, COLLECT_KEY = 2, COLLECT_HEADER = 3 };
 tm_err      hl_collect_start(tm_at *at, int kind, long index, long count,
                              void (*on_end)(void *at, tm_at_data_end how, size_t total));
@@ -111,6 +114,8 @@ tm_err      hl_collect_start(tm_at *at, int kind, long index, long count,
  * the command with "received CR LF line ends: announced N bytes, the PEM
  * needs M" (crlf_overrun.c).  False when that is not what happened. */
 bool        hl_crlf_overrun(tm_at *at, hl_state *s);
+/* Frees the collection buffer (done after on_end unless held). */
+void        hl_collect_release(hl_state *s);
 /* How the collection ended: TM_OK, or the reason (mangled pattern, count mismatch, empty). */
 tm_err      hl_collect_end_check(tm_at *at, hl_state *s, tm_at_data_end how, size_t total);
 

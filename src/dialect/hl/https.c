@@ -19,6 +19,7 @@
  *   headers is honoured and checked; a "Transfer-Encoding: chunked" header
  *   means the host frames chunks itself; with neither, tlsmodem sends the
  *   body chunked. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,23 @@
 #include "port/port.h"
 
 enum { OP_NONE, OP_GET, OP_HEAD, OP_POST, OP_CNX };
+
+/* Memory in proportion to use (docs/architecture.md "Memory per session"):
+ * a configured session is struct hl_https alone (~0.6 KiB; the headers of
+ * KHTTPSHEADER malloc'd to their size).  A request or an open connection
+ * adds hl_https_conn with the HTTP client (~5 KiB, kept while a kept-alive
+ * connection is open), the client adds its request buffers while a request
+ * runs, and a POST its 32 KiB body buffer while the body comes in.  Each
+ * part is released when what it is for ends. */
+typedef struct {
+    hl_creds     creds;          /* trust of the open connection (a transparent reconnect uses it) */
+    bool         conn_has_pin;   /* the AT+TMPIN pin the open connection was verified with */
+    uint8_t      conn_pin[32];
+    tm_reason    fail;
+    uint8_t     *tx;             /* POST body from the host (TM_SOCK_TX_BUF), during a POST only */
+    size_t       tx_len;
+    max_align_t  http[];         /* the tm_http (tm_http_sizeof()) */
+} hl_https_conn;
 
 struct hl_https {
     hl_session *ss;
@@ -39,42 +57,89 @@ struct hl_https {
     long        sec_level;
     char        login[64];
     char        password[64];
-    char        headers[TM_HTTP_HEADER_MAX];
+    char       *headers;         /* malloc'd, NUL-terminated; NULL = none */
     size_t      headers_len;
-    tm_http    *http;
-    hl_creds    creds;
+    hl_https_conn *c;            /* NULL: no request running and no connection open */
+    tm_http    *http;            /* in c */
+    unsigned    release_timer;   /* 0 ms timer: release c after a request (outside callbacks) */
     bool        connected;       /* for the read form */
-    bool        conn_has_pin;    /* the AT+TMPIN pin the open connection was verified with */
-    uint8_t     conn_pin[32];
     /* the running request */
     int         op;
     bool        show_header;
     bool        connect_sent;
     bool        data_mode;       /* POST body still coming from the host */
     bool        body_ended;
-    bool        failed;          /* failure seen while the host was still sending */
-    tm_reason   fail;
+    bool        failed;          /* failure seen while the host was still sending (reason in c->fail) */
     uint64_t    body_bytes;
     int         status;
     char        reason_phrase[64];
-    uint8_t     tx[TM_SOCK_TX_BUF];
-    size_t      tx_len;
 };
 
 static hl_https *https_of(hl_session *ss) { return ss->https; }
 
 static const tm_http_events hl_http_events;
 
+/* The connection part, created when a request or KHTTPSCNX starts. */
+static bool conn_get(hl_https *h)
+{
+    if (h->c)
+        return true;
+    hl_https_conn *c = calloc(1, sizeof *c + tm_http_sizeof());
+    if (!c)
+        return false;
+    h->c = c;
+    h->http = (tm_http *)c->http;
+    tm_http_init(h->http, &hl_http_events, h);
+    return true;
+}
+
+/* Gives back what the session no longer uses: the POST buffer after the
+ * request, the connection part when no connection stays open.  Never from
+ * inside a tm_http callback (the client is on the stack): see release_later. */
+static void conn_release(hl_https *h)
+{
+    hl_https_conn *c = h->c;
+    if (!c || h->op != OP_NONE)
+        return;
+    free(c->tx);
+    c->tx = NULL;
+    c->tx_len = 0;
+    if (tm_http_connected(h->http))
+        return;
+    tm_http_close(h->http);
+    hl_creds_free(&c->creds);
+    free(c);
+    h->c = NULL;
+    h->http = NULL;
+}
+
+static void release_cb(void *arg)
+{
+    hl_https *h = arg;
+    h->release_timer = 0;
+    conn_release(h);
+}
+
+static void release_later(hl_https *h)
+{
+    if (!h->release_timer)
+        h->release_timer = tm_port_timer_add(0, release_cb, h);
+}
+
 void hl_https_free(hl_session *ss)
 {
     hl_https *h = ss->https;
     if (!h)
         return;
-    if (h->http) {
+    if (h->release_timer)
+        tm_port_timer_cancel(h->release_timer);
+    if (h->c) {
         tm_http_close(h->http);
-        free(h->http);
+        hl_creds_free(&h->c->creds);
+        free(h->c->tx);
+        free(h->c);
     }
-    hl_creds_free(&h->creds);
+    free(h->headers);
     free(h);
     ss->https = NULL;
 }
@@ -115,10 +180,7 @@ tm_err hl_khttpscfg_set(tm_at *at, const tm_at_args *a)
         return tm_fail(why, TM_E_NO_SESSION_FREE, "all %d sessions are in use; delete one with "
                        "AT+KHTTPSDEL or AT+KTCPDEL", TM_SESSIONS_MAX);
     hl_https *h = calloc(1, sizeof *h);
-    tm_http *http = malloc(tm_http_sizeof());
-    if (!h || !http) {
-        free(h);
-        free(http);
+    if (!h) {
         hl_session_free(s, ss);
         return tm_fail(why, TM_E_NO_MEMORY, "no memory for an HTTPS session");
     }
@@ -126,8 +188,6 @@ tm_err hl_khttpscfg_set(tm_at *at, const tm_at_args *a)
     ss->cnx = (int)cnx;
     h->ss = ss;
     h->at = at;
-    h->http = http;
-    tm_http_init(http, &hl_http_events, h);
     snprintf(h->server, sizeof h->server, "%s", server);
     h->port = port;
     h->http_version = ver;
@@ -190,9 +250,19 @@ static void header_end(void *arg, tm_at_data_end how, size_t total)
         tm_at_complete(at, e);
         return;
     }
-    memcpy(h->headers, norm, n);
+    char *copy = NULL;
+    if (n && !(copy = malloc(n + 1))) {
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_NO_MEMORY,
+                                   "no memory for %zu bytes of headers; the stored headers are unchanged", n));
+        return;
+    }
+    if (n) {
+        memcpy(copy, norm, n);
+        copy[n] = '\0';
+    }
+    free(h->headers);
+    h->headers = copy;
     h->headers_len = n;
-    h->headers[n] = '\0';
     tm_trace_bytes("hl", "headers stored: ", h->headers, n);
     tm_at_complete(at, TM_OK);
 }
@@ -218,7 +288,8 @@ tm_err hl_khttpsheader_read(tm_at *at, const tm_at_args *a)
             continue;
         hl_https *h = https_of(ss);
         tm_at_line(at, "+KHTTPSHEADER: %d,%zu", ss->id, h->headers_len);
-        tm_at_write(at, h->headers, h->headers_len);
+        if (h->headers_len)
+            tm_at_write(at, h->headers, h->headers_len);
     }
     return TM_OK;
 }
@@ -232,6 +303,7 @@ static void req_finish_fail(hl_https *h, const tm_reason *why)
     h->op = OP_NONE;
     h->connected = false;
     hl_report_failure(at, "+KHTTPS_ERROR", h->ss->id, why, op != OP_CNX);
+    release_later(h);
     if (op == OP_CNX)
         return;   /* KHTTPSCNX already answered OK */
     tm_at_complete_silent(at);
@@ -266,12 +338,13 @@ static size_t ev_body_room(void *arg)
 
 static void post_pump(hl_https *h)
 {
-    while (h->tx_len) {
-        long n = tm_http_body_write(h->http, h->tx, h->tx_len);
+    hl_https_conn *c = h->c;
+    while (c->tx_len) {
+        long n = tm_http_body_write(h->http, c->tx, c->tx_len);
         if (n <= 0)
             return;
-        memmove(h->tx, h->tx + n, h->tx_len - (size_t)n);
-        h->tx_len -= (size_t)n;
+        memmove(c->tx, c->tx + n, c->tx_len - (size_t)n);
+        c->tx_len -= (size_t)n;
     }
     if (h->body_ended && !h->data_mode) {
         h->body_ended = false;
@@ -283,9 +356,9 @@ static size_t post_room(void *arg)
 {
     hl_https *h = arg;
     if (h->failed)
-        return sizeof h->tx;    /* discard what the host still sends */
+        return TM_SOCK_TX_BUF;  /* discard what the host still sends */
     post_pump(h);
-    return sizeof h->tx - h->tx_len;
+    return TM_SOCK_TX_BUF - h->c->tx_len;
 }
 
 static void post_data(void *arg, const uint8_t *p, size_t n)
@@ -293,11 +366,12 @@ static void post_data(void *arg, const uint8_t *p, size_t n)
     hl_https *h = arg;
     if (h->failed)
         return;
-    size_t room = sizeof h->tx - h->tx_len;
+    hl_https_conn *c = h->c;
+    size_t room = TM_SOCK_TX_BUF - c->tx_len;
     if (n > room)
         n = room;
-    memcpy(h->tx + h->tx_len, p, n);
-    h->tx_len += n;
+    memcpy(c->tx + c->tx_len, p, n);
+    c->tx_len += n;
     post_pump(h);
 }
 
@@ -307,12 +381,13 @@ static void post_end(void *arg, tm_at_data_end how, size_t total)
     h->data_mode = false;
     tm_trace("hl", "session %d: request body from the host ended after %zu bytes", h->ss->id, total);
     if (h->failed) {
-        req_finish_fail(h, &h->fail);
+        req_finish_fail(h, &h->c->fail);
         return;
     }
     if (how == TM_AT_DATA_END_HOST_GONE) {
         tm_http_close(h->http);
         h->op = OP_NONE;
+        release_later(h);
         tm_at_complete(h->at, tm_fail(tm_at_reason(h->at), TM_E_DATA_ABORTED,
                                       "the host went away during the request body; the request was "
                                       "not completed"));
@@ -321,6 +396,7 @@ static void post_end(void *arg, tm_at_data_end how, size_t total)
     if (how == TM_AT_DATA_END_MANGLED) {
         tm_http_close(h->http);
         h->op = OP_NONE;
+        release_later(h);
         tm_at_complete(h->at, tm_fail(tm_at_reason(h->at), TM_E_DATA_PATTERN_MANGLED,
                                       "the body ended with a look-alike of the EOF pattern; the "
                                       "pattern is %s in ASCII; the request was not completed",
@@ -336,6 +412,14 @@ static void ev_body_wanted(void *arg)
     hl_https *h = arg;
     if (h->op != OP_POST) {
         tm_http_body_end(h->http);
+        return;
+    }
+    if (!h->c->tx && !(h->c->tx = malloc(TM_SOCK_TX_BUF))) {
+        tm_reason why;
+        tm_reason_clear(&why);
+        tm_fail(&why, TM_E_NO_MEMORY, "no memory for the request body buffer (%d bytes)", TM_SOCK_TX_BUF);
+        tm_http_close(h->http);
+        req_finish_fail(h, &why);
         return;
     }
     h->connected = true;
@@ -361,7 +445,7 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
     if (result != TM_OK) {
         if (h->data_mode) {     /* finish when the host has ended the body */
             h->failed = true;
-            h->fail = *why;
+            h->c->fail = *why;
             return;
         }
         req_finish_fail(h, why);
@@ -369,6 +453,7 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
     }
     int op = h->op;
     h->op = OP_NONE;
+    release_later(h);    /* the POST buffer; the rest too if the server closed */
     if (op == OP_CNX) {
         h->connected = true;
         tm_at_urc(at, "+KHTTPS_IND: %d,1", h->ss->id);
@@ -383,7 +468,16 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
               h->status, h->reason_phrase);
 }
 
+/* The server closed the kept-alive connection between requests. */
+static void ev_idle_closed(void *arg)
+{
+    hl_https *h = arg;
+    h->connected = false;
+    release_later(h);
+}
+
 static const tm_http_events hl_http_events = {
+    .on_idle_closed = ev_idle_closed,
     .on_head = ev_head,
     .on_body = ev_body,
     .body_room = ev_body_room,
@@ -395,7 +489,7 @@ static const tm_http_events hl_http_events = {
 static void deferred_fail(void *arg)
 {
     hl_https *h = arg;
-    req_finish_fail(h, &h->fail);
+    req_finish_fail(h, &h->c->fail);
 }
 
 /* Where and how a session connects: the server, TLS with the store's trust
@@ -407,17 +501,18 @@ static tm_err conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o, tm_reason *wh
     o->use_tls = true;
     uint32_t idle;
     hl_cnx_timeouts(hl_get(at), h->ss->cnx, &o->connect_timeout_ms, &idle);
+    hl_https_conn *c = h->c;
     if (!tm_http_connected(h->http)) {
-        hl_creds_free(&h->creds);
-        tm_err e = hl_creds_load(hl_get(at), &h->creds, h->sec_level >= 2, why);
+        hl_creds_free(&c->creds);
+        tm_err e = hl_creds_load(hl_get(at), &c->creds, h->sec_level >= 2, why);
         if (e) {
-            hl_creds_free(&h->creds);
+            hl_creds_free(&c->creds);
             return e;
         }
-        h->conn_has_pin = h->ss->has_pin;
-        memcpy(h->conn_pin, h->ss->pin, sizeof h->conn_pin);
+        c->conn_has_pin = h->ss->has_pin;
+        memcpy(c->conn_pin, h->ss->pin, sizeof c->conn_pin);
     }
-    hl_tls_config(hl_get(at), &h->creds, &o->tls, o->host, (int)h->sec_level);
+    hl_tls_config(hl_get(at), &c->creds, &o->tls, o->host, (int)h->sec_level);
     hl_tls_apply_pin(h->ss, &o->tls);
     return TM_OK;
 }
@@ -428,9 +523,9 @@ static tm_err conn_opts(tm_at *at, hl_https *h, tm_stream_opts *o, tm_reason *wh
 static void pin_recheck(hl_https *h)
 {
     hl_session *ss = h->ss;
-    if (!tm_http_connected(h->http))
+    if (!h->c || !tm_http_connected(h->http))
         return;
-    if (h->conn_has_pin == ss->has_pin && (!ss->has_pin || memcmp(h->conn_pin, ss->pin, 32) == 0))
+    if (h->c->conn_has_pin == ss->has_pin && (!ss->has_pin || memcmp(h->c->conn_pin, ss->pin, 32) == 0))
         return;
     tm_trace("hl", "session %d: the SPKI pin changed since the kept-alive connection was verified: closing it; "
              "the next connection is verified with the %s", ss->id, ss->has_pin ? "new pin" : "pin removed");
@@ -465,6 +560,8 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
         return tm_fail(why, TM_E_ARG_BAD, "argument 2 (request_uri) \"%s\" must start with '/'; give "
                        "the path only, the server is set with AT+KHTTPSCFG", uri);
     static const char *const methods[] = { "", "GET", "HEAD", "POST", "" };
+    if (!conn_get(h))
+        return tm_fail(why, TM_E_NO_MEMORY, "no memory for the connection of session %d", ss->id);
     pin_recheck(h);
     tm_http_request req;
     memset(&req, 0, sizeof req);
@@ -498,7 +595,7 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     h->failed = false;
     h->body_bytes = 0;
     h->status = 0;
-    h->tx_len = 0;
+    h->c->tx_len = 0;
     if (h->sec_level == 0)
         tm_trace("verdict", "session %d: sec_level 0: server certificate NOT VERIFIED (encrypt only)",
                  ss->id);
@@ -506,7 +603,7 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
     if (e) {
         /* unusable stored credentials, DNS and the like fail at once; report as the module does (NO
          * CARRIER + +KHTTPS_ERROR) from the loop, after this handler returns */
-        h->fail = *why;
+        h->c->fail = *why;
         tm_port_timer_add(0, deferred_fail, h);
     } else if (op == OP_GET || op == OP_HEAD) {
         tm_at_set_abort(at, host_abort, h);
@@ -518,7 +615,7 @@ static tm_err start_request(tm_at *at, hl_session *ss, int op, const char *uri, 
 void hl_https_idle(hl_session *ss)
 {
     hl_https *h = ss->https;
-    if (h && h->op != OP_NONE && tm_at_out_room(h->at) > 0)
+    if (h && h->op != OP_NONE && h->http && tm_at_out_room(h->at) > 0)
         tm_http_resume(h->http);
 }
 
@@ -549,6 +646,8 @@ tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
     hl_https *h = https_of(ss);
     if (h->op != OP_NONE)
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
+    if (!conn_get(h))
+        return tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory for the connection of session %d", ss->id);
     pin_recheck(h);
     if (tm_http_connected(h->http)) {
         tm_at_urc(at, "+KHTTPS_IND: %d,1", ss->id);
@@ -558,11 +657,11 @@ tm_err hl_khttpscnx_set(tm_at *at, const tm_at_args *a)
      * (the next request reuses it), "+KHTTPS_ERROR: <id>,<code>" if not. */
     tm_stream_opts o;
     memset(&o, 0, sizeof o);
-    if ((e = conn_opts(at, h, &o, tm_at_reason(at))))
+    if ((e = conn_opts(at, h, &o, tm_at_reason(at))) ||
+        (e = tm_http_connect(h->http, &o, tm_at_reason(at)))) {
+        conn_release(h);
         return e;
-    e = tm_http_connect(h->http, &o, tm_at_reason(at));
-    if (e)
-        return e;
+    }
     h->op = OP_CNX;
     return TM_OK;
 }
@@ -584,8 +683,10 @@ tm_err hl_khttpsclose_set(tm_at *at, const tm_at_args *a)
     } else if (h->op != OP_NONE) {
         return tm_fail(tm_at_reason(at), TM_E_SESSION_BUSY, "session %d has a request running", ss->id);
     }
-    tm_http_close(h->http);
+    if (h->http)
+        tm_http_close(h->http);
     h->connected = false;
+    conn_release(h);
     return TM_OK;
 }
 

@@ -145,12 +145,16 @@ struct hl_tcp {
     size_t      rx_head;
     size_t      rx_len;
     bool        announced;        /* +KTCP_DATA sent for the current non-empty ring */
+    bool        urc_queued;       /* a +KTCP_DATA waits in the engine, its count made when written */
     uint64_t    rx_total;
     uint64_t    tx_total;
-    /* transmit buffer: [committed tx_len][staged] */
+    /* transmit buffer: [committed tx_len][staged].  Both buffers (64 KiB)
+     * are allocated by the first AT+KTCPCNX and kept until AT+KTCPDEL: a
+     * configured session that never connects does not pay for them
+     * (docs/architecture.md "Memory per session"). */
     size_t      tx_len;
-    uint8_t     tx[TM_SOCK_TX_BUF];
-    uint8_t     rx[TM_SOCK_RX_BUF];
+    uint8_t    *tx;               /* TM_SOCK_TX_BUF */
+    uint8_t    *rx;               /* TM_SOCK_RX_BUF */
 };
 
 static const char *status_name(int st)
@@ -237,7 +241,8 @@ static void conn_down(hl_tcp *t, const tm_reason *why)
     t->down_reported = false;
     if (t->tx_len)
         tm_trace("hl", "TCP session %d: %zu unsent bytes discarded", t->ss->id, t->tx_len);
-    memmove(t->tx, t->tx + t->tx_len, t->staged);
+    if (t->tx)
+        memmove(t->tx, t->tx + t->tx_len, t->staged);
     t->tx_len = 0;
     tm_trace("hl", "TCP session %d: %s -> closed (+KTCP_NOTIF %d), %zu bytes still buffered",
              t->ss->id, status_name(prev), t->notif, t->rx_len);
@@ -281,11 +286,38 @@ static void rx_take(hl_tcp *t, size_t n)
         tm_stream_want_read(&t->st, true);
 }
 
+static hl_tcp *tcp_by_id(hl_state *s, int id)
+{
+    for (int i = 0; s && i < TM_SESSIONS_MAX; i++)
+        if (s->sess[i].id == id && s->sess[i].kind == HL_SESS_TCP)
+            return s->sess[i].tcp;
+    return NULL;
+}
+
+/* +KTCP_DATA with the count the ring holds when the line is written, not
+ * when it was queued: a KTCPRCV the host typed meanwhile may have read the
+ * bytes (the host would otherwise ask for bytes that are gone).  An emptied
+ * ring leaves nothing to say; a deleted session neither (looked up by id). */
+static bool render_ktcp_data(tm_at *at, int id, char *buf, size_t cap)
+{
+    hl_tcp *t = tcp_by_id(hl_get(at), id);
+    if (!t || !t->urc_queued)
+        return false;
+    t->urc_queued = false;
+    if (!t->rx_len)
+        return false;           /* rx_take already cleared `announced` */
+    snprintf(buf, cap, "+KTCP_DATA: %d,%zu", id, t->rx_len);
+    return true;
+}
+
 static void announce(hl_tcp *t)
 {
     if (t->rx_len && !t->announced) {
         t->announced = true;
-        tm_at_urc(t->at, "+KTCP_DATA: %d,%zu", t->ss->id, t->rx_len);
+        if (!t->urc_queued) {
+            t->urc_queued = true;
+            tm_at_urc_late(t->at, render_ktcp_data, t->ss->id);
+        }
     }
 }
 
@@ -526,6 +558,8 @@ void hl_tcp_free(hl_session *ss)
     if (t->done_timer)
         tm_port_timer_cancel(t->done_timer);
     release_conn(t);
+    free(t->tx);
+    free(t->rx);
     free(t);
     ss->tcp = NULL;
 }
@@ -724,6 +758,13 @@ tm_err hl_ktcpcnx_set(tm_at *at, const tm_at_args *a)
                        "first with AT+KTCPCLOSE=%d", id, status_name(t->status), id);
     if ((e = hl_net_usable(at)))
         return e;
+    if (!t->tx)
+        t->tx = malloc(TM_SOCK_TX_BUF);
+    if (!t->rx)
+        t->rx = malloc(TM_SOCK_RX_BUF);
+    if (!t->tx || !t->rx)
+        return tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory for the buffers of session %d "
+                       "(%d bytes)", id, TM_SOCK_TX_BUF + TM_SOCK_RX_BUF);
     if (t->rx_len)
         tm_trace("hl", "TCP session %d: %zu unread bytes of the last connection discarded", id, t->rx_len);
     t->rx_len = t->rx_head = 0;

@@ -47,6 +47,7 @@ struct spwf_http {
     char        host[TM_HOST_MAX];
     char        uri[TM_HTTP_URI_MAX];
     int64_t     t0;
+    unsigned    release_timer;   /* 0 ms: free the client after a request (outside its callbacks) */
 };
 
 void spwf_http_free(spwf_state *s)
@@ -54,6 +55,8 @@ void spwf_http_free(spwf_state *s)
     spwf_http *h = s->http;
     if (!h)
         return;
+    if (h->release_timer)
+        tm_port_timer_cancel(h->release_timer);
     if (h->http) {
         tm_http_close(h->http);
         free(h->http);
@@ -63,6 +66,25 @@ void spwf_http_free(spwf_state *s)
     free(h->body);
     free(h);
     s->http = NULL;
+}
+
+/* Every request closes its connection ("Connection: close"): between
+ * requests nothing is kept — the client (~14 KiB with its trust list), the
+ * 256 KiB response-file and request-body buffers (docs/architecture.md
+ * "Memory per session").  Freed from a 0 ms timer: the request ends inside
+ * a tm_http callback, with the client on the stack. */
+static void release_cb(void *arg)
+{
+    spwf_http *h = arg;
+    h->release_timer = 0;
+    if (!h->running)
+        spwf_http_free(spwf_get(h->at));
+}
+
+static void release_later(spwf_http *h)
+{
+    if (!h->release_timer)
+        h->release_timer = tm_port_timer_add(0, release_cb, h);
 }
 
 static void finish_fail(spwf_http *h, const tm_reason *why)
@@ -80,6 +102,7 @@ static void finish_fail(spwf_http *h, const tm_reason *why)
     tm_at_printf(at, "AT-S.Http Client Error:%d\r\n", spwf_http_client_error(why->code));
     spwf_error_line(at, SPWF_ERR_REQUEST_FAILED, "Request failed", why);
     tm_trace("at>", "HTTP request failed: %s", tm_err_name(why->code));
+    release_later(h);
     tm_at_complete_silent(at);
 }
 
@@ -176,6 +199,7 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
         if (!e)
             e = tm_store_put(&spwf_modem(at)->store, h->out_name, h->out_buf, h->out_len, tm_at_reason(at));
         if (e) {
+            release_later(h);
             tm_at_complete(at, e);
             return;
         }
@@ -183,6 +207,7 @@ static void ev_done(void *arg, tm_err result, const tm_reason *why)
     } else {
         tm_at_write(at, "\r\n", 2);
     }
+    release_later(h);
     tm_at_complete(at, TM_OK);
 }
 
@@ -213,7 +238,7 @@ static tm_err file_arg(tm_at *at, const tm_at_args *a, int idx, char *store_name
     return e;
 }
 
-static tm_err request(tm_at *at, const tm_at_args *a, bool post)
+static tm_err request_start(tm_at *at, const tm_at_args *a, bool post)
 {
     spwf_state *s = spwf_get(at);
     tm_reason *why = tm_at_reason(at);
@@ -321,6 +346,16 @@ static tm_err request(tm_at *at, const tm_at_args *a, bool post)
         tm_port_timer_add(0, deferred_fail, h);
     }
     return TM_AT_PENDING;
+}
+
+/* A request refused before it started keeps nothing either. */
+static tm_err request(tm_at *at, const tm_at_args *a, bool post)
+{
+    tm_err e = request_start(at, a, post);
+    spwf_state *s = spwf_get(at);
+    if (e != TM_AT_PENDING && s->http && !s->http->running)
+        spwf_http_free(s);
+    return e;
 }
 
 /* From the loop's idle hook: the host took output, let a paused body go on. */

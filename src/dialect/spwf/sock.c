@@ -31,7 +31,7 @@ struct spwf_sock {
     int         id;
     tm_at      *at;
     tm_stream   st;
-    spwf_creds  creds;
+    spwf_creds *creds;           /* TLS trust, until the handshake ended */
     bool        tls;
     bool        opening;
     bool        open;
@@ -44,9 +44,12 @@ struct spwf_sock {
     long        port;
     char        ip[64];
     uint64_t    rx_total, tx_total;
-    uint8_t     rx[TM_SOCK_RX_BUF];
+    /* Buffers exist only while they hold bytes (docs/architecture.md "Memory
+     * per session"): rx (TM_SOCK_RX_BUF) from a readable socket to the SOCKR
+     * that empties it, tx (TM_SOCK_TX_BUF) from SOCKW to the last byte sent. */
+    uint8_t    *rx;
     size_t      rx_len;
-    uint8_t     tx[TM_SOCK_TX_BUF];
+    uint8_t    *tx;
     size_t      tx_len;
     /* SOCKW in progress */
     bool        writing;
@@ -57,14 +60,34 @@ struct spwf_sock {
     size_t      read_want;
 };
 
+static void creds_drop(spwf_sock *k)
+{
+    if (k->creds) {
+        spwf_creds_free(k->creds);
+        free(k->creds);
+        k->creds = NULL;
+    }
+}
+
 static void sock_free(spwf_state *s, spwf_sock *k)
 {
     if (k->read_timer)
         tm_port_timer_cancel(k->read_timer);
     tm_stream_close(&k->st);
-    spwf_creds_free(&k->creds);
+    creds_drop(k);
+    free(k->rx);
+    free(k->tx);
     s->sock[k->id] = NULL;
     free(k);
+}
+
+/* The transmit buffer goes once it is empty and no SOCKW fills it. */
+static void tx_trim(spwf_sock *k)
+{
+    if (k->tx && !k->tx_len && !k->writing) {
+        free(k->tx);
+        k->tx = NULL;
+    }
 }
 
 void spwf_sock_close_all(spwf_state *s)
@@ -105,6 +128,7 @@ static void pump_tx(spwf_sock *k)
         k->tx_len -= (size_t)n;
         k->tx_total += (uint64_t)n;
     }
+    tx_trim(k);
 }
 
 static void mark_closed(spwf_sock *k, int reason, const tm_reason *why)
@@ -142,19 +166,35 @@ static void ev_open(void *arg)
         const char *c = strrchr(a, ':');
         snprintf(k->ip, sizeof k->ip, "%.*s", c ? (int)(c - a) : (int)strlen(a), a);
     }
-    spwf_creds_free(&k->creds);
+    creds_drop(k);
     if (k->tls)
         tm_trace("spwf", "socket %d: %s", k->id, tm_tls_summary(k->st.tls));
     tm_at_line(k->at, "AT-S.On:%s:%d", k->ip, k->id);
     tm_at_complete(k->at, TM_OK);
 }
 
+static void rx_trim(spwf_sock *k)
+{
+    if (k->rx && !k->rx_len) {
+        free(k->rx);
+        k->rx = NULL;
+    }
+}
+
 static void ev_readable(void *arg)
 {
     spwf_sock *k = arg;
     size_t got = 0;
+    if (!k->rx && !k->closed && !(k->rx = malloc(TM_SOCK_RX_BUF))) {
+        if (!k->paused) {        /* backpressure: the server waits until memory is back (SOCKR retries) */
+            k->paused = true;
+            tm_stream_want_read(&k->st, false);
+            tm_trace("spwf", "socket %d: no memory for the receive buffer: not reading", k->id);
+        }
+        return;
+    }
     while (!k->closed) {
-        if (k->rx_len == sizeof k->rx) {
+        if (k->rx_len == TM_SOCK_RX_BUF) {
             if (!k->paused) {
                 k->paused = true;
                 tm_stream_want_read(&k->st, false);
@@ -163,7 +203,7 @@ static void ev_readable(void *arg)
             }
             break;
         }
-        long n = tm_stream_read(&k->st, k->rx + k->rx_len, sizeof k->rx - k->rx_len);
+        long n = tm_stream_read(&k->st, k->rx + k->rx_len, TM_SOCK_RX_BUF - k->rx_len);
         if (n > 0) {
             k->rx_len += (size_t)n;
             k->rx_total += (uint64_t)n;
@@ -184,15 +224,20 @@ static void ev_readable(void *arg)
             } else {
                 mark_closed(k, 0, NULL);
             }
+            rx_trim(k);
             return;
         }
         if (n == TM_STREAM_ERROR) {
             tm_reason r = k->st.reason;
             mark_closed(k, 1, &r);
+            rx_trim(k);
             return;
         }
         break;   /* AGAIN */
     }
+    if (!k->closed)
+        tm_stream_idle(&k->st);   /* all received bytes taken: no TLS record buffers held */
+    rx_trim(k);
     if (got && k->wind_armed && !spwf_wind_masked(k->at, 55)) {
         k->wind_armed = false;
         spwf_wind(k->at, 55, "Pending Data::%d:%zu:%zu", k->id, got, k->rx_len);
@@ -296,11 +341,15 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
     o.use_tls = tls;
     o.udp = udp;
     if (tls) {
-        if ((e = spwf_creds_load(s, &k->creds, true, why))) {
+        if (!(k->creds = calloc(1, sizeof *k->creds))) {
+            sock_free(s, k);
+            return tm_fail(why, TM_E_NO_MEMORY, "no memory for the socket's trust store");
+        }
+        if ((e = spwf_creds_load(s, k->creds, true, why))) {
             sock_free(s, k);
             return e;
         }
-        spwf_tls_config(s, &k->creds, &o.tls, o.host, expected);
+        spwf_tls_config(s, k->creds, &o.tls, o.host, expected);
         tm_trace("spwf", "SOCKON %d: TLS to %s:%ld, SNI %s, certificate name checked: %s", id, host, port, host,
                  expected[0] ? expected : host);
     } else {
@@ -325,7 +374,7 @@ static size_t w_room(void *arg)
     if (!k || k->w_failed)
         return 1 << 20;   /* discarded */
     pump_tx(k);
-    size_t room = sizeof k->tx - k->tx_len;
+    size_t room = TM_SOCK_TX_BUF - k->tx_len;
     if (room == 0)
         spwf_data_feed(at, 0);   /* the server is slow, not the host: no timeout */
     return room;
@@ -338,7 +387,7 @@ static void w_data(void *arg, const uint8_t *p, size_t n)
     spwf_data_feed(at, n);
     if (!k || k->w_failed)
         return;
-    size_t room = sizeof k->tx - k->tx_len;
+    size_t room = TM_SOCK_TX_BUF - k->tx_len;
     if (n > room)
         n = room;
     memcpy(k->tx + k->tx_len, p, n);
@@ -359,6 +408,7 @@ static void w_end(void *arg, tm_at_data_end how, size_t total)
         return;
     }
     k->writing = false;
+    tx_trim(k);
     if (k->w_failed) {
         *tm_at_reason(at) = k->w_fail;
         tm_reason_append(tm_at_reason(at), "socket %d: %zu bytes of the write were read and discarded",
@@ -375,8 +425,10 @@ static void w_abort(tm_at *at, size_t got, size_t expected)
 {
     spwf_sock *k = g_writer;
     g_writer = NULL;
-    if (k)
+    if (k) {
         k->writing = false;
+        tx_trim(k);
+    }
     tm_at_data_in_stop(at);
     tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
                                "announced %zu bytes after AT+S.SOCKW, received %zu, then nothing for %d s "
@@ -397,6 +449,8 @@ tm_err spwf_sockw_set(tm_at *at, const tm_at_args *a)
         pre = tm_fail(tm_at_reason(at), TM_E_PEER_CLOSED, "socket %d was closed %s; read what is pending "
                       "with AT+S.SOCKR and close it with AT+S.SOCKC", k->id,
                       k->close_reason ? "after an error" : "by the server");
+    if (!pre && !k->tx && !(k->tx = malloc(TM_SOCK_TX_BUF)))
+        pre = tm_fail(tm_at_reason(at), TM_E_NO_MEMORY, "no memory for the transmit buffer of socket %d", k->id);
     if (pre)
         return spwf_collect_start(at, count, pre, NULL);
     g_writer = k;
@@ -436,9 +490,12 @@ static bool read_now(spwf_sock *k)
     if (tm_at_out_room(at) < n + 128)
         return false;
     tm_at_line(at, "AT-S.Reading:%zu:%zu", n, k->rx_len);
-    tm_at_write(at, k->rx, n);
-    memmove(k->rx, k->rx + n, k->rx_len - n);
-    k->rx_len -= n;
+    if (n) {
+        tm_at_write(at, k->rx, n);
+        memmove(k->rx, k->rx + n, k->rx_len - n);
+        k->rx_len -= n;
+    }
+    rx_trim(k);
     k->wind_armed = true;
     if (k->paused && !k->closed) {
         k->paused = false;

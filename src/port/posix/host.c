@@ -537,12 +537,13 @@ static size_t flush_out(tm_host *h);
 /* Writes what the host can take now.  Space freed in the output buffer is
  * what paused producers (a body held back by backpressure) wait for; they
  * resume from their idle callback, so the loop must come round once more
- * before it sleeps (tm_loop_wake). */
+ * before it sleeps (tm_loop_wake) — when a producer was short of room, not
+ * after every write (a zero-timeout poll per flush otherwise). */
 size_t tm_host_flush(tm_host *h)
 {
     size_t before = h->at ? tm_at_out_pending(h->at) : 0;
     size_t left = flush_out(h);
-    if (left < before)
+    if (left < before && tm_at_out_take_short(h->at))
         tm_loop_wake();
     return left;
 }

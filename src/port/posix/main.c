@@ -246,6 +246,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (!dialect->cellular && (a.imei || a.iccid || a.imsi)) {
+        snprintf(err, sizeof err, "%s: --dialect %s is not a cellular module (no IMEI, ICCID or IMSI); "
+                 "leave it out", a.imei ? "--imei" : a.iccid ? "--iccid" : "--imsi", dialect->name);
+        usage_error(err);
+        return 2;
+    }
     if (a.wifi_count && strcmp(dialect->name, "esp") != 0) {
         usage_error("--wifi applies to --dialect esp only (the other dialects' network is not Wi-Fi, "
                     "or has no access point list)");
