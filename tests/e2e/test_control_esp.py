@@ -113,3 +113,24 @@ def test_esp_coverage_lost_closes_links(t):
     assert cmd(m, 'AT+CIPSTART=0,"TCP","127.0.0.1",%d' % srv.port) == b"0,CONNECT\r\n\r\nOK\r\n"
     ctl.ok("socket reset 0")
     assert m.expect(re.compile(rb"0,CLOSED\r\n")).consumed == b"0,CLOSED\r\n"
+
+
+@quick
+def test_esp_reset_in_the_middle_of_a_send_abandons_it(t):
+    """A reset while AT+CIPSEND waits for its payload: no SEND OK / SEND FAIL / ERROR
+    for it (the module lost power), "ready", the link gone, and the modem answers."""
+    srv = peer(t, "echo")
+    m, ctl = _start(t)
+    assert cmd(m, 'AT+CWJAP="tlsmodem","tlsmodem"') == JOINED
+    assert cmd(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port) == b"CONNECT\r\n\r\nOK\r\n"
+    m.send(b"AT+CIPSEND=10\r\n")
+    m.expect(b">")
+    m.send(b"abc")                                    # 3 of the 10 bytes, then the module resets
+    ctl.ok("reset")
+    got = m.expect(b"WIFI GOT IP\r\n").consumed
+    assert got.endswith(READY + b"WIFI CONNECTED\r\nWIFI GOT IP\r\n"), got
+    assert b"SEND" not in got and b"ERROR" not in got and b"CLOSED" not in got, got
+    m.send(b"ATE0\r\n")
+    m.expect(FINAL)
+    assert cmd(m, "AT+CIPSTATUS").startswith(b"STATUS:2\r\n"), "link gone, IP kept"
+    assert cmd(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port) == b"CONNECT\r\n\r\nOK\r\n"

@@ -88,7 +88,7 @@ static void check_settings(esp_state *s)
     tm_trace("warn", "%s", s->modem->start_note);
 }
 
-static void drop_volatile(esp_state *s)
+void esp_drop_volatile(esp_state *s)
 {
     esp_http_reset(s);
     esp_sock_reset(s);
@@ -107,7 +107,7 @@ void esp_reboot(tm_at *at)
         tm_at_urc(at, "ready");
         return;
     }
-    drop_volatile(s);
+    esp_drop_volatile(s);
     s->syslog = 0;
     s->sysstore = true;
     s->err_ext_set = s->err_errno_set = false;
@@ -136,7 +136,7 @@ static void esp_start(tm_modem *m)
 static void esp_stop(tm_modem *m)
 {
     (void)m;
-    drop_volatile(&g_esp);
+    esp_drop_volatile(&g_esp);
 }
 
 const tm_dialect tm_dialect_esp = {

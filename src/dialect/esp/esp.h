@@ -131,6 +131,9 @@ void esp_http_reset(esp_state *s);
 /* The boot sequence as after power-on / AT+RST: volatile state of every part
  * dropped, then "ready" (esp.c). */
 void esp_reboot(tm_at *at);
+/* Links, TLS and HTTP state released, the station left (no output): a reset's
+ * first half, also what a reset in the middle of a command drops (sim.c). */
+void esp_drop_volatile(esp_state *s);
 
 /* Control-channel events (sim.c); NULL-safe stub until implemented. */
 tm_err esp_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why);

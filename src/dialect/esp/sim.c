@@ -6,26 +6,16 @@
  * WIFI GOT IP) when the host had joined; reject = the access point
  * deauthenticates the station and refuses it (AT+CWJAP fails with
  * +CWJAP:4) until "coverage back"; csq = the signal AT+CWJAP? and AT+CWLAP
- * report; reset = a restart as AT+RST without its OK. */
+ * report; reset = a restart as AT+RST without its OK (a command running then
+ * is abandoned without a result, as the module's power loss would). */
 #include <stdio.h>
 
 #include "core/trace.h"
 #include "dialect/esp/esp.h"
 
-/* Links are esp-sock's (sock.c).  Until that part is linked in, these
- * stand-ins keep the Wi-Fi events usable: there is no link to close. */
-__attribute__((weak)) void esp_sock_all_lost(esp_state *s, const tm_reason *why)
+static void abandon_drop(void *arg)
 {
-    (void)s;
-    (void)why;
-}
-
-__attribute__((weak)) bool esp_sock_net_lost(esp_state *s, int link, const tm_reason *why)
-{
-    (void)s;
-    (void)link;
-    (void)why;
-    return false;
+    esp_drop_volatile(arg);
 }
 
 tm_err esp_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
@@ -49,9 +39,12 @@ tm_err esp_sim_event(tm_modem *m, const tm_sim_event *ev, tm_reason *why)
         return tm_fail(why, TM_E_STATE, "no open link %ld (links 0 to 4; AT+CIPSTART first)", ev->arg);
     }
     case TM_SIM_RESET:
-        if (tm_at_busy(at))
-            return tm_fail(why, TM_E_STATE, "a command is running on the AT side; a reset in the middle of "
-                           "one is not simulated yet");
+        if (tm_at_busy(at)) {
+            /* as on the module: the command ends without a result, what the
+             * host typed behind it is lost with the buffers, then "ready" */
+            tm_trace("sim", "reset while AT%s runs: the command is abandoned", tm_at_command_name(at));
+            tm_at_abandon(at, abandon_drop, s);
+        }
         tm_trace("esp", "module reset (control channel): no OK, \"ready\", volatile state lost, store kept");
         esp_reboot(at);
         return TM_OK;
