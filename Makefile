@@ -119,7 +119,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_TIME    ?= 300
 FUZZ_RUNS    ?= 2000
 FUZZ_MAXLEN  ?= 8192
-FUZZ_TARGETS ?= at_hl at_spwf certfmt http store
+FUZZ_TARGETS ?= at_hl at_spwf at_esp certfmt http store
 FUZZ_EXTRA   ?=
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OPTS    := -max_len=$(FUZZ_MAXLEN) -timeout=20 -print_final_stats=0

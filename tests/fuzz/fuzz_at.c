@@ -1,5 +1,5 @@
 /* libFuzzer target: the AT engine driven by a real dialect (FUZZ_DIALECT,
- * "hl" or "spwf"), the network offline (connections fail like refused ones,
+ * "hl", "spwf" or "esp"), the network offline (connections fail like refused ones,
  * from a timer), the store in a temporary directory.
  *
  * Input: byte 0 = flags (bits 0-1: how the host drains output: 0 after every
