@@ -134,3 +134,27 @@ def test_esp_reset_in_the_middle_of_a_send_abandons_it(t):
     m.expect(FINAL)
     assert cmd(m, "AT+CIPSTATUS").startswith(b"STATUS:2\r\n"), "link gone, IP kept"
     assert cmd(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port) == b"CONNECT\r\n\r\nOK\r\n"
+
+
+@quick
+def test_esp_coverage_lost_cuts_a_running_http_request(t):
+    """AT+HTTPCGET waiting for a server that never answers: coverage lost ends it at
+    once as a failed connection (ERR CODE 0x010a7000, ERROR), WIFI DISCONNECT follows,
+    and after coverage back the module rejoins and answers."""
+    from test_esp_http import RawServer
+    silent = RawServer(None)
+    try:
+        m, ctl = _start(t)
+        ok(m, "AT+SYSLOG=1")
+        assert cmd(m, 'AT+CWJAP="tlsmodem","tlsmodem"') == JOINED
+        m.send(b'AT+HTTPCGET="http://127.0.0.1:%d/"\r\n' % silent.port)
+        assert silent.got_request.wait(10), "the request never reached the server"
+        ctl.ok("coverage lost")
+        got = m.expect(b"WIFI DISCONNECT\r\n").consumed
+        # SYSLOG=1: the ERR CODE of a failed HTTP connection, then +ERRNO (socket errno: connection reset)
+        assert got == b"ERR CODE:0x010a7000\r\n+ERRNO:0x68\r\n\r\nERROR\r\nWIFI DISCONNECT\r\n", got
+        ctl.ok("coverage back")
+        m.expect(b"WIFI GOT IP\r\n")
+        assert cmd(m, "AT") == b"\r\nOK\r\n"
+    finally:
+        silent.stop()

@@ -470,6 +470,7 @@ class RawServer:
         self.sock.listen(4)
         self.port = self.sock.getsockname()[1]
         self.held = []
+        self.got_request = threading.Event()     # set once a request head arrived
         self.stop_flag = False
         self.th = threading.Thread(target=self._run, daemon=True)
         self.th.start()
@@ -485,6 +486,7 @@ class RawServer:
                 c.recv(65536)            # the request head
             except OSError:
                 pass
+            self.got_request.set()
             if self.reply is None:
                 self.held.append(c)
                 continue

@@ -202,4 +202,9 @@ int    esp_mfg_keys(esp_state *s, const char *ns, void (*cb)(void *arg, const ch
  * .load_hint); one item there serves the links and the HTTP commands. */
 #define ESP_LOAD_ROOT_HINT "AT+SYSMFG=2,\"client_ca\",\"client_ca.0\",8,<length>"
 
+/* The station lost its access point (wifi.c): a running HTTP request ends as a
+ * failed connection (ERROR with ERR CODE 0x010a7000; HTTPCPOST/PUT: SEND FAIL
+ * once the host's body is in).  False when no request runs. */
+bool esp_http_net_lost(esp_state *s, const tm_reason *why);
+
 #endif

@@ -473,6 +473,16 @@ tm_err eh_run(tm_at *at, esp_state *s)
     return TM_AT_PENDING;
 }
 
+bool esp_http_net_lost(esp_state *s, const tm_reason *why)
+{
+    (void)s;
+    if (!g.running || g.ended)
+        return false;
+    tm_trace("esp", "HTTP request cut: %s", why->detail);
+    finish(why->code ? why->code : TM_E_NET, why);
+    return true;
+}
+
 void eh_stop(void)
 {
     if (g.data_mode && g.at)

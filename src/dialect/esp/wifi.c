@@ -176,6 +176,7 @@ static void left(esp_state *s, bool inside, const char *why_text)
     tm_reason why;
     tm_fail(&why, TM_E_NET, "%s", why_text);
     esp_sock_all_lost(s, &why);
+    esp_http_net_lost(s, &why);
 }
 
 /* Why a join fails, as the +CWJAP code; 0 = it succeeds. */
