@@ -11,6 +11,7 @@ import subprocess
 import threading
 
 from modem import ModemError, show
+from test_spwf_lib import Res as _SpwfRes
 
 FINAL_RE = re.compile(rb"(?<![^\n])(OK|ERROR|SEND OK|SEND FAIL)\r\n")
 SSID = "tlsmodem-lab"
@@ -26,24 +27,12 @@ def _has_option(bin, opt):
     return opt in _HELP[bin]
 
 
-class Res:
-    def __init__(self, cmd, text, final):
-        self.cmd = cmd
-        self.text = text
-        self.final = final
-        self.lines = [l for l in text.split(b"\r\n") if l]
+class Res(_SpwfRes):
+    """One command's answer (test_spwf_lib.Res); ESP's success word is OK."""
 
     @property
     def ok(self):
         return self.final == b"OK"
-
-    def info(self, prefix):
-        if isinstance(prefix, str):
-            prefix = prefix.encode()
-        return [l for l in self.lines if l.startswith(prefix)]
-
-    def __repr__(self):
-        return "<Res %r -> %r %r>" % (self.cmd, self.final, self.text[-600:])
 
 
 def esp_modem(t, resolve=(), ca_bundle="none", extra_args=(), store=None, join=True, name=None):
