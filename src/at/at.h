@@ -194,6 +194,13 @@ size_t  tm_at_out_room(tm_at *at);
  * reason for another loop round. */
 bool    tm_at_out_take_short(tm_at *at);
 void    tm_at_write(tm_at *at, const void *p, size_t n);  /* raw; caller checked room for bulk data */
+/* Writing in place, for a bulk producer that can fill a buffer itself (a
+ * response body read straight from TLS): the contiguous free region at the
+ * tail of the output, never more than tm_at_out_room() (0 while spooling),
+ * then tm_at_out_commit(n) with the bytes actually put there.  Saves the
+ * copy tm_at_write() makes; the bytes go out exactly as if written. */
+size_t  tm_at_out_place(tm_at *at, uint8_t **p);
+void    tm_at_out_commit(tm_at *at, size_t n);
 /* Text for the host (result lines, reasons, URCs): the typographic
  * characters of our own texts ("…", "–", "±") become ASCII ("...", "-", "+-"):
  * hosts parse module output as ASCII.  Other bytes pass unchanged (the host's

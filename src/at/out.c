@@ -116,6 +116,34 @@ tm_err tm_at_spool_end(tm_at *at, tm_err result)
     return tm_at_stream(at, spool_more, NULL);
 }
 
+/* Nearly full: whoever writes next (a body, the engine taking host bytes, a
+ * URC, a streamed answer) may now wait for the host to drain. */
+static void note_fill(tm_at *at)
+{
+    if (TM_OUT_BUF - at->out_len < TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM)
+        at->out_short = true;
+}
+
+size_t tm_at_out_place(tm_at *at, uint8_t **p)
+{
+    if (at->spool_on)
+        return 0;
+    size_t room = tm_at_out_room(at);
+    size_t tail = (at->out_head + at->out_len) % TM_OUT_BUF;
+    /* free bytes from the tail up to the end of the ring, or up to the head
+     * once the pending bytes wrapped */
+    size_t contig = tail < at->out_head ? at->out_head - tail : TM_OUT_BUF - tail;
+    *p = at->out + tail;
+    return contig < room ? contig : room;
+}
+
+void tm_at_out_commit(tm_at *at, size_t n)
+{
+    size_t free_ = TM_OUT_BUF - at->out_len;
+    at->out_len += n < free_ ? n : free_;
+    note_fill(at);
+}
+
 void tm_at_write(tm_at *at, const void *p, size_t n)
 {
     if (at->spool_on) {
@@ -139,10 +167,7 @@ void tm_at_write(tm_at *at, const void *p, size_t n)
     memcpy(at->out + tail, s, first);
     memcpy(at->out, s + first, n - first);
     at->out_len += n;
-    /* Nearly full: whoever writes next (a body, the engine taking host
-     * bytes, a URC, a streamed answer) may now wait for the host to drain. */
-    if (TM_OUT_BUF - at->out_len < TM_AT_OUT_RESERVE + TM_AT_STREAM_ROOM)
-        at->out_short = true;
+    note_fill(at);
 }
 
 void tm_at_printf(tm_at *at, const char *fmt, ...)

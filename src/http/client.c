@@ -648,6 +648,62 @@ static void idle_read(tm_http *h)
     peer_closed(h, r == TM_STREAM_ERROR);
 }
 
+/* Below this much contiguous room at the owner a body is read through rx:
+ * a tiny SSL_read at the end of the owner's ring costs more than a copy. */
+#define DIRECT_MIN 2048
+
+/* Reads body bytes straight into the owner's buffer (ev->body_place) when
+ * the parser says the next bytes are unframed body.  1: some were read and
+ * delivered, go on; 0: not applicable now, read into rx; -1: stop pumping
+ * (nothing to read, no room: paused, or the request ended). */
+static int read_direct(tm_http *h)
+{
+    uint64_t want = h->ev->body_place ? tm_http_parser_body_direct(&h->w->parser) : 0;
+    if (!want)
+        return 0;
+    size_t room = h->ev->body_room ? h->ev->body_room(h->arg) : SIZE_MAX;
+    room = tm_sim_body_room(h->w->parser.body_total, room, sim_resume, h);
+    if (!room) {
+        /* No room at the owner: stop reading; tm_http_resume continues. */
+        h->paused = true;
+        tm_stream_want_read(&h->s, false);
+        return -1;
+    }
+    uint8_t *dst = NULL;
+    size_t n = h->ev->body_place(h->arg, &dst);
+    if (n < DIRECT_MIN && n < want)
+        return 0;
+    if (n > room)
+        n = room;
+    if (n > want)
+        n = (size_t)want;
+    long r = tm_stream_read(&h->s, dst, n);
+    if (r == TM_STREAM_AGAIN)
+        return -1;
+    if (r == TM_STREAM_ERROR || r == 0) {
+        peer_closed(h, r == TM_STREAM_ERROR);
+        return -1;
+    }
+    h->last_rx = tm_port_mono_ms();
+    h->got_bytes = true;
+    size_t used = 0;
+    bool head_ready, done;
+    tm_reason why;
+    tm_reason_clear(&why);
+    /* all body bytes (r <= want): the parser only counts them */
+    tm_http_parser_feed(&h->w->parser, dst, (size_t)r, (size_t)r, &used, &head_ready, &done, NULL, NULL, &why);
+    tm_trace_progress_add(&h->rx_prog, "http", h->reqline, "body received", (uint64_t)r);
+    unsigned g = h->gen;
+    h->ev->on_body_placed(h->arg, (size_t)r);
+    if (h->gen != g)
+        return -1;    /* closed from the callback */
+    if (done) {
+        finish(h);
+        return -1;
+    }
+    return 1;
+}
+
 static void pump(tm_http *h)
 {
     unsigned g = h->gen;
@@ -712,6 +768,13 @@ static void pump(tm_http *h)
         if (!h->w) {
             idle_read(h);
             return;
+        }
+        if (h->head_done) {
+            int d = read_direct(h);
+            if (d > 0)
+                continue;
+            if (d < 0)
+                return;
         }
         long r = tm_stream_read(&h->s, h->w->rx, sizeof h->w->rx);
         if (r == TM_STREAM_AGAIN)

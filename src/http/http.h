@@ -35,6 +35,13 @@ typedef struct {
      * (the server's idle timeout): the owner may release what it kept for it.
      * No callback may free the tm_http itself (defer it to a 0 ms timer). */
     void   (*on_idle_closed)(void *arg);
+    /* Optional, both or neither: body bytes without framing (a Content-Length
+     * or close-delimited body, the inside of a chunk) are read straight into
+     * the owner's buffer — body_place gives a contiguous region (its size, 0:
+     * not now), on_body_placed says how many body bytes were put there, in
+     * place of on_body; one copy per byte fewer.  Within body_room(). */
+    size_t (*body_place)(void *arg, uint8_t **p);
+    void   (*on_body_placed)(void *arg, size_t n);
 } tm_http_events;
 
 typedef enum {
@@ -181,6 +188,11 @@ tm_err tm_http_parser_eof(tm_http_parser *p, bool *done, tm_reason *why);
  * connection closed without TLS close_notify after N bytes").  Plain HTTP
  * has no close_notify: its FIN is the legitimate end (tm_http_parser_eof). */
 tm_err tm_http_parser_eof_tls(tm_http_parser *p, bool clean, bool *done, tm_reason *why);
+/* How many of the next response bytes are body bytes with no framing between
+ * them (the rest of a Content-Length body or of a chunk; UINT64_MAX for a
+ * close-delimited body; 0 outside a body): a reader may take that many
+ * straight to the owner and then feed them with on_body NULL (accounting). */
+uint64_t tm_http_parser_body_direct(const tm_http_parser *p);
 
 /* ---- URLs (url.c) --------------------------------------------------------
  * "http[s]://host[:port][/path?query]", the form the ESP-AT HTTP commands

@@ -273,6 +273,19 @@ static tm_err chunk_size(tm_http_parser *p, tm_reason *why)
     return TM_OK;
 }
 
+uint64_t tm_http_parser_body_direct(const tm_http_parser *p)
+{
+    switch (p->state) {
+    case P_BODY_LEN:
+    case P_CHUNK_DATA:
+        return p->remaining;
+    case P_BODY_CLOSE:
+        return UINT64_MAX;
+    default:
+        return 0;
+    }
+}
+
 tm_err tm_http_parser_feed(tm_http_parser *p, const uint8_t *in, size_t len, size_t body_max,
                            size_t *used, bool *head_ready, bool *done,
                            void (*on_body)(void *arg, const uint8_t *p, size_t n), void *arg,

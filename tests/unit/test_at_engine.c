@@ -934,6 +934,57 @@ static void test_spool(void)
     }
 }
 
+/* Writing in place (tm_at_out_place/commit): the contiguous free region at
+ * the tail, within the room; bytes go out exactly as if written. */
+static void test_out_place(void)
+{
+    tm_at_init(g_at, &d_noecho, NULL);
+    uint8_t *w;
+    size_t n = tm_at_out_place(g_at, &w);
+    TM_EQ_INT(n, TM_OUT_BUF - TM_AT_OUT_RESERVE);            /* empty: the room */
+    memcpy(w, "hello", 5);
+    tm_at_out_commit(g_at, 5);
+    tm_at_write(g_at, " world", 6);                           /* ordinary writes follow it */
+    const uint8_t *p;
+    n = tm_at_out_peek(g_at, &p);
+    TM_EQ_MEM(p, n, "hello world", 11);
+    /* near the end of the ring: only up to the end (contiguous) */
+    tm_at_init(g_at, &d_noecho, NULL);
+    static uint8_t blob[TM_OUT_BUF];
+    memset(blob, 'b', sizeof blob);
+    tm_at_write(g_at, blob, TM_OUT_BUF - 5000);
+    tm_at_out_consume(g_at, TM_OUT_BUF - 6000);              /* 1000 pending, tail 5000 before the end */
+    n = tm_at_out_place(g_at, &w);
+    TM_EQ_INT(n, 5000);
+    memset(w, 'c', n);
+    tm_at_out_commit(g_at, n);
+    /* wrapped: from the start up to the pending bytes, within the room */
+    n = tm_at_out_place(g_at, &w);
+    TM_EQ_INT(n, tm_at_out_room(g_at));
+    TM_CHECK(n < TM_OUT_BUF - 6000);
+    memcpy(w, "dd", 2);
+    tm_at_out_commit(g_at, 2);
+    TM_EQ_INT(tm_at_out_pending(g_at), 1000 + 5000 + 2);
+    n = tm_at_out_peek(g_at, &p);
+    TM_EQ_INT(n, 6000);
+    TM_CHECK(p[999] == 'b' && p[1000] == 'c' && p[5999] == 'c');
+    tm_at_out_consume(g_at, n);
+    n = tm_at_out_peek(g_at, &p);
+    TM_EQ_MEM(p, n, "dd", 2);
+    /* full up to the reserve: no room in place either */
+    tm_at_init(g_at, &d_noecho, NULL);
+    tm_at_write(g_at, blob, tm_at_out_room(g_at));
+    TM_EQ_INT(tm_at_out_place(g_at, &w), 0);
+    TM_CHECK(tm_at_out_take_short(g_at));
+    /* while an answer is spooled nothing is placed (it would jump the queue) */
+    tm_at_init(g_at, &d_noecho, NULL);
+    tm_at_spool(g_at);
+    TM_EQ_INT(tm_at_out_place(g_at, &w), 0);
+    tm_at_cleanup(g_at);
+    tm_at_init(g_at, &d_noecho, NULL);
+    TM_EQ_INT(tm_at_out_dropped(g_at), 0);
+}
+
 /* URCs while the host does not read: queued, not dropped, then in order. */
 static void test_urc_backpressure(void)
 {
@@ -1174,6 +1225,7 @@ int main(void)
     test_host_not_reading();
     test_urc_backpressure();
     test_spool();
+    test_out_place();
     test_stream();
     test_spwf();
     free(g_at);

@@ -42,6 +42,8 @@ typedef struct {
     size_t   out_len, out_off;
     uint64_t gen_left;           /* then this many generated body bytes */
     uint64_t gen_pos;
+    char     tail[64];           /* then these bytes (a chunked body's end) */
+    size_t   tail_len, tail_off;
     bool     close_after;        /* EOF after out + gen */
     bool     reset;              /* read returns an error */
     bool     unclean;            /* the EOF is a TLS FIN without close_notify */
@@ -53,6 +55,7 @@ static size_t    g_write_cap = SIZE_MAX;   /* bytes accepted per loop turn */
 static size_t    g_write_left = SIZE_MAX;
 static bool      g_want_read_seen_off;
 static size_t    g_max_read_cap;
+static size_t    g_read_chunk = SIZE_MAX;  /* bytes per read at most (TCP segments) */
 static int       g_pending_open = -1;
 static tm_stream *g_cur;
 
@@ -83,6 +86,8 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
     fake_conn *c = conn_of(s);
     if (cap > g_max_read_cap)
         g_max_read_cap = cap;
+    if (cap > g_read_chunk)
+        cap = g_read_chunk;
     if (c->reset) {
         tm_fail(&s->reason, TM_E_NET, "connection reset by peer");
         return TM_STREAM_ERROR;
@@ -102,6 +107,14 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
             b[i] = (uint8_t)((c->gen_pos + i) % 251);
         c->gen_pos += n;
         c->gen_left -= n;
+        return (long)n;
+    }
+    if (c->tail_off < c->tail_len) {
+        size_t n = c->tail_len - c->tail_off;
+        if (n > cap)
+            n = cap;
+        memcpy(buf, c->tail + c->tail_off, n);
+        c->tail_off += n;
         return (long)n;
     }
     if (c->close_after && c->unclean)
@@ -143,7 +156,7 @@ static bool readable(tm_stream *s)
 {
     fake_conn *c = conn_of(s);
     return s->state == TM_STREAM_OPEN && s->want_read &&
-           (c->out_off < c->out_len || c->gen_left || c->close_after || c->reset);
+           (c->out_off < c->out_len || c->gen_left || c->tail_off < c->tail_len || c->close_after || c->reset);
 }
 
 /* One loop turn: timers, open, writable, readable. */
@@ -244,7 +257,7 @@ static void o_done(void *arg, tm_err result, const tm_reason *why)
     snprintf(o->detail, sizeof o->detail, "%s", why ? why->detail : "");
 }
 
-static const tm_http_events EV = { o_head, o_body, o_room, o_wanted, o_writable, o_done, NULL };
+static const tm_http_events EV = { o_head, o_body, o_room, o_wanted, o_writable, o_done, NULL, NULL, NULL };
 
 static tm_http *g_h;
 static owner g_o;
@@ -259,6 +272,7 @@ static void reset_all(void)
     g_pending_open = -1;
     g_cur = NULL;
     g_want_read_seen_off = false;
+    g_read_chunk = SIZE_MAX;
     memset(&g_o, 0, sizeof g_o);
     g_o.room = SIZE_MAX;
     g_o.h = g_h;
@@ -400,7 +414,7 @@ static void o_body_close(void *arg, const uint8_t *p, size_t n)
 
 static void test_close_from_body(void)
 {
-    static const tm_http_events ev_close = { o_head, o_body_close, o_room, o_wanted, o_writable, o_done, NULL };
+    static const tm_http_events ev_close = { o_head, o_body_close, o_room, o_wanted, o_writable, o_done, NULL, NULL, NULL };
     reset_all();
     tm_http_init(g_h, &ev_close, &g_o);
     tm_reason why;
@@ -619,6 +633,100 @@ static void test_backpressure_64mib(void)
     TM_CHECK(tm_http_sizeof() < 128 * 1024);   /* fixed size, nothing grows with the body */
 }
 
+/* An owner that takes body bytes in place (body_place / on_body_placed), as
+ * the HL dialect does with its output ring: unframed body bytes are read
+ * straight into its buffer, framing still goes through the client's own. */
+static uint8_t g_place[3000];
+static size_t  g_place_cap;      /* what body_place offers */
+static int     g_placed_calls;
+static size_t o_place(void *arg, uint8_t **p)
+{
+    *p = g_place;
+    return g_place_cap;
+}
+static void o_placed(void *arg, size_t n)
+{
+    g_placed_calls++;
+    TM_CHECK(n <= g_place_cap);
+    o_body(arg, g_place, n);
+}
+
+static uint64_t gen_sum(uint64_t total)
+{
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < total; i++)
+        sum += i % 251;
+    return sum;
+}
+
+static void test_body_in_place(void)
+{
+    static const tm_http_events ev_place = { o_head, o_body, o_room, o_wanted, o_writable, o_done, NULL,
+                                             o_place, o_placed };
+    tm_reason why;
+    tm_http_request r = req_get("/big");
+    const uint64_t total = 100000;
+    /* 0: Content-Length, the owner's room 1000 per turn; 1: chunked, one
+     * 100000-byte chunk arriving 4096 bytes per read; 2: close-delimited;
+     * 3: the owner offers less than the minimum: read through rx */
+    for (int k = 0; k < 4; k++) {
+        reset_all();
+        tm_http_init(g_h, &ev_place, &g_o);
+        g_place_cap = k == 3 ? 100 : sizeof g_place;
+        g_placed_calls = 0;
+        char head[160];
+        if (k == 1)
+            snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%llx\r\n",
+                     (unsigned long long)total);
+        else if (k == 2)
+            snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        else
+            snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\n\r\n",
+                     (unsigned long long)total);
+        serve(0, head, k == 2);
+        g_conns[0].gen_left = total;
+        if (k == 1) {
+            strcpy(g_conns[0].tail, "\r\n0\r\n\r\n");
+            g_conns[0].tail_len = strlen(g_conns[0].tail);
+            g_read_chunk = 4096;
+        }
+        g_o.room = k == 0 ? 1000 : SIZE_MAX;
+        TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+        for (int i = 0; i < 100000 && g_o.dones == 0; i++) {
+            loop_once();
+            if (k == 0 && g_o.room == 0) {
+                g_o.room = 1000;
+                tm_http_resume(g_h);
+            }
+        }
+        TM_EQ_INT(g_o.dones, 1);
+        TM_EQ_INT(g_o.result, TM_OK);
+        TM_EQ_INT(g_o.body_total, total);
+        TM_EQ_INT(g_o.body_sum, gen_sum(total));
+        TM_CHECK(!g_o.over_room);
+        if (k == 3)
+            TM_EQ_INT(g_placed_calls, 0);
+        else
+            TM_CHECK_MSG(g_placed_calls >= (int)(total / 4096), "%d placed", g_placed_calls);
+        if (k == 0)
+            TM_CHECK(g_want_read_seen_off);     /* paused at the owner's room */
+        if (k == 2)
+            continue;
+        /* nothing of the next response was taken as body: the connection is
+         * reused for a second request */
+        new_request();
+        serve(0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false);
+        g_o.room = SIZE_MAX;
+        TM_EQ_INT(tm_http_start(g_h, &r, &why), TM_OK);
+        run_until_done(20);
+        TM_EQ_INT(g_o.result, TM_OK);
+        TM_EQ_MEM(g_o.body, g_o.body_len, "ok", 2);
+        TM_EQ_INT(g_nconn, 1);
+    }
+    tm_http_close(g_h);
+    tm_http_init(g_h, &EV, &g_o);
+}
+
 /* Response and idle timeouts: a server that stalls after the request, in the
  * middle of the body, or drips its head slower than the response timeout. */
 static void test_timeouts(void)
@@ -738,6 +846,7 @@ int main(void)
     test_backpressure_64mib();
     test_timeouts();
     test_close_from_body();
+    test_body_in_place();
     tm_http_close(g_h);
     free(g_h);
     TM_TEST_MAIN_END();

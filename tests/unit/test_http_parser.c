@@ -234,6 +234,55 @@ static void test_head_fields(void)
     TM_EQ_INT(g_p.body_total, 2);
 }
 
+/* tm_http_parser_body_direct: how many next bytes are unframed body (read
+ * straight to the owner, then fed with on_body NULL to be counted). */
+static void feed_all(const char *s, size_t n)
+{
+    size_t used;
+    bool hr, done;
+    tm_reason why;
+    tm_http_parser_feed(&g_p, (const uint8_t *)s, n, SIZE_MAX, &used, &hr, &done, NULL, NULL, &why);
+}
+
+static void test_body_direct(void)
+{
+    const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+    tm_http_parser_init(&g_p, false);
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 0);          /* head not yet parsed */
+    feed_all(h, strlen(h) - 2);
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 0);
+    feed_all("\r\n", 2);
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 10);
+    feed_all("0123", 4);                                     /* counted, state moves on */
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 6);
+    TM_EQ_INT(g_p.body_total, 4);
+    feed_all("456789", 6);
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 0);          /* done */
+    /* chunked: inside a chunk only, never its framing */
+    h = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    tm_http_parser_init(&g_p, false);
+    feed_all(h, strlen(h));
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 0);          /* chunk-size line next */
+    feed_all("1f4\r\n", 5);
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 500);
+    static char body[500];
+    memset(body, 'x', sizeof body);
+    feed_all(body, 499);
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 1);
+    feed_all(body, 1);
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 0);          /* CRLF after the chunk */
+    /* close-delimited: unbounded */
+    h = "HTTP/1.0 200 OK\r\n\r\n";
+    tm_http_parser_init(&g_p, false);
+    feed_all(h, strlen(h));
+    TM_CHECK(tm_http_parser_body_direct(&g_p) == UINT64_MAX);
+    /* HEAD response: no body however long Content-Length says */
+    h = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+    tm_http_parser_init(&g_p, true);
+    feed_all(h, strlen(h));
+    TM_EQ_INT(tm_http_parser_body_direct(&g_p), 0);
+}
+
 typedef struct {
     const char *name;
     const char *resp;
@@ -407,6 +456,7 @@ static void test_length_limits(void)
 
 int main(void)
 {
+    test_body_direct();
     test_valid();
     test_head_fields();
     test_bad();
