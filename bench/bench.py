@@ -115,7 +115,9 @@ def run_child(args, ok_codes=(0,), timeout=120, reader=None):
     global last_read
     out = RUSAGE + ".%d.out" % os.getpid()
     t0 = time.monotonic()
+    pin = PIN_CLIENT
     p = subprocess.Popen([RUSAGE, out] + list(args), stdin=subprocess.DEVNULL,
+                         preexec_fn=(lambda: os.sched_setaffinity(0, {pin})) if pin is not None else None,
                          stdout=subprocess.PIPE if reader else subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     try:
@@ -141,6 +143,7 @@ def run_child(args, ok_codes=(0,), timeout=120, reader=None):
 
 
 last_read = None
+PIN_CLIENT = None    # --pin-client: the CPU the client under test (tlsmodem, curl) runs on
 
 
 def count_stream(fd, buf=None, pattern=None, timeout=120, idle=10, what="stream"):
@@ -291,6 +294,8 @@ class Bench:
                 if who == "tm":
                     for attempt in range(3):
                         m = self.modem()
+                        if PIN_CLIENT is not None:
+                            os.sched_setaffinity(m.pid, {PIN_CLIENT})
                         sid = self.session(m)
                         t0 = time.monotonic()
                         try:
@@ -867,7 +872,8 @@ def report(args, mach, dl, hs, mem, ins, secs, hp=None, at=None):
                "curl from `wait4` in `rusage.c`. Peak RSS: tlsmodem `VmHWM`, curl `ru_maxrss` from "
                "`rusage.c` (not from Python, see README.md). Wall: tlsmodem from the command to `OK`, "
                "curl from spawn to exit. Values are medians; the ratio column is the median of the "
-               "per-repetition ratios (min..max).")
+               "per-repetition ratios (min..max)." + (
+                   " Both clients pinned to CPU %d (`--pin-client`)." % PIN_CLIENT if PIN_CLIENT is not None else ""))
     out.append("")
     out.append(table(["metric", "tlsmodem", "curl -o - (pipe)", "ratio median (min..max)"], dl["rows"]))
     out.append("")
@@ -958,9 +964,14 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
     ap.add_argument("--stall-s", type=float, default=5.0,
                     help="download: seconds without output that count as a stall (default 5)")
+    ap.add_argument("--pin-client", type=int, metavar="CPU",
+                    help="download: run tlsmodem and curl on this CPU only (run the benchmark itself, and so "
+                         "nginx and the reader, under `taskset -c <other CPU>`): less spread, see README.md")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (nginx logs, PKI)")
     ap.add_argument("--trace", action="store_true", help="run tlsmodem with --trace (slower; for debugging)")
     args = ap.parse_args()
+    global PIN_CLIENT
+    PIN_CLIENT = args.pin_client
     if not os.access(args.bin, os.X_OK):
         sys.exit("bench: %s is not an executable; build it first (make)" % args.bin)
     for tool in ("nginx", "curl", "openssl"):
