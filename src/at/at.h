@@ -371,7 +371,12 @@ tm_err tm_at_max_args(tm_at *at, const tm_at_args *a, int max); /* TM_E_ARG_TOO_
  *            the sink never sees any part of the pattern); a near miss with
  *            typographic dashes ("–EOF–Pattern--") ends with
  *            TM_AT_DATA_END_MANGLED so the dialect can explain it;
- *   escape   "+++" preceded and followed by the guard time of silence.
+ *   escape   "+++" preceded and followed by the guard time of silence;
+ *   idle     no byte for idle_ms (0 = never) while the sink had room: the
+ *            host stopped short of its count (TM_AT_DATA_END_IDLE; bytes held
+ *            back as a possible pattern or escape are dropped).  A sink
+ *            without room holds the host back: that silence is ours and
+ *            does not count.
  * Backpressure: the engine never gives the sink more than room() bytes;
  * tm_at_feed() returns short instead. */
 typedef enum {
@@ -380,6 +385,7 @@ typedef enum {
     TM_AT_DATA_END_ESCAPE,
     TM_AT_DATA_END_MANGLED,
     TM_AT_DATA_END_HOST_GONE,   /* tm_at_host_gone(): abandon, nothing is committed */
+    TM_AT_DATA_END_IDLE,        /* the host fell silent for idle_ms: abandon */
 } tm_at_data_end;
 
 typedef struct {
@@ -390,6 +396,7 @@ typedef struct {
     void      (*on_end)(void *arg, tm_at_data_end how, size_t total);
     size_t    (*room)(void *arg);   /* NULL: unlimited */
     void       *arg;
+    uint32_t    idle_ms;       /* 0: the host may pause for ever */
 } tm_at_data_in;
 
 /* A handler that starts data mode returns TM_AT_PENDING (TM_OK is taken as

@@ -35,6 +35,8 @@ typedef struct {
     int            plus;
     int64_t        last_rx_ms;
     int64_t        plus3_ms;
+    /* idle: the last time the sink had no room (the host held back by us) */
+    int64_t        held_back_ms;
     /* end decided, waiting for rel to drain */
     bool           end_pending;
     tm_at_data_end end_how;

@@ -84,6 +84,7 @@ void tm_at_data_in_start(tm_at *at, const tm_at_data_in *spec)
     D->active = true;
     D->spec = *spec;
     D->last_rx_ms = at->now;
+    D->held_back_ms = at->now;
     /* A LF that came with the CR was already taken (engine.c); a LF that
      * arrives later is payload. */
     at->skip_lf = false;
@@ -234,22 +235,41 @@ static void finish(tm_at *at)
     tm_at__log(at, "at<", "data mode ended (%s) after %zu bytes",
                how == TM_AT_DATA_END_COUNT ? "count" : how == TM_AT_DATA_END_PATTERN ? "pattern" :
                how == TM_AT_DATA_END_ESCAPE ? "+++" : how == TM_AT_DATA_END_HOST_GONE ? "host gone" :
-               "mangled pattern", total);
+               how == TM_AT_DATA_END_IDLE ? "host silent" : "mangled pattern", total);
     if (spec.on_end)
         spec.on_end(spec.arg, how, total);
 }
 
-void tm_at__data_abort(tm_at *at)
+/* Ends at once, dropping what is held back (pattern prefix, '+' candidates,
+ * bytes waiting for room): the payload is abandoned. */
+static void abandon(tm_at *at, tm_at_data_end how)
 {
     tm_at_data *D = &at->data;
-    if (!D->active)
-        return;
     D->held_len = 0;
     D->rel_len = 0;
     D->plus = 0;
-    D->end_how = TM_AT_DATA_END_HOST_GONE;
+    D->deferred = false;
+    D->end_how = how;
     finish(at);
     at->skip_pat_armed = false;
+}
+
+void tm_at__data_abort(tm_at *at)
+{
+    if (at->data.active)
+        abandon(at, TM_AT_DATA_END_HOST_GONE);
+}
+
+/* idle_ms: when the host's silence ends the payload, or -1. */
+static int64_t idle_due(tm_at *at)
+{
+    tm_at_data *D = &at->data;
+    if (!D->spec.idle_ms || D->end_pending)
+        return -1;
+    if (D->rel_len || (D->spec.room && D->spec.room(D->spec.arg) == 0))
+        D->held_back_ms = at->now;     /* the sink holds the host back: not its silence */
+    int64_t from = D->last_rx_ms > D->held_back_ms ? D->last_rx_ms : D->held_back_ms;
+    return from + (int64_t)D->spec.idle_ms;
 }
 
 /* Guard time after "+++" passed: escape; after one or two '+': they are data. */
@@ -365,6 +385,11 @@ void tm_at__data_tick(tm_at *at)
     if (!at->data.active)
         return;
     timers(at);
+    int64_t due = idle_due(at);
+    if (due >= 0 && at->now >= due) {
+        abandon(at, TM_AT_DATA_END_IDLE);
+        return;
+    }
     tm_at__data_feed(at, NULL, 0);
 }
 
@@ -374,9 +399,13 @@ int64_t tm_at__data_deadline(tm_at *at)
     if (!D->active)
         return -1;
     int64_t guard = (int64_t)tm_at_guard_ms(at);
+    int64_t d = -1;
     if (D->plus == 3)
-        return D->plus3_ms + guard;
-    if (D->plus > 0)
-        return D->last_rx_ms + guard;
-    return -1;
+        d = D->plus3_ms + guard;
+    else if (D->plus > 0)
+        d = D->last_rx_ms + guard;
+    int64_t idle = idle_due(at);
+    if (idle >= 0 && (d < 0 || idle < d))
+        d = idle;
+    return d;
 }

@@ -35,6 +35,7 @@ static tm_net_timeouts g_timeouts = {
 
 const tm_net_timeouts *tm_net_timeouts_get(void) { return &g_timeouts; }
 void tm_net_timeouts_set(const tm_net_timeouts *t) { g_timeouts = *t; }
+uint32_t tm_net_idle_ms_or_0(void) { return g_timeouts.idle_ms == TM_TIMEOUT_NONE ? 0 : g_timeouts.idle_ms; }
 
 static bool name_eq(const char *a, const char *b)
 {

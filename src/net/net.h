@@ -25,6 +25,8 @@ typedef struct {
     uint32_t idle_ms;
 } tm_net_timeouts;
 const tm_net_timeouts *tm_net_timeouts_get(void);
+/* The idle timeout as a data mode's idle_ms (tm_at_data_in): 0 = never. */
+uint32_t tm_net_idle_ms_or_0(void);
 void   tm_net_timeouts_set(const tm_net_timeouts *t);
 
 /* "HOST:PORT:ADDR" (ADDR may be [v6]; PORT may be "*" = any port); a later

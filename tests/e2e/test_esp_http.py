@@ -434,6 +434,13 @@ def test_esp_http_bad_input_keeps_answering(t):
     trace_has(m, r"sent 10 of the 100 body bytes")
     assert not os.path.exists(os.path.join(ng.plain_root, "dav", "short.bin"))
     m.at_ok("AT")
+    # a URL shorter than announced: after --timeout-idle, ERROR, the URL is not set
+    m.send_line("AT+HTTPURLCFG=30")
+    m.expect("OK\r\n\r\n>")
+    m.send(b"http:")
+    m.expect("ERROR\r\n", 10)
+    trace_has(m, r"AT\+HTTPURLCFG: 5 of the 30 bytes announced came, then nothing for 1500 ms")
+    m.at_ok("AT")
     # too long: exactly <length> bytes are the body; the rest is a line: refused
     # with "busy p..." when it arrives while the request runs (as the module
     # says for input beyond the length), else answered ERROR (not a command) --

@@ -140,6 +140,14 @@ def test_spwf_socket_stalled_server_host_closes(t):
     r = ok(m, "AT+S.SOCKQ=0")
     assert b"AT-S.Query:0" in r.text, r.text
     assert sockr(m, 0) == b""                 # nothing pending: answers at once
+    # a write shorter than announced: after 5 s of host silence AT-S.ERROR:14,
+    # the bytes received went to the server, the modem serves on
+    m.send(b"AT+S.SOCKW=0,10\r1234")
+    r = m.expect(re.compile(rb"AT-S\.ERROR[^\r\n]*\r\n"), 15)
+    assert r.match.startswith(b"AT-S.ERROR:14:"), r.match
+    assert b"announced 10 bytes after AT+S.SOCKW, received 4, then nothing for 5 s" in r.match, r.match
+    assert b"the 4 bytes received were sent" in r.match, r.match
+    alive(m)
     ok(m, "AT+S.SOCKC=0")
     alive(m)
 

@@ -104,15 +104,16 @@ static void sink_end(void *arg, tm_at_data_end how, size_t total)
         tm_at_complete(at, TM_OK);
 }
 
-/* AT+SEND=<count>,<flags: 1 pattern, 2 escape> */
+/* AT+SEND=<count>,<flags: 1 pattern, 2 escape, 4 idle 1000 ms> */
 static tm_err send_set(tm_at *at, const tm_at_args *a)
 {
     long count, flags;
     tm_err e;
     if ((e = tm_at_get_int(at, a, 1, "count", 0, 100000, &count)) ||
-        (e = tm_at_opt_int(at, a, 2, "flags", 0, 3, 0, &flags)))
+        (e = tm_at_opt_int(at, a, 2, "flags", 0, 7, 0, &flags)))
         return e;
-    tm_at_data_in d = { (size_t)count, flags & 1, (flags & 2) != 0, sink_data, sink_end, sink_room, at };
+    tm_at_data_in d = { (size_t)count, flags & 1, (flags & 2) != 0, sink_data, sink_end, sink_room, at,
+                        flags & 4 ? 1000 : 0 };
     tm_at_line(at, "CONNECT");
     tm_at_data_in_start(at, &d);
     return TM_AT_PENDING;
@@ -210,7 +211,7 @@ static tm_err sockw_set(tm_at *at, const tm_at_args *a)
     tm_err e;
     if ((e = tm_at_get_int(at, a, 1, "id", 0, 7, &id)) || (e = tm_at_get_int(at, a, 2, "len", 1, 4096, &n)))
         return e;
-    tm_at_data_in d = { (size_t)n, false, false, sink_data, sink_end, sink_room, at };
+    tm_at_data_in d = { (size_t)n, false, false, sink_data, sink_end, sink_room, at, 0 };
     tm_at_data_in_start(at, &d);
     return TM_AT_PENDING;
 }
@@ -320,7 +321,7 @@ static void run_script(const tm_at_dialect *d, const step *s, size_t chunk)
         case CMEE:     tm_at_set_cmee(g_at, (int)s->v); break;
         case DEADLINE: TM_EQ_INT(tm_at_next_deadline(g_at), s->v); break;
         case START: {      /* a pending command enters data mode from a "network" callback */
-            tm_at_data_in d = { (size_t)s->v, false, false, sink_data, sink_end, sink_room, g_at };
+            tm_at_data_in d = { (size_t)s->v, false, false, sink_data, sink_end, sink_room, g_at, 0 };
             tm_at_line(g_at, "CONNECT");
             tm_at_data_in_start(g_at, &d);
             break;
@@ -792,6 +793,26 @@ static void test_backpressure(void)
                    sizeof "\r\nCONNECT\r\n\r\nEND 0 19000\r\n" OK - 1, big + 14, 19000); }
 }
 
+/* idle_ms: a host that stops short of its count ends the data mode
+ * (TM_AT_DATA_END_IDLE = 5) after that much silence; a sink without room
+ * holds the host back, and that silence does not count. */
+static void test_data_idle(void)
+{
+    { step s[] = { S_NOW(0), F("AT+SEND=10,4\r"), S_NOW(100), F("abc"), S_DL(1100), S_TICK(1099), S_TICK(1100),
+                   S_DL(-1), F("AT\r"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 5 3\r\n" OK OK, "abc"); }
+    /* no room: the host waits for us, however long */
+    { step s[] = { S_ROOM(0), S_NOW(0), F("AT+SEND=5,4\r01"), S_TICK(5000), S_TICK(9000), S_DL(10000),
+                   S_ROOM(-1), S_NOW(9500), F("234"), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 0 5\r\n" OK, "01234"); }
+    /* a held-back pattern prefix is dropped with the payload */
+    { step s[] = { S_NOW(0), F("AT+SEND=0,5\rab--EO"), S_TICK(999), S_TICK(1000), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n\r\nEND 5 2\r\n" OK, "ab"); }
+    /* without idle_ms the host may pause for ever */
+    { step s[] = { S_NOW(0), F("AT+SEND=10\rabc"), S_DL(-1), S_TICK(100000), S_END };
+      CHECK_SINK(&d_noecho, s, "\r\nCONNECT\r\n", "abc"); }
+}
+
 /* The port wakes its loop after draining output only when someone may be
  * waiting for room (tm_at_out_take_short): never for an ordinary answer,
  * always once the output came close to full or a producer was refused room. */
@@ -1217,6 +1238,7 @@ int main(void)
     test_datamode();
     test_escape();
     test_backpressure();
+    test_data_idle();
     test_out_short();
     test_completion_does_not_dispatch();
     test_abort_pending_stream();

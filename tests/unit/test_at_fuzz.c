@@ -50,7 +50,7 @@ static tm_err send_set(tm_at *at, const tm_at_args *a)
     if ((e = tm_at_get_int(at, a, 1, "count", 1, 64, &count)) ||
         (e = tm_at_opt_int(at, a, 2, "flags", 0, 3, 0, &flags)))
         return e;
-    tm_at_data_in d = { (size_t)count, flags & 1, (flags & 2) != 0, sink_data, sink_end, sink_room, at };
+    tm_at_data_in d = { (size_t)count, flags & 1, (flags & 2) != 0, sink_data, sink_end, sink_room, at, 0 };
     tm_at_v250_result(at, "CONNECT", 1);
     tm_at_data_in_start(at, &d);
     return TM_AT_PENDING;

@@ -318,17 +318,8 @@ static struct {
     col_what what;
     char     buf[URLCFG_MAX + 1];
     size_t   len, want;
-    unsigned timer;
-    int64_t  last;
-    uint32_t idle_ms;
+    uint32_t idle_ms;        /* --timeout-idle, the data mode's idle_ms */
 } g_col;
-
-static void col_cancel(void)
-{
-    if (g_col.timer)
-        tm_port_timer_cancel(g_col.timer);
-    g_col.timer = 0;
-}
 
 static void col_data(void *arg, const uint8_t *p, size_t n)
 {
@@ -338,7 +329,6 @@ static void col_data(void *arg, const uint8_t *p, size_t n)
         n = room;
     memcpy(g_col.buf + g_col.len, p, n);
     g_col.len += n;
-    g_col.last = tm_port_mono_ms();
 }
 
 static tm_err col_commit(tm_at *at)
@@ -383,7 +373,13 @@ static void col_end(void *arg, tm_at_data_end how, size_t total)
     (void)arg;
     (void)total;
     tm_at *at = g_col.at;
-    col_cancel();
+    if (how == TM_AT_DATA_END_IDLE) {
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_TIMEOUT, "%s: %zu of the %zu bytes announced came, "
+                                   "then nothing for %u ms (--timeout-idle); nothing was set, later bytes are "
+                                   "read as commands", g_col.what == COL_URL ? "AT+HTTPURLCFG" : "AT+HTTPCHEAD",
+                                   g_col.len, g_col.want, (unsigned)g_col.idle_ms));
+        return;
+    }
     if (how != TM_AT_DATA_END_COUNT) {
         tm_at_complete_silent(at);
         return;
@@ -397,37 +393,16 @@ static void col_end(void *arg, tm_at_data_end how, size_t total)
     tm_at_complete(at, e);
 }
 
-static void col_tick(void *arg)
-{
-    (void)arg;
-    g_col.timer = 0;
-    int64_t now = tm_port_mono_ms(), due = g_col.last + (int64_t)g_col.idle_ms;
-    if (now < due) {
-        g_col.timer = tm_port_timer_add((uint32_t)(due - now), col_tick, NULL);
-        return;
-    }
-    tm_at *at = g_col.at;
-    tm_at_data_in_stop(at);
-    tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_TIMEOUT, "%s: %zu of the %zu bytes announced came, then "
-                               "nothing for %u ms (--timeout-idle); nothing was set, later bytes are read as "
-                               "commands", g_col.what == COL_URL ? "AT+HTTPURLCFG" : "AT+HTTPCHEAD", g_col.len,
-                               g_col.want, (unsigned)g_col.idle_ms));
-}
-
 static tm_err collect(tm_at *at, col_what what, size_t want)
 {
     g_col.at = at;
     g_col.what = what;
     g_col.len = 0;
     g_col.want = want;
-    g_col.last = tm_port_mono_ms();
-    g_col.idle_ms = tm_net_timeouts_get()->idle_ms;
+    g_col.idle_ms = tm_net_idle_ms_or_0();
     eh_prompt(at);
-    tm_at_data_in spec = { .count = want, .on_data = col_data, .on_end = col_end };
+    tm_at_data_in spec = { .count = want, .on_data = col_data, .on_end = col_end, .idle_ms = g_col.idle_ms };
     tm_at_data_in_start(at, &spec);
-    col_cancel();
-    if (g_col.idle_ms != TM_TIMEOUT_NONE)
-        g_col.timer = tm_port_timer_add(g_col.idle_ms, col_tick, NULL);
     return TM_AT_PENDING;
 }
 
@@ -509,7 +484,6 @@ void esp_http_reset(esp_state *s)
 {
     (void)s;
     eh_stop();
-    col_cancel();
     g_url_len = 0;
     g_url[0] = '\0';
     g_heads_len = 0;

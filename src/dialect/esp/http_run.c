@@ -54,9 +54,7 @@ typedef struct {
     uint8_t      *hbuf;
     size_t        hlen;
     bool          body_wanted, body_ended;
-    unsigned      data_timer;
-    int64_t       data_last;
-    uint32_t      data_idle_ms;
+    uint32_t      data_idle_ms;   /* --timeout-idle, the data mode's idle_ms */
     /* HTTPCLIENT <data> */
     size_t        body_off;
     int64_t       t0;
@@ -82,20 +80,12 @@ static const char *target(char *buf, size_t cap)
 
 /* ---- the end of a command ------------------------------------------------------ */
 
-static void cancel_data_timer(void)
-{
-    if (g.data_timer)
-        tm_port_timer_cancel(g.data_timer);
-    g.data_timer = 0;
-}
-
 static void release(void)
 {
     g.live = false;
     if (g.http)
         tm_http_close(g.http);
     esp_tls_hold_free(&g.hold);
-    cancel_data_timer();
 }
 
 /* Says the result; the request is over and no host bytes are expected. */
@@ -320,7 +310,6 @@ static void cp_data(void *arg, const uint8_t *p, size_t n)
 {
     (void)arg;
     g.host_got += n;
-    g.data_last = tm_port_mono_ms();
     if (g.ended)
         return;
     memcpy(g.hbuf + g.hlen, p, n);
@@ -333,7 +322,15 @@ static void cp_end(void *arg, tm_at_data_end how, size_t total)
     (void)arg;
     (void)total;
     g.data_mode = false;
-    cancel_data_timer();
+    if (how == TM_AT_DATA_END_IDLE) {
+        if (!g.ended)
+            failf(TM_E_TIMEOUT, "the host sent %" PRIu64 " of the %" PRIu64 " body bytes announced, then nothing "
+                  "for %u ms (--timeout-idle): the request was abandoned and the connection closed; later bytes "
+                  "are read as commands", g.host_got, g_req.host_len, (unsigned)g.data_idle_ms);
+        else
+            answer();
+        return;
+    }
     if (how != TM_AT_DATA_END_COUNT && !g.ended)
         failf(TM_E_PEER_CLOSED, "the host went away after %" PRIu64 " of the %" PRIu64 " body bytes",
               g.host_got, g_req.host_len);
@@ -342,30 +339,6 @@ static void cp_end(void *arg, tm_at_data_end how, size_t total)
         return;
     }
     pump_body();
-}
-
-static void data_tick(void *arg)
-{
-    (void)arg;
-    g.data_timer = 0;
-    if (!g.data_mode)
-        return;
-    int64_t now = tm_port_mono_ms();
-    if (!g.ended && g.hlen >= HOST_BUF)
-        g.data_last = now;           /* we hold the host back (slow server), not its silence */
-    int64_t due = g.data_last + (int64_t)g.data_idle_ms;
-    if (now < due) {
-        g.data_timer = tm_port_timer_add((uint32_t)(due - now), data_tick, NULL);
-        return;
-    }
-    tm_at_data_in_stop(g.at);
-    g.data_mode = false;
-    if (!g.ended)
-        failf(TM_E_TIMEOUT, "the host sent %" PRIu64 " of the %" PRIu64 " body bytes announced, then nothing for "
-              "%u ms (--timeout-idle): the request was abandoned and the connection closed; later bytes are "
-              "read as commands", g.host_got, g_req.host_len, (unsigned)g.data_idle_ms);
-    else
-        answer();
 }
 
 /* ---- start ------------------------------------------------------------------------ */
@@ -455,20 +428,17 @@ tm_err eh_run(tm_at *at, esp_state *s)
         g.idle_hooked = true;
     }
     if (host_body) {
-        const tm_net_timeouts *to = tm_net_timeouts_get();
         g.data_mode = true;
-        g.data_last = tm_port_mono_ms();
-        g.data_idle_ms = to->idle_ms;
+        g.data_idle_ms = tm_net_idle_ms_or_0();
         eh_prompt(at);
         tm_at_data_in spec = {
             .count = (size_t)rq->host_len,
             .on_data = cp_data,
             .on_end = cp_end,
-            .room = cp_room,
+            .room = cp_room,          /* 0 while the server is slow: the host is held, not silent */
+            .idle_ms = g.data_idle_ms,
         };
         tm_at_data_in_start(at, &spec);
-        if (g.data_idle_ms != TM_TIMEOUT_NONE)
-            g.data_timer = tm_port_timer_add(g.data_idle_ms, data_tick, NULL);
     }
     return TM_AT_PENDING;
 }

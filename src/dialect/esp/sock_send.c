@@ -25,8 +25,7 @@ static struct {
     uint8_t   buf[ESP_SEND_MAX];
     size_t    len, want, raw;  /* bytes kept, announced, received */
     size_t    queued;          /* of buf moved into the link's tx */
-    unsigned  watch;           /* payload watchdog */
-    int64_t   last_ms;
+    unsigned  watch;           /* the send timeout once the payload is complete (stuck) */
     struct sockaddr_storage to;/* UDP: this datagram's destination */
     socklen_t to_len;
     bool      transparent;
@@ -176,7 +175,6 @@ static void pay_done(void)
 static void pay_data(void *arg, const uint8_t *p, size_t n)
 {
     (void)arg;
-    g_snd.last_ms = tm_port_mono_ms();
     for (size_t i = 0; i < n; i++) {
         g_snd.raw++;
         uint8_t b = p[i];
@@ -212,25 +210,14 @@ static void pay_end(void *arg, tm_at_data_end how, size_t total)
         tm_at_complete_silent(g_sk.at);
         return;
     }
-    pay_done();
-}
-
-static void watchdog(void *arg)
-{
-    (void)arg;
-    g_snd.watch = 0;
-    if (!g_snd.k || g_snd.ended || g_snd.transparent)
-        return;
-    int64_t idle = tm_port_mono_ms() - g_snd.last_ms;
-    if (idle < ESP_PAYLOAD_IDLE_MS) {
-        g_snd.watch = tm_port_timer_add((uint32_t)(ESP_PAYLOAD_IDLE_MS - idle) + 5, watchdog, NULL);
+    if (how == TM_AT_DATA_END_IDLE) {
+        tm_trace("reason", "%s: %zu bytes announced, %zu received, then nothing for %d s: the payload is "
+                 "abandoned and nothing was sent (the data follows '>' directly; every byte counts)",
+                 g_snd.ex ? "AT+CIPSENDEX" : "AT+CIPSEND", g_snd.want, g_snd.raw, ESP_PAYLOAD_IDLE_MS / 1000);
+        finish("SEND FAIL");
         return;
     }
-    tm_trace("reason", "%s: %zu bytes announced, %zu received, then nothing for %d s: the payload is "
-             "abandoned and nothing was sent (the data follows '>' directly; every byte counts)",
-             g_snd.ex ? "AT+CIPSENDEX" : "AT+CIPSEND", g_snd.want, g_snd.raw, ESP_PAYLOAD_IDLE_MS / 1000);
-    tm_at_data_in_stop(g_sk.at);
-    finish("SEND FAIL");
+    pay_done();
 }
 
 static void prompt(tm_at *at)
@@ -274,7 +261,6 @@ static tm_err send_start(tm_at *at, const tm_at_args *a, bool ex)
     g_snd.k = k;
     g_snd.ex = ex;
     g_snd.want = (size_t)len;
-    g_snd.last_ms = tm_port_mono_ms();
     prompt(at);
     tm_at_data_in spec = {
         .count = (size_t)len,
@@ -282,9 +268,9 @@ static tm_err send_start(tm_at *at, const tm_at_args *a, bool ex)
         .on_end = pay_end,
         .room = pay_room,
         .arg = at,
+        .idle_ms = ESP_PAYLOAD_IDLE_MS,
     };
     tm_at_data_in_start(at, &spec);
-    g_snd.watch = tm_port_timer_add(ESP_PAYLOAD_IDLE_MS + 5, watchdog, NULL);
     return TM_AT_PENDING;
 }
 

@@ -271,17 +271,12 @@ static struct {
     int       type;
     uint8_t  *buf;
     size_t    len, want;
-    unsigned  watch;
-    int64_t   last_ms;
-    bool      active;
     size_t    drained;         /* CR LF overrun: bytes of the rest read and dropped */
     bool      draining;
 } g_up;
 
 static void up_free(void)
 {
-    if (g_up.watch)
-        tm_port_timer_cancel(g_up.watch);
     free(g_up.buf);
     memset(&g_up, 0, sizeof g_up);
 }
@@ -295,7 +290,6 @@ static size_t up_room(void *arg)
 static void up_data(void *arg, const uint8_t *p, size_t n)
 {
     (void)arg;
-    g_up.last_ms = tm_port_mono_ms();
     if (n > g_up.want - g_up.len)
         n = g_up.want - g_up.len;
     memcpy(g_up.buf + g_up.len, p, n);
@@ -305,13 +299,12 @@ static void up_data(void *arg, const uint8_t *p, size_t n)
 /* A PEM that a terminal lengthened by sending each LF as CR LF (the host
  * announced the file's size): the rest of the PEM is read and dropped,
  * never run as commands, and the reason gives both sizes (certfmt.c, as
- * HL and SPWF do).  The payload watchdog covers a rest that never comes. */
+ * HL and SPWF do).  The data mode's idle_ms covers a rest that never comes. */
 static void drop(void *arg, const uint8_t *p, size_t n)
 {
     (void)arg;
     (void)p;
     g_up.drained += n;
-    g_up.last_ms = tm_port_mono_ms();
 }
 
 static void drained(tm_at *at, bool early)
@@ -342,12 +335,12 @@ static bool crlf_overrun(tm_at *at)
     if (!rest)
         return false;
     g_up.draining = true;
-    g_up.last_ms = tm_port_mono_ms();
     tm_at_data_in spec = {
         .count = rest,
         .on_data = drop,
         .on_end = drain_end,
         .arg = at,
+        .idle_ms = ESP_PAYLOAD_IDLE_MS,
     };
     tm_at_data_in_start(at, &spec);
     tm_trace("esp", "SYSMFG %s/%s: the %zu bytes end inside a PEM with CR LF line ends: reading the other %zu "
@@ -364,6 +357,14 @@ static void up_end(void *arg, tm_at_data_end how, size_t total)
         tm_at_complete_silent(at);
         return;
     }
+    if (how == TM_AT_DATA_END_IDLE) {
+        tm_err e = tm_fail(tm_at_reason(at), TM_E_DATA_COUNT, "AT+SYSMFG: %zu bytes announced, %zu received, then "
+                           "nothing for %d s; nothing was written (the data follows '>' directly; every byte "
+                           "counts)", g_up.want, g_up.len, ESP_PAYLOAD_IDLE_MS / 1000);
+        up_free();
+        tm_at_complete(at, e);
+        return;
+    }
     if (crlf_overrun(at))
         return;
     char note[600];
@@ -373,29 +374,6 @@ static void up_end(void *arg, tm_at_data_end how, size_t total)
     if (!e)
         tm_trace("esp", "SYSMFG: %s/%s written (%zu bytes)%s%s", g_up.ns, g_up.key, g_up.len, note[0] ? ": " : "",
                  note);
-    up_free();
-    tm_at_complete(at, e);
-}
-
-static void up_watch(void *arg)
-{
-    tm_at *at = arg;
-    g_up.watch = 0;
-    if (!g_up.active)
-        return;
-    int64_t idle = tm_port_mono_ms() - g_up.last_ms;
-    if (idle < ESP_PAYLOAD_IDLE_MS) {
-        g_up.watch = tm_port_timer_add((uint32_t)(ESP_PAYLOAD_IDLE_MS - idle) + 5, up_watch, at);
-        return;
-    }
-    tm_at_data_in_stop(at);
-    if (g_up.draining) {
-        drained(at, true);
-        return;
-    }
-    tm_err e = tm_fail(tm_at_reason(at), TM_E_DATA_COUNT, "AT+SYSMFG: %zu bytes announced, %zu received, then "
-                       "nothing for %d s; nothing was written (the data follows '>' directly; every byte counts)",
-                       g_up.want, g_up.len, ESP_PAYLOAD_IDLE_MS / 1000);
     up_free();
     tm_at_complete(at, e);
 }
@@ -504,8 +482,6 @@ static tm_err op_write(tm_at *at, const tm_at_args *a)
     memcpy(g_up.key, key, strlen(key) + 1);
     g_up.type = (int)type;
     g_up.want = (size_t)val;
-    g_up.active = true;
-    g_up.last_ms = tm_port_mono_ms();
     tm_at_write(at, "\r\nOK\r\n\r\n>", 9);
     tm_at_data_in spec = {
         .count = (size_t)val,
@@ -513,9 +489,9 @@ static tm_err op_write(tm_at *at, const tm_at_args *a)
         .on_end = up_end,
         .room = up_room,
         .arg = at,
+        .idle_ms = ESP_PAYLOAD_IDLE_MS,
     };
     tm_at_data_in_start(at, &spec);
-    g_up.watch = tm_port_timer_add(ESP_PAYLOAD_IDLE_MS + 5, up_watch, at);
     return TM_AT_PENDING;
 }
 

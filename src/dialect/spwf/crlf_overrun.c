@@ -1,8 +1,8 @@
 /* tlsmodem — SPWF: a counted PEM upload (AT+S.TLSCERT=ca,<n>, AT+S.FSC) that
  * a terminal made longer by sending every LF as CR LF.  As in HL
  * (src/dialect/hl/crlf_overrun.c): the rest of the PEM is read and dropped,
- * never parsed as commands, and the reason gives both sizes.  The payload
- * watchdog covers a rest that never comes. */
+ * never parsed as commands, and the reason gives both sizes.  The data
+ * mode's idle_ms covers a rest that never comes. */
 #include <stdio.h>
 
 #include "dialect/spwf/spwf.h"
@@ -19,18 +19,10 @@ static void drained(void *arg, tm_at_data_end how, size_t total)
 {
     tm_at *at = arg;
     spwf_state *s = spwf_get(at);
-    spwf_data_unwatch(at);
     tm_at_complete(at, tm_certfmt_crlf_overrun_reason(
         tm_at_reason(at), s->collect, s->collect_len, s->collect_expected, total,
         how != TM_AT_DATA_END_COUNT,
         "send the certificate as DER with tlsmodem-cert at-script --dialect spwf from another shell"));
-}
-
-static void drain_abort(tm_at *at, size_t got, size_t expected)
-{
-    tm_at_data_in_stop(at);
-    drained(at, TM_AT_DATA_END_ESCAPE, got);
-    (void)expected;
 }
 
 bool spwf_crlf_overrun(tm_at *at, spwf_state *s)
@@ -43,8 +35,8 @@ bool spwf_crlf_overrun(tm_at *at, spwf_state *s)
         .on_data = drop,
         .on_end = drained,
         .arg = at,
+        .idle_ms = SPWF_DATA_IDLE_MS,
     };
     tm_at_data_in_start(at, &spec);
-    spwf_data_watch(at, rest, drain_abort);
     return true;
 }

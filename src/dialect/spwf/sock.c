@@ -366,25 +366,22 @@ tm_err spwf_sockon_set(tm_at *at, const tm_at_args *a)
 /* ---- SOCKW ------------------------------------------------------------------------- */
 
 static spwf_sock *g_writer;
+static size_t     g_writer_count;   /* bytes announced by the running AT+S.SOCKW */
 
 static size_t w_room(void *arg)
 {
-    tm_at *at = arg;
     spwf_sock *k = g_writer;
+    (void)arg;
     if (!k || k->w_failed)
         return 1 << 20;   /* discarded */
     pump_tx(k);
-    size_t room = TM_SOCK_TX_BUF - k->tx_len;
-    if (room == 0)
-        spwf_data_feed(at, 0);   /* the server is slow, not the host: no timeout */
-    return room;
+    return TM_SOCK_TX_BUF - k->tx_len;   /* 0: the server is slow, not the host (no idle timeout) */
 }
 
 static void w_data(void *arg, const uint8_t *p, size_t n)
 {
-    tm_at *at = arg;
     spwf_sock *k = g_writer;
-    spwf_data_feed(at, n);
+    (void)arg;
     if (!k || k->w_failed)
         return;
     size_t room = TM_SOCK_TX_BUF - k->tx_len;
@@ -399,9 +396,20 @@ static void w_end(void *arg, tm_at_data_end how, size_t total)
 {
     tm_at *at = arg;
     spwf_sock *k = g_writer;
-    (void)how;
-    spwf_data_unwatch(at);
     g_writer = NULL;
+    if (how == TM_AT_DATA_END_IDLE) {
+        if (k) {
+            k->writing = false;
+            tx_trim(k);
+        }
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
+                                   "announced %zu bytes after AT+S.SOCKW, received %zu, then nothing for %d s "
+                                   "(the payload follows the command's CR directly, every byte counts); "
+                                   "the %zu bytes received were %s", g_writer_count, total,
+                                   SPWF_DATA_IDLE_MS / 1000, total,
+                                   k && k->tx_total + k->tx_len ? "sent" : "discarded"));
+        return;
+    }
     if (!k) {
         tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_BAD_SESSION, "the socket was closed during the "
                                    "write; %zu bytes discarded", total));
@@ -421,22 +429,6 @@ static void w_end(void *arg, tm_at_data_end how, size_t total)
     tm_at_complete(at, TM_OK);
 }
 
-static void w_abort(tm_at *at, size_t got, size_t expected)
-{
-    spwf_sock *k = g_writer;
-    g_writer = NULL;
-    if (k) {
-        k->writing = false;
-        tx_trim(k);
-    }
-    tm_at_data_in_stop(at);
-    tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
-                               "announced %zu bytes after AT+S.SOCKW, received %zu, then nothing for %d s "
-                               "(the payload follows the command's CR directly, every byte counts); "
-                               "the %zu bytes received were %s", expected, got, SPWF_DATA_IDLE_MS / 1000, got,
-                               k && k->tx_total + k->tx_len ? "sent" : "discarded"));
-}
-
 tm_err spwf_sockw_set(tm_at *at, const tm_at_args *a)
 {
     long count;
@@ -454,6 +446,7 @@ tm_err spwf_sockw_set(tm_at *at, const tm_at_args *a)
     if (pre)
         return spwf_collect_start(at, count, pre, NULL);
     g_writer = k;
+    g_writer_count = (size_t)count;
     k->writing = true;
     k->w_failed = false;
     tm_at_data_in spec = {
@@ -462,9 +455,9 @@ tm_err spwf_sockw_set(tm_at *at, const tm_at_args *a)
         .on_end = w_end,
         .room = w_room,
         .arg = at,
+        .idle_ms = SPWF_DATA_IDLE_MS,
     };
     tm_at_data_in_start(at, &spec);
-    spwf_data_watch(at, (size_t)count, w_abort);
     return TM_AT_PENDING;
 }
 

@@ -326,56 +326,6 @@ tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *o
 }
 
 
-/* ---- payload watchdog ----------------------------------------------------------- */
-
-static void watch_tick(void *arg)
-{
-    tm_at *at = arg;
-    spwf_state *s = spwf_get(at);
-    s->data_timer = 0;
-    if (!s->data_active)
-        return;
-    int64_t idle = tm_port_mono_ms() - s->data_last_ms;
-    if (idle >= SPWF_DATA_IDLE_MS) {
-        s->data_active = false;
-        tm_trace("spwf", "payload: %zu of %zu bytes, then %lld ms of silence: aborted", s->data_got,
-                 s->data_expected, (long long)idle);
-        if (s->data_abort)
-            s->data_abort(at, s->data_got, s->data_expected);
-        return;
-    }
-    s->data_timer = tm_port_timer_add((uint32_t)(SPWF_DATA_IDLE_MS - idle) + 5, watch_tick, at);
-}
-
-void spwf_data_watch(tm_at *at, size_t expected, void (*abort)(tm_at *at, size_t got, size_t expected))
-{
-    spwf_state *s = spwf_get(at);
-    s->data_active = true;
-    s->data_got = 0;
-    s->data_expected = expected;
-    s->data_abort = abort;
-    s->data_last_ms = tm_port_mono_ms();
-    if (s->data_timer)
-        tm_port_timer_cancel(s->data_timer);
-    s->data_timer = tm_port_timer_add(SPWF_DATA_IDLE_MS + 5, watch_tick, at);
-}
-
-void spwf_data_feed(tm_at *at, size_t n)
-{
-    spwf_state *s = spwf_get(at);
-    s->data_got += n;
-    s->data_last_ms = tm_port_mono_ms();
-}
-
-void spwf_data_unwatch(tm_at *at)
-{
-    spwf_state *s = spwf_get(at);
-    s->data_active = false;
-    if (s->data_timer)
-        tm_port_timer_cancel(s->data_timer);
-    s->data_timer = 0;
-}
-
 /* ---- payload collection ----------------------------------------------------------- */
 
 static size_t collect_room(void *arg)
@@ -390,7 +340,6 @@ static void collect_data(void *arg, const uint8_t *p, size_t n)
 {
     tm_at *at = arg;
     spwf_state *s = spwf_get(at);
-    spwf_data_feed(at, n);
     if (s->collect_pre)
         return;
     size_t room = TM_STORE_ITEM_MAX - s->collect_len;
@@ -404,10 +353,16 @@ static void collect_on_end(void *arg, tm_at_data_end how, size_t total)
 {
     tm_at *at = arg;
     spwf_state *s = spwf_get(at);
-    spwf_data_unwatch(at);
     if (how == TM_AT_DATA_END_HOST_GONE) {
         tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_ABORTED, "the host went away after %zu of "
                                    "%zu payload bytes; nothing was done", total, s->collect_expected));
+        return;
+    }
+    if (how == TM_AT_DATA_END_IDLE) {
+        tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
+                                   "announced %zu bytes after the command, received %zu, then nothing for %d s "
+                                   "(the payload follows the command's CR directly, every byte counts); "
+                                   "nothing was done", s->collect_expected, total, SPWF_DATA_IDLE_MS / 1000));
         return;
     }
     if (s->collect_pre) {
@@ -417,15 +372,6 @@ static void collect_on_end(void *arg, tm_at_data_end how, size_t total)
         return;
     }
     s->collect_end(at, TM_OK, s->collect, s->collect_len);
-}
-
-static void collect_abort(tm_at *at, size_t got, size_t expected)
-{
-    tm_at_data_in_stop(at);
-    tm_at_complete(at, tm_fail(tm_at_reason(at), TM_E_DATA_COUNT,
-                               "announced %zu bytes after the command, received %zu, then nothing for %d s "
-                               "(the payload follows the command's CR directly, every byte counts); "
-                               "nothing was done", expected, got, SPWF_DATA_IDLE_MS / 1000));
 }
 
 tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end end)
@@ -451,9 +397,9 @@ tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end en
         .on_end = collect_on_end,
         .room = collect_room,
         .arg = at,
+        .idle_ms = SPWF_DATA_IDLE_MS,
     };
     tm_at_data_in_start(at, &spec);
-    spwf_data_watch(at, (size_t)count, collect_abort);
     return TM_AT_PENDING;
 }
 
@@ -482,8 +428,6 @@ static void spwf_stop(tm_modem *m)
     (void)m;
     spwf_sock_close_all(&g_spwf);
     spwf_http_free(&g_spwf);
-    if (g_spwf.data_timer)
-        tm_port_timer_cancel(g_spwf.data_timer);
     free(g_spwf.collect);
     g_spwf.collect = NULL;
 }

@@ -17,7 +17,8 @@
 #include "net/stream.h"
 #include "tls/tls.h"
 
-/* Host silence that ends a payload shorter than announced (AT-S.ERROR:14). */
+/* Host silence that ends a payload shorter than announced (AT-S.ERROR:14):
+ * the engine's data-mode idle_ms (tm_at_data_in). */
 #define SPWF_DATA_IDLE_MS 5000
 
 /* AT-S.ERROR number of an HTTP request that failed (the module's). */
@@ -64,13 +65,6 @@ typedef struct {
     size_t      collect_expected;
     tm_err      collect_pre;          /* error to report once the payload is swallowed */
     spwf_collect_end collect_end;
-    /* payload watchdog */
-    unsigned    data_timer;
-    int64_t     data_last_ms;
-    size_t      data_got;
-    size_t      data_expected;
-    bool        data_active;
-    void      (*data_abort)(tm_at *at, size_t got, size_t expected);
     char        collect_name[TM_STORE_NAME_MAX];
     int         collect_kind;
 } spwf_state;
@@ -130,10 +124,6 @@ tm_err spwf_collect_start(tm_at *at, long count, tm_err pre, spwf_collect_end en
  * ends: announced N bytes, the PEM needs M" (crlf_overrun.c).  False when
  * that is not what happened. */
 bool   spwf_crlf_overrun(tm_at *at, spwf_state *s);
-/* Watchdog for a payload: arms a silence timer; data_feed() on each chunk. */
-void   spwf_data_watch(tm_at *at, size_t expected, void (*abort)(tm_at *at, size_t got, size_t expected));
-void   spwf_data_feed(tm_at *at, size_t n);
-void   spwf_data_unwatch(tm_at *at);
 /* A count argument for a payload (1..max); fills the reason. */
 tm_err spwf_count_arg(tm_at *at, const tm_at_args *a, int idx, long max, long *out);
 
