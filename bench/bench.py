@@ -103,6 +103,7 @@ def socket_count(pid):
 
 
 RUSAGE = None        # path of the compiled bench/rusage.c (Bench.setup)
+DRAIN = None         # path of the compiled bench/drain.c (Bench.setup)
 
 
 def run_child(args, ok_codes=(0,), timeout=120, reader=None):
@@ -183,6 +184,33 @@ def count_stream(fd, buf=None, pattern=None, timeout=120, idle=10, what="stream"
         buf += data
 
 
+def drain_stream(fd, start=None, end=None, idle=10, timeout=120, what="stream"):
+    """The download reader in C (bench/drain.c), the same for tlsmodem and
+    curl: runs it on fd while Python waits.  start: bytes skipped up to it;
+    end: counting stops there (the EOF pattern), else at end of file.
+    Returns (count, bytes read after end)."""
+    args = [DRAIN, "-i", str(max(1, int(idle)))]
+    if start:
+        args += ["-s", start]
+    if end:
+        args += ["-e", end]
+    was = os.get_blocking(fd)
+    os.set_blocking(fd, True)
+    try:
+        p = subprocess.run(args, stdin=fd, stdout=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ModemError("%s: not finished after %ss" % (what, timeout))
+    finally:
+        os.set_blocking(fd, was)
+    head, _, rest = p.stdout.partition(b"\n")
+    if p.returncode == 3:
+        raise Stall("%s: no output for %ss after %s bytes (idle in poll: output held, see bench/README.md)"
+                    % (what, idle, head.decode()))
+    if p.returncode != 0:
+        raise ModemError("%s: drain exit %d after %s bytes: %r" % (what, p.returncode, head.decode(), rest[-300:]))
+    return int(head), rest
+
+
 def median(xs):
     return statistics.median(xs)
 
@@ -208,6 +236,9 @@ class Bench:
         t0 = time.monotonic()
         RUSAGE = os.path.join(self.tmp, "rusage")
         subprocess.run(["cc", "-O2", "-o", RUSAGE, os.path.join(HERE, "rusage.c")], check=True)
+        global DRAIN
+        DRAIN = os.path.join(self.tmp, "drain")
+        subprocess.run(["cc", "-O2", "-o", DRAIN, os.path.join(HERE, "drain.c")], check=True)
         self.atecho = os.path.join(self.tmp, "atecho")
         subprocess.run(["cc", "-O2", "-o", self.atecho, os.path.join(HERE, "atecho.c")], check=True)
         self.pki = PKI(os.path.join(self.tmp, "pki"))
@@ -254,6 +285,24 @@ class Bench:
         return sid
 
     @staticmethod
+    def get_c(m, sid, uri, timeout=120, idle=10):
+        """AT+KHTTPSGET with the body read by bench/drain.c (from CONNECT to
+        the EOF pattern, counted); then OK and +KHTTPS_IND as in get()."""
+        if bytes(m.buf).strip():
+            raise ModemError("GET %s: unread output before the command: %r" % (uri, bytes(m.buf)[-300:]))
+        del m.buf[:]
+        m.send(('AT+KHTTPSGET=%d,"%s"\r' % (sid, uri)).encode())
+        total, rest = drain_stream(m.fd_in, b"CONNECT\r\n", PATTERN, idle, timeout, "GET %s" % uri)
+        m.buf += rest
+        fin = m.expect(FINAL_RE, timeout)
+        if fin.group(1) != b"OK" or fin.before:
+            raise ModemError("GET %s: after the EOF pattern %r" % (uri, fin.consumed))
+        ind = m.expect(IND_RE, timeout)
+        if int(ind.group(2)) != total or ind.group(3) != b"200":
+            raise ModemError("GET %s: %d bytes read but %r" % (uri, total, ind.match))
+        return total
+
+    @staticmethod
     def get(m, sid, uri, timeout=120, idle=10):
         """AT+KHTTPSGET; the body is counted, not kept (read in large chunks from
         the pipe, the EOF pattern searched across chunk borders).  Returns the
@@ -280,59 +329,72 @@ class Bench:
     def bench_download(self):
         """Interleaved repetitions: a fresh tlsmodem (whole process CPU from
         start-up to the final OK of the GET, VmHWM) vs `curl -o -` under
-        bench/rusage.c (whole process), both read by count_stream()."""
+        bench/rusage.c (whole process), both read by the same reader: the C
+        reader (bench/drain.c) and, for comparison with earlier runs, the
+        Python one (count_stream)."""
         path, sha, size = self.big
         reps = self.args.reps
-        tm = {"wall": [], "cpu": [], "hwm": []}
-        cu = {"wall": [], "cpu": [], "hwm": []}
+        readers = ("c", "python") if self.args.reader == "both" else (self.args.reader,)
+        tm = {r: {"wall": [], "cpu": [], "hwm": []} for r in readers}
+        cu = {r: {"wall": [], "cpu": [], "hwm": []} for r in readers}
         curl = ["curl", "-s", "-S", "--fail", "-o", "-", "--cacert", self.root_pem,
                 "--resolve", self.resolve, self.base + "/big.bin"]
         stalls = []
         for rep in range(reps):
             order = ("tm", "curl") if rep % 2 == 0 else ("curl", "tm")
-            for who in order:
-                if who == "tm":
-                    for attempt in range(3):
-                        m = self.modem()
-                        if PIN_CLIENT is not None:
-                            os.sched_setaffinity(m.pid, {PIN_CLIENT})
-                        sid = self.session(m)
-                        t0 = time.monotonic()
-                        try:
-                            n = self.get(m, sid, "/big.bin", idle=self.args.stall_s)
-                            break
-                        except Stall as e:
-                            stalls.append(str(e))
-                            log("download rep %d tlsmodem STALLED: %s; retrying" % (rep + 1, e))
-                            m.kill()
-                            self.modems.remove(m)
+            for reader in readers:
+                for who in order:
+                    if who == "tm":
+                        for attempt in range(3):
+                            m = self.modem()
+                            if PIN_CLIENT is not None:
+                                os.sched_setaffinity(m.pid, {PIN_CLIENT})
+                            sid = self.session(m)
+                            t0 = time.monotonic()
+                            try:
+                                get = self.get_c if reader == "c" else self.get
+                                n = get(m, sid, "/big.bin", idle=self.args.stall_s)
+                                break
+                            except Stall as e:
+                                stalls.append(str(e))
+                                log("download rep %d tlsmodem STALLED: %s; retrying" % (rep + 1, e))
+                                m.kill()
+                                self.modems.remove(m)
+                        else:
+                            raise ModemError("download: tlsmodem stalled 3 times in a row")
+                        wall = time.monotonic() - t0
+                        cpu = proc_cpu_s(m.pid)             # the whole life so far, start-up included
+                        hwm = proc_status_kib(m.pid, "VmHWM")
+                        self.close_modem(m)
+                        d = tm[reader]
                     else:
-                        raise ModemError("download: tlsmodem stalled 3 times in a row")
-                    wall = time.monotonic() - t0
-                    cpu = proc_cpu_s(m.pid)             # the whole life so far, start-up included
-                    hwm = proc_status_kib(m.pid, "VmHWM")
-                    self.close_modem(m)
-                    d = tm
-                else:
-                    wall, cpu, hwm = run_child(curl, reader=lambda fd: count_stream(
-                        fd, what="curl -o -", idle=self.args.stall_s))
-                    n = last_read
-                    d = cu
-                if n != size:
-                    raise ModemError("download %s: %d bytes, expected %d" % (who, n, size))
-                d["wall"].append(wall)
-                d["cpu"].append(cpu)
-                d["hwm"].append(hwm)
-                log("download rep %d %-8s wall %.3fs cpu %.3fs peak RSS %d KiB" % (
-                    rep + 1, who, wall, cpu, hwm))
+                        if reader == "c":
+                            rd = lambda fd: drain_stream(fd, idle=self.args.stall_s, what="curl -o -")[0]
+                        else:
+                            rd = lambda fd: count_stream(fd, what="curl -o -", idle=self.args.stall_s)
+                        wall, cpu, hwm = run_child(curl, reader=rd)
+                        n = last_read
+                        d = cu[reader]
+                    if n != size:
+                        raise ModemError("download %s: %d bytes, expected %d" % (who, n, size))
+                    d["wall"].append(wall)
+                    d["cpu"].append(cpu)
+                    d["hwm"].append(hwm)
+                    log("download rep %d %-8s %-6s reader: wall %.3fs cpu %.3fs peak RSS %d KiB" % (
+                        rep + 1, who, reader, wall, cpu, hwm))
         mib = size / 2**20
         rows = []
+        r0 = readers[0]
         for label, key, fmt, scale in (("wall time (s)", "wall", "%.3f", 1), ("CPU time (s)", "cpu", "%.3f", 1),
                                        ("CPU per MiB (ms)", "cpu", "%.2f", 1000 / mib),
                                        ("peak RSS (KiB)", "hwm", "%d", 1)):
-            rows.append([label, fmt % (median(tm[key]) * scale), fmt % (median(cu[key]) * scale),
-                         ratios(tm[key], cu[key])])
-        return {"size_mib": mib, "reps": reps, "tm": tm, "curl": cu, "stalls": stalls, "rows": rows}
+            rows.append([label, fmt % (median(tm[r0][key]) * scale), fmt % (median(cu[r0][key]) * scale),
+                         ratios(tm[r0][key], cu[r0][key])])
+        for r in readers[1:]:
+            rows.append(["CPU time (s), %s reader" % r, "%.3f" % median(tm[r]["cpu"]), "%.3f" % median(cu[r]["cpu"]),
+                         ratios(tm[r]["cpu"], cu[r]["cpu"])])
+        return {"size_mib": mib, "reps": reps, "readers": readers, "tm": tm[r0], "curl": cu[r0],
+                "all_tm": tm, "all_curl": cu, "stalls": stalls, "rows": rows}
 
     # -- 2. handshakes
     def bench_handshake(self):
@@ -863,11 +925,14 @@ def report(args, mach, dl, hs, mem, ins, secs, hp=None, at=None):
     out.append("- whole run: %.0f s; load average (1 min) at start %.2f, at the end %.2f (a shared machine: "
                "other processes compete for the CPUs, timings spread)" % (secs, args.load0, os.getloadavg()[0]))
     out.append("")
-    out.append("## 1. Download: %d MiB over HTTPS (%d interleaved repetitions)" % (dl["size_mib"], dl["reps"]))
+    out.append("## 1. Download: %d MiB over HTTPS (%d interleaved repetitions per reader)" % (dl["size_mib"], dl["reps"]))
     out.append("")
-    out.append("tlsmodem: a fresh process, `AT+KHTTPSGET` over `--stdio` pipes; the benchmark reads the body "
-               "until the EOF pattern. curl: `curl -o - --cacert … --resolve …` under `bench/rusage.c`, "
-               "its stdout read by the same reader. CPU: each process's whole life (start-up, "
+    out.append("tlsmodem: a fresh process, `AT+KHTTPSGET` over `--stdio` pipes; the body is read from "
+               "`CONNECT` to the EOF pattern. curl: `curl -o - --cacert … --resolve …` under `bench/rusage.c`, "
+               "its stdout read by the same reader. The reader of the main rows is `bench/drain.c` (C, 1 MiB "
+               "reads, bytes counted); the row \"CPU time, python reader\" repeats both clients with the "
+               "Python reader of the runs before 2026-12-01, which is slower than either writer (they then "
+               "block on a full pipe and spin on its lock; see README.md, \"The reader\"). CPU: each process's whole life (start-up, "
                "configuration, TLS handshake, transfer) — tlsmodem from `/proc/<pid>/schedstat` after `OK`, "
                "curl from `wait4` in `rusage.c`. Peak RSS: tlsmodem `VmHWM`, curl `ru_maxrss` from "
                "`rusage.c` (not from Python, see README.md). Wall: tlsmodem from the command to `OK`, "
@@ -881,7 +946,7 @@ def report(args, mach, dl, hs, mem, ins, secs, hp=None, at=None):
         ", ".join("%.3f" % x for x in dl["tm"]["wall"]), ", ".join("%.3f" % x for x in dl["tm"]["cpu"]),
         ", ".join("%.3f" % x for x in dl["curl"]["wall"]), ", ".join("%.3f" % x for x in dl["curl"]["cpu"])))
     out.append("")
-    n_att = len(dl["tm"]["wall"]) + len(dl["stalls"])
+    n_att = sum(len(v["wall"]) for v in dl["all_tm"].values()) + len(dl["stalls"])
     if dl["stalls"]:
         out.append("**tlsmodem stalled in %d of %d download attempts** (no output for %g s while the body "
                    "was incomplete). Stalled attempts are retried with a new process and not in the figures."
@@ -964,6 +1029,9 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="do not write the results file")
     ap.add_argument("--stall-s", type=float, default=5.0,
                     help="download: seconds without output that count as a stall (default 5)")
+    ap.add_argument("--reader", choices=["c", "python", "both"], default="both",
+                    help="download: who reads the two clients' output: bench/drain.c, the Python reader, or both "
+                         "(default; the table's main rows are the first)")
     ap.add_argument("--pin-client", type=int, metavar="CPU",
                     help="download: run tlsmodem and curl on this CPU only (run the benchmark itself, and so "
                          "nginx and the reader, under `taskset -c <other CPU>`): less spread, see README.md")
