@@ -1,4 +1,5 @@
 /* tlsmodem — problems of a chain as sent (see chain.h). */
+#include "diag/load_hint.h"
 #include "diag/chain.h"
 
 #include <stdarg.h>
@@ -124,6 +125,7 @@ size_t tm_chain_problems(const tm_blob *chain, const tm_x509_info *x, size_t n, 
     if (top_out)
         *top_out = top;
     if (c->has_subject && !x[top].self_signed && !c->has_subject(c->trust_arg, x[top].issuer)) {
+        const char *hint = c->load_hint ? c->load_hint : TM_LOAD_ROOT_ANY;
         bool rootish = strcasestr(x[top].issuer, "root") != NULL;
         bool interish = !rootish && (strcasestr(x[top].issuer, "intermediate") || strcasestr(x[top].issuer, "issuing") ||
                                      strcasestr(x[top].issuer, "subordinate") || strcasestr(x[top].issuer, "sub ca") ||
@@ -131,21 +133,19 @@ size_t tm_chain_problems(const tm_blob *chain, const tm_x509_info *x, size_t n, 
         if ((!x[top].is_ca || top == 0) && n == 1 && rootish)
             say(line, larg, &count, "incomplete chain: the issuer '%s' of [%zu] '%s' was not sent and is not in %s: "
                 "it is a root that signed the server certificate directly: load the root '%s' "
-                "(AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...)", x[top].issuer, top, x[top].subject, c->trust_name,
-                x[top].issuer);
+                "(%s)", x[top].issuer, top, x[top].subject, c->trust_name, x[top].issuer, hint);
         else if ((!x[top].is_ca || top == 0) && n == 1 && !interish)
             say(line, larg, &count, "incomplete chain: the issuer '%s' of [%zu] '%s' was not sent and is not in %s: "
                 "if it is a root (a private CA that signed the server certificate directly), load the root '%s' "
-                "(AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...); if it is an intermediate CA, the server must send its "
-                "intermediate certificate(s)", x[top].issuer, top, x[top].subject, c->trust_name, x[top].issuer);
+                "(%s); if it is an intermediate CA, the server must send its intermediate certificate(s)", x[top].issuer,
+                top, x[top].subject, c->trust_name, x[top].issuer, hint);
         else if (!x[top].is_ca || top == 0)
             say(line, larg, &count, "incomplete chain: the issuer '%s' of [%zu] '%s' was not sent and is not in %s: "
                 "the server must send its intermediate certificate(s)", x[top].issuer, top, x[top].subject,
                 c->trust_name);
         else
             say(line, larg, &count, "untrusted: the chain ends at '%s', issued by '%s', which is not in %s: "
-                "load the root '%s' (AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...)",
-                x[top].subject, x[top].issuer, c->trust_name, x[top].issuer);
+                "load the root '%s' (%s)", x[top].subject, x[top].issuer, c->trust_name, x[top].issuer, hint);
     }
     return count;
 }

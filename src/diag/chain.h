@@ -21,6 +21,7 @@ typedef struct {
     bool      (*has_subject)(void *arg, const char *subject);
     void       *trust_arg;
     const char *trust_name;    /* "the bundle", "the stored roots" */
+    const char *load_hint;     /* the command that loads a root (diag/load_hint.h); NULL: any dialect's */
 } tm_chain_check;
 
 /* chain[i] as sent, x[i] its facts (parsed by the caller).  Calls line() once

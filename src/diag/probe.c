@@ -338,7 +338,7 @@ static void report(tm_probe *p)
     /* 4. problems of the chain as sent */
     size_t problems = 0;
     if (n) {
-        tm_chain_check cc = { p->host, now, NULL, (void *)&p->cfg, "the stored certificates" };
+        tm_chain_check cc = { p->host, now, NULL, (void *)&p->cfg, "the stored certificates", p->cfg.load_hint };
         if (p->cfg.n_anchors)
             cc.has_subject = has_anchor_subject;
         size_t top = 0;

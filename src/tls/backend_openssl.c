@@ -2,6 +2,7 @@
  * (signatures, path building, name constraints), our policy (policy.c) and
  * host matching (hostmatch.c) decide the rest, and every outcome is mapped
  * to a tm_err with a detail naming the certificate. */
+#include "diag/load_hint.h"
 #include "tls/tls.h"
 #include "tls/hostmatch.h"
 #include "tls/policy.h"
@@ -303,13 +304,13 @@ static bool leaf_any_eku(X509 *x)
     return true;
 }
 
-/* The fix for a missing root, in the dialect's words (tm_tls_config.load_hint;
- * default: HL's and SPWF's).  The root's name and then load_of(t) follow. */
+/* The fix for a missing root, in the dialect's words (tm_tls_config.load_hint,
+ * src/diag/load_hint.h).  The root's name and then load_of(t) follow. */
 #define LOAD_ROOT "load the root '%s' (%s)"
 
 static const char *load_of(const tm_tls *t)
 {
-    return t->load_hint[0] ? t->load_hint : "AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...";
+    return t->load_hint[0] ? t->load_hint : TM_LOAD_ROOT_ANY;
 }
 
 static bool name_says(const char *dn, const char *const *words)

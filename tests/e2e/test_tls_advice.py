@@ -1,7 +1,7 @@
 """Advice that names the fix (docs/tls.md "Advice"), end to end through the HL dialect.
 
 - the server certificate is signed directly by a private root the host did not load: the
-  reason says "load the root 'CN=...' (AT+KCERTSTORE=0 / AT+S.TLSCERT=ca ...)" (ASCII on the host), not that the
+  reason says "load the root 'CN=...' (AT+KCERTSTORE=0,<size>)" (the dialect's command, ASCII on the host), not that the
   server should send intermediates; a real missing intermediate keeps the intermediate advice
   (test_tls_cases incomplete-chain);
 - a certificate with the issuer's name is loaded but OpenSSL will not use it (another key with
@@ -90,13 +90,13 @@ def test_tls_advice_private_root_not_loaded_names_the_root_to_load(t):
     assert re.search(r"the server sent 1 certificate; the issuer 'CN=Advice Private Root' of depth 0 "
                      r"'CN=adv-direct\.tls\.test' was not sent and is not among the 1 loaded certificate "
                      r"\('CN=Test Root CA'\); 'CN=Advice Private Root' is a root that signed the server certificate "
-                     r"directly: load the root 'CN=Advice Private Root' \(AT\+KCERTSTORE=0 / AT\+S\.TLSCERT=ca \.\.\.\)",
+                     r"directly: load the root 'CN=Advice Private Root' \(AT\+KCERTSTORE=0,<size>\)",
                      why), why
     assert "intermediate" not in why, why
     # a name that does not say what it is: both fixes, the root first
     why = fails(t, m, ng, "adv-lab")
     assert re.search(r"if 'CN=Home Lab CA' is a root \(a private CA that signed the server certificate directly\), "
-                     r"load the root 'CN=Home Lab CA' \(AT\+KCERTSTORE=0 / AT\+S\.TLSCERT=ca \.\.\.\); if it is an "
+                     r"load the root 'CN=Home Lab CA' \(AT\+KCERTSTORE=0,<size>\); if it is an "
                      r"intermediate CA, the server should send its intermediate certificates", why), why
     # the fix works
     assert hl.store_cert(m, A.priv_root.bytes("pem"), typ=0, index=1).ok
@@ -150,4 +150,9 @@ def test_tls_advice_probe_prints_the_load_script_for_the_private_root(t):
     out = p.stdout.decode()
     t.log(out)
     assert p.returncode == 1, out
-    assert "load the root 'CN=Advice Private Root'" in out, out
+    assert "load the root 'CN=Advice Private Root' (AT+KCERTSTORE=0,<size>)" in out, out   # --dialect hl
+    p = subprocess.run([tool, "probe", "%s:%d" % (H("adv-direct"), ng.port), "--resolve", resolve,
+                        "--ca-bundle", A.other_root.pem, "--dialect", "spwf"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    out = p.stdout.decode()
+    assert "load the root 'CN=Advice Private Root' (AT+S.TLSCERT=ca,<length>)" in out, out

@@ -104,6 +104,7 @@ def test_trust_spwf_download_is_never_an_anchor(t):
     ok(m, "AT+S.SOCKC=0")
     final = sockon_refused(t, m, ng, "with the host's TLSCERT root")
     assert "not among the 1 loaded certificate ('CN=Test Root CA')" in final or "'CN=Test Root CA'" in final
+    assert "(AT+S.TLSCERT=ca,<length>)" in final, final      # the fix in this dialect's words
     tr = m.trace_text()
     assert re.search(r"trust: file 'renamed.ca' \(CA 'CN=Evil CA'\) is NOT an anchor", tr), tr[-2000:]
     assert "from file 'renamed.ca'" not in tr and "from file '%s'" % ski_name not in tr, "never listed as anchor"

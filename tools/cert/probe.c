@@ -9,6 +9,7 @@
  *      certificates the server sends, which tm_tls does not expose.
  * The chain is then checked offline (tm_tls_verify_offline = the modem's own
  * verification) against each bundle root that could anchor it. */
+#include "diag/load_hint.h"
 #include "cert.h"
 
 #include <errno.h>
@@ -312,7 +313,7 @@ int cmd_probe(const tc_opts *opt)
         printf("  - out of memory for the chain\n");
         problems++;
     } else {
-        tm_chain_check cc = { host, now, bundle_has_subject, &bundle_items, "the bundle" };
+        tm_chain_check cc = { host, now, bundle_has_subject, &bundle_items, "the bundle", tm_load_root_hint(dialect) };
         problems += (int)tm_chain_problems(chain, x, n, &cc, problem_line, NULL, &top);
     }
     if (sni_needed) {

@@ -20,6 +20,7 @@
 #ifndef TM_ESP_H
 #define TM_ESP_H
 
+#include "diag/load_hint.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -199,8 +200,8 @@ int    esp_mfg_keys(esp_state *s, const char *ns, void (*cb)(void *arg, const ch
 /* ---- http.c, diag.c (esp-http) ---------------------------------------------- */
 
 /* The command a reason names for loading a missing root (tm_tls_config
- * .load_hint); one item there serves the links and the HTTP commands. */
-#define ESP_LOAD_ROOT_HINT "AT+SYSMFG=2,\"client_ca\",\"client_ca.0\",8,<length>"
+ * .load_hint, src/diag/load_hint.h). */
+#define ESP_LOAD_ROOT_HINT TM_LOAD_ROOT_ESP
 
 /* The station lost its access point (wifi.c): a running HTTP request ends as a
  * failed connection (ERROR with ERR CODE 0x010a7000; HTTPCPOST/PUT: SEND FAIL

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag/load_hint.h"
 #include "core/trace.h"
 #include "dialect/hl/hl.h"
 #include "port/port.h"
@@ -541,6 +542,7 @@ void hl_tls_config(hl_state *s, hl_creds *c, tm_tls_config *t, const char *host,
     t->clock_from_cmd = m->clock_mode == TM_CLOCK_SET;
     t->host_now = tm_port_wall_ms() / 1000;
     t->clock_hint = "AT+CCLK";      /* clock reasons name the dialect's clock command */
+    t->load_hint = TM_LOAD_ROOT_HL; /* … and its command that loads a root */
     if (c->n_anchors)
         tm_trace("tls", "trust: %zu certificate(s) loaded with AT+KCERTSTORE=0 (only these)", c->n_anchors);
     else

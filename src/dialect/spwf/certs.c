@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "diag/load_hint.h"
 #include "core/trace.h"
 #include "dialect/spwf/spwf.h"
 #include "port/port.h"
@@ -876,6 +877,7 @@ void spwf_tls_config(spwf_state *s, spwf_creds *c, tm_tls_config *t, const char 
     t->clock_from_cmd = m->clock_mode == TM_CLOCK_SET;
     t->host_now = tm_port_wall_ms() / 1000;
     t->clock_hint = "AT+S.TIME=<seconds since 1970>";
+    t->load_hint = TM_LOAD_ROOT_SPWF;
     if (c->n_anchors) {
         tm_trace("tls", "trust: %zu stored certificate(s) (only these):", c->n_anchors);
         for (size_t i = 0; i < c->n_anchors; i++) {
