@@ -3,6 +3,7 @@ HTTPGET through an RSA-4096 intermediate (the module: Certificate Error:22), a c
 chain trusted through the old root and through the new one (the module: Http Client
 Error:2), a P-384 chain (the module had no elliptic curves).  Plus an 8 MiB body, byte-exact."""
 import hashlib
+import re
 
 from framework import timeout
 from test_spwf_lib import http_fail, http_get, load_ca, ok, ski_of, spwf_modem
@@ -109,3 +110,29 @@ def test_spwf_httppost_file_body_and_response_file(t):
     m.send(b"AT+S.FSP=answer.bin\r")
     m.expect(b"AT-S.Reading:%d:%d\r\n" % (len(body), len(body)))
     assert m.expect(b"AT-S.OK\r\n").before == body
+
+
+@timeout(120)
+def test_spwf_httpget_into_a_file_exact_and_too_large(t):
+    """HTTPGET's response file (7th argument): the body lands in the file
+    byte-exact (TLS decrypts straight into the file buffer); one larger than
+    a file may be (256 KiB) is refused and nothing is written."""
+    fits = bytes((i * 7 + i // 251) % 256 for i in range(200 * 1024))
+    large = fits + fits[:80 * 1024]
+    ng = t.nginx()
+    ng.vhost(["www.coursera.test"], t.pki.coursera, files={"fits.bin": fits, "large.bin": large})
+    ng.start()
+    m = spwf_modem(t, resolve=["www.coursera.test:%d:127.0.0.1" % ng.port])
+    load_ca(m, t.pki.root)
+    r = ok(m, "AT+S.HTTPGET=www.coursera.test,/fits.bin,%d,2,,,fits.bin," % ng.port, timeout=30)
+    assert r.info("AT-S.File:fits.bin:%d" % len(fits)), r.text
+    m.send(b"AT+S.FSP=fits.bin\r")
+    m.expect(b"AT-S.Reading:%d:%d\r\n" % (len(fits), len(fits)))
+    assert m.expect(b"AT-S.OK\r\n", 20).before == fits, "the file differs from the body"
+    m.send(b"AT+S.HTTPGET=www.coursera.test,/large.bin,%d,2,,,large.bin,\r" % ng.port)
+    r = m.expect(re.compile(rb"AT-S\.ERROR[^\r\n]*\r\n"), 30)
+    assert b"AT-S.Http Client Error:45\r\n" in r.consumed, r.consumed
+    final = r.match.decode(errors="replace")
+    assert "does not fit into a file" in final and "nothing was written to 'large.bin'" in final, final
+    assert not ok(m, "AT+S.FSL").info("AT-S.File:large.bin")
+    assert ok(m, "AT").ok

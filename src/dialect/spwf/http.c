@@ -148,6 +148,28 @@ static size_t ev_body_room(void *arg)
     return h->to_file ? 1 << 20 : tm_at_out_room(h->at);
 }
 
+/* The body straight from TLS into where it goes (tm_http's body_place): the
+ * host's output ring, or the file buffer; a body too large for the file
+ * comes through ev_body, which notes the overflow. */
+static size_t ev_body_place(void *arg, uint8_t **p)
+{
+    spwf_http *h = arg;
+    if (!h->to_file)
+        return tm_at_out_place(h->at, p);
+    *p = h->out_buf + h->out_len;
+    return h->out_overflow ? 0 : TM_STORE_ITEM_MAX - h->out_len;
+}
+
+static void ev_body_placed(void *arg, size_t n)
+{
+    spwf_http *h = arg;
+    h->body_bytes += n;
+    if (h->to_file)
+        h->out_len += n;
+    else
+        tm_at_out_commit(h->at, n);
+}
+
 static void body_pump(spwf_http *h)
 {
     while (h->body_off < h->body_len) {
@@ -224,6 +246,8 @@ static const tm_http_events spwf_http_events = {
     .on_head = ev_head,
     .on_body = ev_body,
     .body_room = ev_body_room,
+    .body_place = ev_body_place,
+    .on_body_placed = ev_body_placed,
     .on_body_wanted = ev_body_wanted,
     .on_body_writable = ev_body_writable,
     .on_done = ev_done,
