@@ -12,8 +12,11 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def make(t, *args):
+    """make in the tree of the binary under test; "-o all": install what was
+    built, never rebuild it (an ASan build would otherwise get objects made
+    with the default flags when a source changed since it was built)."""
     build = os.path.relpath(os.path.dirname(os.path.abspath(t.bin)), ROOT)
-    p = subprocess.run(["make", "-s", "-C", ROOT, "BUILD=" + build] + list(args),
+    p = subprocess.run(["make", "-s", "-o", "all", "-C", ROOT, "BUILD=" + build] + list(args),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     t.log("make %s -> %d\n%s\n%s" % (" ".join(args), p.returncode, p.stdout.decode()[-2000:],
                                       p.stderr.decode()[-2000:]))
