@@ -421,3 +421,58 @@ def test_esp8266_ipd_chunks_and_recvmode(t):
         assert ok(m, "AT+CIPRECVMODE?").info("+CIPRECVMODE:") == [b"+CIPRECVMODE:1"]
     finally:
         srv.close()
+
+
+@quick
+@timeout(40)
+def test_esp_sysmsg_link_conn_and_quitt(t):
+    """AT+SYSMSG bit 1: '+LINK_CONN:0,<id>,"<type>",<0 client|1 server>,"<ip>",<port>,<local port>'
+    in place of '<id>,CONNECT' (for CIPSTART and for a client of CIPSERVER, the
+    firmware's format, which drivers parse with sscanf); bit 0: '+QUITT' when
+    passthrough ends with +++."""
+    srv = TcpServer()
+    try:
+        m = esp_modem(t)
+        ok(m, "AT+SYSMSG=3")
+        assert ok(m, "AT+SYSMSG?").info("+SYSMSG:") == [b"+SYSMSG:3"]
+        ok(m, "AT+CIPMUX=1")
+        r = ok(m, 'AT+CIPSTART=1,"TCP","127.0.0.1",%d' % srv.port)
+        lc = [l for l in r.lines if l.startswith(b"+LINK_CONN:")]
+        assert len(lc) == 1 and not any(l.endswith(b",CONNECT") for l in r.lines), r
+        mt = re.match(rb'\+LINK_CONN:0,1,"TCP",0,"127\.0\.0\.1",%d,(\d+)$' % srv.port, lc[0])
+        assert mt and 0 < int(mt.group(1)) < 65536, lc
+        # a client of the module's server: terminal type 1
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        ok(m, "AT+CIPSERVER=1,%d" % port)
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            mt = m.expect(re.compile(rb'\+LINK_CONN:0,(\d),"TCP",1,"127\.0\.0\.1",(\d+),%d\r\n' % port), 10)
+            assert int(mt.group(2)) == c.getsockname()[1], mt.match
+        finally:
+            c.close()
+        m.expect(re.compile(rb"\d,CLOSED\r\n"), 10)
+        ok(m, "AT+CIPSERVER=0,1")
+        ok(m, "AT+CIPCLOSE=5")
+        ok(m, "AT+CIPMUX=0")
+        # passthrough ends with +++: +QUITT
+        m.guard_s = 0.02
+        ok(m, "AT+CIPMODE=1")
+        ok(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
+        m.send(b"AT+CIPSEND\r\n")
+        m.expect(re.compile(rb"\r\nOK\r\n\r\n>"), 10)
+        m.send(b"data")
+        m.escape()
+        m.expect(b"+QUITT\r\n", 10)
+        assert ok(m, "AT").ok
+        ok(m, "AT+CIPMODE=0")
+        ok(m, "AT+CIPCLOSE")
+        # bit 1 off again: the short form
+        ok(m, "AT+SYSMSG=0")
+        r = ok(m, 'AT+CIPSTART="TCP","127.0.0.1",%d' % srv.port)
+        assert r.lines[0] == b"CONNECT", r
+        ok(m, "AT+CIPCLOSE")
+    finally:
+        srv.close()

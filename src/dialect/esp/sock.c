@@ -217,10 +217,31 @@ static void set_keepalive(int fd, long secs)
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 }
 
+const char *esp_link_type(const esp_link *k)
+{
+    static const char *const n[3][2] = { { "TCP", "TCPv6" }, { "UDP", "UDPv6" }, { "SSL", "SSLv6" } };
+    return n[k->kind][k->v6];
+}
+
+/* What says a link opened: "<id>,CONNECT" (CIPMUX=0: "CONNECT"), or with
+ * AT+SYSMSG bit 1 the firmware's detailed form
+ * "+LINK_CONN:0,<id>,"<type>",<0 client|1 server>,"<remote ip>",<remote port>,<local port>". */
+const char *esp_link_connect_text(const esp_link *k, char *buf, size_t cap)
+{
+    if (esp_get(g_sk.at)->sysmsg & ESP_SYSMSG_LINK_CONN) {
+        snprintf(buf, cap, "+LINK_CONN:0,%d,\"%s\",%d,\"%s\",%d,%d", k->id, esp_link_type(k), k->server ? 1 : 0,
+                 k->rip, k->rport, k->lport);
+    } else {
+        char pre[8];
+        snprintf(buf, cap, "%sCONNECT", esp_link_prefix(k, pre, sizeof pre));
+    }
+    return buf;
+}
+
 static void say_connect(esp_link *k)
 {
-    char pre[8];
-    tm_at_line(g_sk.at, "%sCONNECT", esp_link_prefix(k, pre, sizeof pre));
+    char t[160];
+    tm_at_line(g_sk.at, "%s", esp_link_connect_text(k, t, sizeof t));
 }
 
 static void link_opened(esp_link *k)
@@ -686,12 +707,6 @@ static tm_err cipdinfo_set(tm_at *at, const tm_at_args *a)
     return TM_OK;
 }
 
-static const char *type_name(const esp_link *k)
-{
-    static const char *const n[3][2] = { { "TCP", "TCPv6" }, { "UDP", "UDPv6" }, { "SSL", "SSLv6" } };
-    return n[k->kind][k->v6];
-}
-
 static int open_count(void)
 {
     int n = 0;
@@ -707,7 +722,7 @@ static void link_lines(tm_at *at, const char *cmd)
         const esp_link *k = &g_sk.link[i];
         if (k->state != ESP_L_OPEN)
             continue;
-        tm_at_line(at, "+%s:%d,\"%s\",\"%s\",%d,%d,%d", cmd, k->id, type_name(k), k->rip, k->rport, k->lport,
+        tm_at_line(at, "+%s:%d,\"%s\",\"%s\",%d,%d,%d", cmd, k->id, esp_link_type(k), k->rip, k->rport, k->lport,
                    k->server ? 1 : 0);
     }
 }

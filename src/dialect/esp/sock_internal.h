@@ -83,6 +83,9 @@ void      esp_link_free(esp_link *k);
 tm_err    esp_link_arg(tm_at *at, const tm_at_args *a, int idx, bool allow_free, esp_link **out, int *next);
 /* "<id>," with CIPMUX=1, "" otherwise. */
 const char *esp_link_prefix(const esp_link *k, char *buf, size_t cap);
+const char *esp_link_type(const esp_link *k);            /* "TCP", "UDPv6", "SSL", … */
+/* "<id>,CONNECT" or, with AT+SYSMSG bit 1, "+LINK_CONN:…" (sock.c) */
+const char *esp_link_connect_text(const esp_link *k, char *buf, size_t cap);
 void      esp_link_gone(esp_link *k, const tm_reason *why);    /* peer closed / error */
 long      esp_link_write(esp_link *k, const void *p, size_t n); /* >= 0 accepted, -1 error */
 void      esp_link_want_read(esp_link *k, bool on);

@@ -343,7 +343,8 @@ static void on_accept(void *arg, int fd, unsigned ev)
     esp_sock_note_opened();
     tm_port_watch(c, TM_IO_READ, esp_link_on_raw_io, k);
     tm_trace("esp", "server: client %s:%d on link %d", k->rip, k->rport, k->id);
-    tm_at_urc(g_sk.at, "%d,CONNECT", k->id);
+    char t[160];
+    tm_at_urc(g_sk.at, "%s", esp_link_connect_text(k, t, sizeof t));
     sto_arm();
 }
 

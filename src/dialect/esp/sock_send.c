@@ -326,6 +326,8 @@ static void thru_end(void *arg, tm_at_data_end how, size_t total)
     g_snd.k = NULL;
     tm_trace("esp", "passthrough ended (%s) after %zu bytes from the host",
              how == TM_AT_DATA_END_ESCAPE ? "+++" : "host gone", total);
+    if (how == TM_AT_DATA_END_ESCAPE && (esp_get(g_sk.at)->sysmsg & ESP_SYSMSG_QUITT))
+        tm_at_line(g_sk.at, "+QUITT");       /* AT+SYSMSG bit 0 */
     tm_at_complete_silent(g_sk.at);
 }
 
