@@ -168,9 +168,12 @@ int tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storag
         tm_fail(why, TM_E_DNS, "cannot resolve '%s': the name server does not answer", host);
         return -1;
     }
-    for (int pass = 0; pass < 2; pass++)        /* exact port first, then "*" */
+    /* exact port first, then "*"; port 0 is a lookup of the name alone
+     * (ESP AT+CIPDOMAIN): then an entry for any port answers last */
+    for (int pass = 0; pass < (port ? 2 : 3); pass++)
         for (int i = 0; i < g_nres; i++)
-            if ((pass == 0 ? g_res[i].port == port : g_res[i].port == -1) && name_eq(g_res[i].host, host)) {
+            if ((pass == 0 ? g_res[i].port == port : pass == 1 ? g_res[i].port == -1 : true) &&
+                name_eq(g_res[i].host, host)) {
                 *out = g_res[i].addr;
                 *out_len = g_res[i].len;
                 set_port(out, port);

@@ -56,7 +56,9 @@ int    tm_net_offline_connect(const char *host, uint16_t port, bool udp);   /* f
 tm_err tm_net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out,
                       socklen_t *out_len, tm_reason *why);
 /* Without the system resolver: 1 = IP literal or --resolve entry (out set),
- * 0 = a name for the system resolver, -1 = unusable name (why: TM_E_DNS). */
+ * 0 = a name for the system resolver, -1 = unusable name (why: TM_E_DNS).
+ * --resolve entries: the exact port, then "*"; port 0 (the name alone, as
+ * AT+CIPDOMAIN asks) takes an entry for any port last. */
 int    tm_net_resolve_local(const char *host, uint16_t port, struct sockaddr_storage *out,
                             socklen_t *out_len, tm_reason *why);
 

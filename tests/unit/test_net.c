@@ -102,6 +102,13 @@ int main(void)
     TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "[::1]:443");
     TM_EQ_INT(tm_net_resolve("any.test", 8443, &a, &al, &why), TM_OK);
     TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "10.1.2.3:8443");
+    /* the name alone (port 0, AT+CIPDOMAIN): an entry for any port; a port
+     * without an entry of its own or "*" is not answered from another port's */
+    TM_EQ_INT(tm_net_resolve_local("www.example.test", 0, &a, &al, &why), 1);
+    TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "127.0.0.2:0");
+    TM_EQ_INT(tm_net_resolve_local("www.example.test", 8443, &a, &al, &why), 0);
+    TM_EQ_INT(tm_net_resolve_local("any.test", 0, &a, &al, &why), 1);
+    TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "10.1.2.3:0");
     TM_EQ_INT(tm_net_resolve("::1", 80, &a, &al, &why), TM_OK);
     TM_EQ_STR(tm_net_addr_str(&a, s, sizeof s), "[::1]:80");
     TM_EQ_INT(tm_net_resolve("www.example.test ", 443, &a, &al, &why), TM_E_DNS);
