@@ -169,3 +169,27 @@ def test_esp_ssl_alpn_reaches_the_server(t):
         ok(m, "AT+CIPCLOSE")
     finally:
         lsn.close()
+
+
+@quick
+@timeout(60)
+def test_esp_ssl_cconf_saved_but_never_mode_0(t):
+    """AT+CIPSSLCCONF modes that authenticate are saved as the firmware saves
+    them (a new process on the same store keeps them, AT+RESTORE forgets
+    them); mode 0 (encrypt only) is not: after a restart the link verifies."""
+    m = esp_modem(t)
+    ok(m, "AT+CIPSSLCCONF=3,1,2")
+    store = m.store
+    m.close()
+    m = esp_modem(t, store=store)
+    assert ok(m, "AT+CIPSSLCCONF?").info("+CIPSSLCCONF:0,") == [b"+CIPSSLCCONF:0,3,1,2"]
+    ok(m, "AT+CIPSSLCCONF=0")
+    assert ok(m, "AT+CIPSSLCCONF?").info("+CIPSSLCCONF:0,") == [b"+CIPSSLCCONF:0,0,0,0"]
+    m.close()
+    m = esp_modem(t, store=store)
+    assert ok(m, "AT+CIPSSLCCONF?").info("+CIPSSLCCONF:0,") == [b"+CIPSSLCCONF:0,2,0,0"]   # verifies again
+    ok(m, "AT+CIPSSLCCONF=1,2,3")
+    m.send(b"AT+RESTORE\r\n")
+    m.expect(b"ready\r\n", 10)
+    ok(m, "ATE0")
+    assert ok(m, "AT+CIPSSLCCONF?").info("+CIPSSLCCONF:0,") == [b"+CIPSSLCCONF:0,2,0,0"]   # forgotten

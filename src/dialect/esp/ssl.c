@@ -51,11 +51,41 @@ static int auth_of(const ssl_conf *c)
     return c && c->auth_set ? c->auth : -1;
 }
 
+/* AT+CIPSSLCCONF modes that authenticate (1-3) are saved as the firmware
+ * saves them (NVS, whatever SYSSTORE says): "sslcconf<id>" = "<auth>,<pki>,<ca>"
+ * in esp/settings.  Mode 0 (encrypt only) is not: after a restart the link
+ * verifies again (secure by default; docs/esp.md §4). */
+static void conf_key(int i, char *key, size_t cap)
+{
+    snprintf(key, cap, "sslcconf%d", i);
+}
+
+static void conf_load(esp_state *s, int i)
+{
+    char key[16], v[32];
+    int auth, pki, ca;
+    conf_key(i, key, sizeof key);
+    if (!esp_setting_get(s, key, v, sizeof v))
+        return;
+    if (sscanf(v, "%d,%d,%d", &auth, &pki, &ca) != 3 || auth < 1 || auth > 3 || pki < 0 ||
+        pki >= TM_CERT_SLOTS || ca < 0 || ca >= TM_CERT_SLOTS) {
+        tm_trace("warn", "esp/settings: %s=\"%s\" is not an auth mode 1-3 with pki and ca numbers: ignored "
+                 "(link %d verifies the server)", key, v, i);
+        return;
+    }
+    g_conf[i].auth_set = true;
+    g_conf[i].auth = auth;
+    g_conf[i].pki = pki;
+    g_conf[i].ca = ca;
+}
+
 void esp_ssl_reset(esp_state *s)
 {
-    (void)s;
-    for (int i = 0; i < ESP_LINKS; i++)
+    for (int i = 0; i < ESP_LINKS; i++) {
         conf_default(&g_conf[i]);
+        if (s)
+            conf_load(s, i);
+    }
 }
 
 /* ---- the trust of one connection --------------------------------------------- */
@@ -380,7 +410,13 @@ static tm_err ccconf_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, k + 1, "pki_number", 0, TM_CERT_SLOTS - 1, 0, &pki)) ||
         (e = tm_at_opt_int(at, a, k + 2, "ca_number", 0, TM_CERT_SLOTS - 1, 0, &ca)))
         return e;
+    esp_state *s = esp_get(at);
     for (int i = lo; i <= hi; i++) {
+        char key[16], v[32];
+        conf_key(i, key, sizeof key);
+        snprintf(v, sizeof v, "%ld,%ld,%ld", auth, pki, ca);
+        if ((e = esp_setting_save(s, key, auth ? v : NULL, true, tm_at_reason(at))))
+            return e;
         g_conf[i].auth_set = true;
         g_conf[i].auth = (int)auth;
         g_conf[i].pki = (int)pki;
