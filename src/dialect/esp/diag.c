@@ -16,27 +16,17 @@
 #include <string.h>
 
 #include "dialect/esp/esp.h"
-#include "diag/probe.h"
+#include "diag/probe_cmd.h"
 #include "diag/summary.h"
 
-static struct {
-    tm_probe     probe;
-    esp_tls_hold hold;
-} g_probe;
+static esp_tls_hold g_probe_hold;
 
-static void probe_line(void *arg, const char *text)
+static void probe_release(void)
 {
-    tm_at_line(arg, "+TMPROBE:%s", text);
+    esp_tls_hold_free(&g_probe_hold);
 }
 
-static void probe_done(void *arg, tm_err e, const tm_reason *why)
-{
-    tm_at *at = arg;
-    esp_tls_hold_free(&g_probe.hold);
-    if (e != TM_OK && why)
-        *tm_at_reason(at) = *why;
-    tm_at_complete(at, e);
-}
+static tm_probe_cmd g_probe = { .prefix = "+TMPROBE:", .release = probe_release };
 
 static tm_err tmprobe_set(tm_at *at, const tm_at_args *a)
 {
@@ -48,18 +38,13 @@ static tm_err tmprobe_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_opt_int(at, a, 2, "port", 1, 65535, 443, &port)) ||
         (e = tm_at_opt_int(at, a, 3, "link ID", 0, ESP_LINKS - 1, ESP_LINK_HTTP, &link)))
         return e;
-    if (tm_probe_running(&g_probe.probe))
-        return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
+    if (!tm_probe_cmd_idle(&g_probe, at))
+        return TM_E_BUSY;
     tm_tls_config cfg;
-    if ((e = esp_ssl_tls_config(esp_get(at), (int)link, host, &g_probe.hold, &cfg, tm_at_reason(at))))
+    if ((e = esp_ssl_tls_config(esp_get(at), (int)link, host, &g_probe_hold, &cfg, tm_at_reason(at))))
         return e;
     cfg.load_hint = ESP_LOAD_ROOT_HINT;
-    e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
-    if (e != TM_OK) {
-        esp_tls_hold_free(&g_probe.hold);
-        return e;
-    }
-    return TM_AT_PENDING;
+    return tm_probe_cmd_start(&g_probe, at, host, (uint16_t)port, &cfg);
 }
 
 static void one_line(char *s)

@@ -13,30 +13,19 @@
 #include <string.h>
 
 #include "dialect/hl/hl.h"
-#include "diag/probe.h"
+#include "diag/probe_cmd.h"
 #include "diag/summary.h"
 
 /* One probe at a time (a pending command holds the engine anyway); static so
  * nothing is lost if the modem stops in the middle. */
-static struct {
-    tm_probe  probe;
-    hl_creds  creds;
-    tm_at    *at;
-} g_probe;
+static hl_creds g_probe_creds;
 
-static void probe_line(void *arg, const char *text)
+static void probe_release(void)
 {
-    tm_at_line(arg, "+TMPROBE: %s", text);
+    hl_creds_free(&g_probe_creds);
 }
 
-static void probe_done(void *arg, tm_err e, const tm_reason *why)
-{
-    tm_at *at = arg;
-    hl_creds_free(&g_probe.creds);
-    if (e != TM_OK && why)
-        *tm_at_reason(at) = *why;
-    tm_at_complete(at, e);
-}
+static tm_probe_cmd g_probe = { .prefix = "+TMPROBE: ", .release = probe_release };
 
 tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a)
 {
@@ -47,22 +36,16 @@ tm_err hl_tmprobe_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_get_host(at, a, 1, "host", host, sizeof host)) ||
         (e = tm_at_opt_int(at, a, 2, "port", 1, 65535, 443, &port)))
         return e;
-    if (tm_probe_running(&g_probe.probe))
-        return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
+    if (!tm_probe_cmd_idle(&g_probe, at))
+        return TM_E_BUSY;
     hl_state *s = hl_get(at);
     tm_tls_config cfg;
-    if ((e = hl_creds_load(s, &g_probe.creds, false, tm_at_reason(at)))) {
-        hl_creds_free(&g_probe.creds);
+    if ((e = hl_creds_load(s, &g_probe_creds, false, tm_at_reason(at)))) {
+        probe_release();
         return e;
     }
-    hl_tls_config(s, &g_probe.creds, &cfg, host, 1);   /* what AT+KHTTPSGET at sec_level 1 trusts */
-    g_probe.at = at;
-    e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
-    if (e != TM_OK) {
-        hl_creds_free(&g_probe.creds);
-        return e;
-    }
-    return TM_AT_PENDING;
+    hl_tls_config(s, &g_probe_creds, &cfg, host, 1);   /* what AT+KHTTPSGET at sec_level 1 trusts */
+    return tm_probe_cmd_start(&g_probe, at, host, (uint16_t)port, &cfg);
 }
 
 /* ---- AT+TMCERTLIST ------------------------------------------------------------ */

@@ -13,30 +13,20 @@
 #include <string.h>
 
 #include "dialect/spwf/spwf.h"
-#include "diag/probe.h"
+#include "diag/probe_cmd.h"
 #include "diag/summary.h"
 
 tm_err spwf_tmprobe_set(tm_at *at, const tm_at_args *a);
 tm_err spwf_tmcertlist_exec(tm_at *at, const tm_at_args *a);
 
-static struct {
-    tm_probe   probe;
-    spwf_creds creds;
-} g_probe;
+static spwf_creds g_probe_creds;
 
-static void probe_line(void *arg, const char *text)
+static void probe_release(void)
 {
-    tm_at_line(arg, "AT-S.TMProbe:%s", text);
+    spwf_creds_free(&g_probe_creds);
 }
 
-static void probe_done(void *arg, tm_err e, const tm_reason *why)
-{
-    tm_at *at = arg;
-    spwf_creds_free(&g_probe.creds);
-    if (e != TM_OK && why)
-        *tm_at_reason(at) = *why;
-    tm_at_complete(at, e);
-}
+static tm_probe_cmd g_probe = { .prefix = "AT-S.TMProbe:", .release = probe_release };
 
 tm_err spwf_tmprobe_set(tm_at *at, const tm_at_args *a)
 {
@@ -47,21 +37,16 @@ tm_err spwf_tmprobe_set(tm_at *at, const tm_at_args *a)
         (e = tm_at_get_host(at, a, 1, "host", host, sizeof host)) ||
         (e = tm_at_opt_int(at, a, 2, "port", 1, 65535, 443, &port)))
         return e;
-    if (tm_probe_running(&g_probe.probe))
-        return tm_fail(tm_at_reason(at), TM_E_BUSY, "a probe is already running");
+    if (!tm_probe_cmd_idle(&g_probe, at))
+        return TM_E_BUSY;
     spwf_state *s = spwf_get(at);
     tm_tls_config cfg;
-    if ((e = spwf_creds_load(s, &g_probe.creds, false, tm_at_reason(at)))) {
-        spwf_creds_free(&g_probe.creds);
+    if ((e = spwf_creds_load(s, &g_probe_creds, false, tm_at_reason(at)))) {
+        probe_release();
         return e;
     }
-    spwf_tls_config(s, &g_probe.creds, &cfg, host, NULL);   /* what a TLS socket / HTTPS GET trusts */
-    e = tm_probe_start(&g_probe.probe, host, (uint16_t)port, &cfg, probe_line, probe_done, at, tm_at_reason(at));
-    if (e != TM_OK) {
-        spwf_creds_free(&g_probe.creds);
-        return e;
-    }
-    return TM_AT_PENDING;
+    spwf_tls_config(s, &g_probe_creds, &cfg, host, NULL);   /* what a TLS socket / HTTPS GET trusts */
+    return tm_probe_cmd_start(&g_probe, at, host, (uint16_t)port, &cfg);
 }
 
 typedef struct {
