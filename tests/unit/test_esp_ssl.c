@@ -175,9 +175,16 @@ int main(void)
     TM_CHECK(c.n_anchors == 0 && c.bundle_path == NULL && h.buf == NULL);
     del("client_ca", "client_ca.2");
 
-    /* AT+RST forgets the settings: secure default again */
+    /* a restart keeps auth modes 1-3 (saved, as the firmware saves them) and
+     * forgets the rest (SNI, CN, ALPN) ... */
     tm_dialect_esp.stop(&M);
     tm_dialect_esp.start(&M);
+    TM_CHECK(strstr(at("AT+CIPSSLCCONF?"), "+CIPSSLCCONF:0,3,0,0") != NULL);
+    /* ... but never mode 0: after a restart the link verifies again */
+    at("AT+CIPSSLCCONF=0");
+    tm_dialect_esp.stop(&M);
+    tm_dialect_esp.start(&M);
+    TM_CHECK(strstr(at("AT+CIPSSLCCONF?"), "+CIPSSLCCONF:0,2,0,0") != NULL);
     TM_EQ_INT(esp_ssl_tls_config(S(), 0, "h.test", &h, &c, &r), TM_OK);
     TM_CHECK(c.verify && c.sni == NULL && c.client_chain == NULL);
     esp_tls_hold_free(&h);
