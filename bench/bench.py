@@ -287,20 +287,14 @@ class Bench:
     @staticmethod
     def get_c(m, sid, uri, timeout=120, idle=10):
         """AT+KHTTPSGET with the body read by bench/drain.c (from CONNECT to
-        the EOF pattern, counted); then OK and +KHTTPS_IND as in get()."""
+        the EOF pattern, counted); then get_end() as get()."""
         if bytes(m.buf).strip():
             raise ModemError("GET %s: unread output before the command: %r" % (uri, bytes(m.buf)[-300:]))
         del m.buf[:]
         m.send(('AT+KHTTPSGET=%d,"%s"\r' % (sid, uri)).encode())
         total, rest = drain_stream(m.fd_in, b"CONNECT\r\n", PATTERN, idle, timeout, "GET %s" % uri)
         m.buf += rest
-        fin = m.expect(FINAL_RE, timeout)
-        if fin.group(1) != b"OK" or fin.before:
-            raise ModemError("GET %s: after the EOF pattern %r" % (uri, fin.consumed))
-        ind = m.expect(IND_RE, timeout)
-        if int(ind.group(2)) != total or ind.group(3) != b"200":
-            raise ModemError("GET %s: %d bytes read but %r" % (uri, total, ind.match))
-        return total
+        return Bench.get_end(m, uri, total, timeout)
 
     @staticmethod
     def get(m, sid, uri, timeout=120, idle=10):
@@ -317,6 +311,12 @@ class Bench:
                     pass
             raise ModemError("GET %s: %r%s" % (uri, r.text[-300:], why))
         total = count_stream(m.fd_in, m.buf, PATTERN, timeout, idle, "GET %s" % uri)
+        return Bench.get_end(m, uri, total, timeout)
+
+    @staticmethod
+    def get_end(m, uri, total, timeout):
+        """After the body's EOF pattern: OK, then +KHTTPS_IND with status 200
+        and the same byte count.  Returns total."""
         fin = m.expect(FINAL_RE, timeout)
         if fin.group(1) != b"OK" or fin.before:
             raise ModemError("GET %s: after the EOF pattern %r" % (uri, fin.consumed))

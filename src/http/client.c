@@ -648,6 +648,15 @@ static void idle_read(tm_http *h)
     peer_closed(h, r == TM_STREAM_ERROR);
 }
 
+/* No room at the owner: stop reading; tm_http_resume continues. */
+static void pause_reading(tm_http *h)
+{
+    if (!h->paused) {
+        h->paused = true;
+        tm_stream_want_read(&h->s, false);
+    }
+}
+
 /* Below this much contiguous room at the owner a body is read through rx:
  * a tiny SSL_read at the end of the owner's ring costs more than a copy. */
 #define DIRECT_MIN 2048
@@ -664,9 +673,7 @@ static int read_direct(tm_http *h)
     size_t room = h->ev->body_room ? h->ev->body_room(h->arg) : SIZE_MAX;
     room = tm_sim_body_room(h->w->parser.body_total, room, sim_resume, h);
     if (!room) {
-        /* No room at the owner: stop reading; tm_http_resume continues. */
-        h->paused = true;
-        tm_stream_want_read(&h->s, false);
+        pause_reading(h);
         return -1;
     }
     uint8_t *dst = NULL;
@@ -753,11 +760,7 @@ static void pump(tm_http *h)
                 return;
             }
             if (used == 0 && !head_ready) {
-                /* No room at the owner: stop reading; tm_http_resume continues. */
-                if (!h->paused) {
-                    h->paused = true;
-                    tm_stream_want_read(&h->s, false);
-                }
+                pause_reading(h);
                 return;
             }
             continue;

@@ -79,6 +79,15 @@ tm_err tm_stream_open(tm_stream *s, const tm_stream_opts *opts, const tm_stream_
     return TM_OK;
 }
 
+/* Up to cap of the bytes of src not yet read (*off). */
+static long take(void *buf, size_t cap, const char *src, size_t len, size_t *off)
+{
+    size_t n = len - *off < cap ? len - *off : cap;
+    memcpy(buf, src + *off, n);
+    *off += n;
+    return (long)n;
+}
+
 long tm_stream_read(tm_stream *s, void *buf, size_t cap)
 {
     if (s->state != TM_STREAM_OPEN)
@@ -92,14 +101,8 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
         tm_fail(&s->reason, TM_E_NET, "connection reset by peer");
         return TM_STREAM_ERROR;
     }
-    if (c->out_off < c->out_len) {
-        size_t n = c->out_len - c->out_off;
-        if (n > cap)
-            n = cap;
-        memcpy(buf, c->out + c->out_off, n);
-        c->out_off += n;
-        return (long)n;
-    }
+    if (c->out_off < c->out_len)
+        return take(buf, cap, c->out, c->out_len, &c->out_off);
     if (c->gen_left) {
         size_t n = c->gen_left < cap ? (size_t)c->gen_left : cap;
         uint8_t *b = buf;
@@ -109,14 +112,8 @@ long tm_stream_read(tm_stream *s, void *buf, size_t cap)
         c->gen_left -= n;
         return (long)n;
     }
-    if (c->tail_off < c->tail_len) {
-        size_t n = c->tail_len - c->tail_off;
-        if (n > cap)
-            n = cap;
-        memcpy(buf, c->tail + c->tail_off, n);
-        c->tail_off += n;
-        return (long)n;
-    }
+    if (c->tail_off < c->tail_len)
+        return take(buf, cap, c->tail, c->tail_len, &c->tail_off);
     if (c->close_after && c->unclean)
         s->eof_unclean = true;
     return c->close_after ? 0 : TM_STREAM_AGAIN;
@@ -594,6 +591,15 @@ static void test_bodies(void)
     TM_CHECK_MSG(gl == sizeof big && memcmp(got, big, gl) == 0, "de-chunked %zu bytes", gl);
 }
 
+/* The sum of the bytes the fake server generates for a body of total bytes. */
+static uint64_t gen_sum(uint64_t total)
+{
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < total; i++)
+        sum += i % 251;
+    return sum;
+}
+
 static void test_backpressure_64mib(void)
 {
     tm_reason why;
@@ -625,10 +631,7 @@ static void test_backpressure_64mib(void)
         TM_CHECK(!g_o.over_room);
         TM_CHECK(g_want_read_seen_off);
         TM_CHECK(g_max_read_cap <= 64 * 1024);
-        uint64_t sum = 0;
-        for (uint64_t i = 0; i < total; i++)
-            sum += i % 251;
-        TM_EQ_INT(g_o.body_sum, sum);
+        TM_EQ_INT(g_o.body_sum, gen_sum(total));
     }
     TM_CHECK(tm_http_sizeof() < 128 * 1024);   /* fixed size, nothing grows with the body */
 }
@@ -649,14 +652,6 @@ static void o_placed(void *arg, size_t n)
     g_placed_calls++;
     TM_CHECK(n <= g_place_cap);
     o_body(arg, g_place, n);
-}
-
-static uint64_t gen_sum(uint64_t total)
-{
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < total; i++)
-        sum += i % 251;
-    return sum;
 }
 
 static void test_body_in_place(void)
